@@ -1,0 +1,202 @@
+/**
+ * The base environment: one Rapier world per episode, a task inside it, actions scaled from
+ * [-1, 1] to the contract's physical ranges, `substeps` physics steps per control step.
+ * Time limits, randomization, noise and latency are wrappers around this (see make-env.ts).
+ */
+import { Box } from './spaces.js';
+import { bounds, totalSize, type Contract } from './contract.js';
+import { Rng } from './rng.js';
+import { gravityVector, nominalPhysics, type PhysicsParams } from './physics-params.js';
+import type { Env, Json, ResetOptions, ResetResult, StepResult } from './env.js';
+import type { Scenario } from './scenario-schema.js';
+import type { ScenePrimitive, TaskDef, TaskInstance } from './task.js';
+import type { Rapier, World } from './rapier.js';
+import { TASKS } from './tasks/index.js';
+
+/** Everything needed to put an episode back exactly where it was. */
+export interface EnvState {
+  snapshot: Uint8Array;
+  physics: PhysicsParams;
+  task: Json;
+}
+
+export class TaskEnv implements Env {
+  readonly contract: Contract;
+  readonly observationSpace: Box;
+  readonly actionSpace: Box;
+  readonly controlHz: number;
+  readonly dt: number;
+  private readonly task: TaskDef;
+  private world: World | null = null;
+  private instance: TaskInstance | null = null;
+  private rng: Rng;
+  private params: PhysicsParams;
+  private readonly actLow: Float32Array;
+  private readonly actHigh: Float32Array;
+  private readonly obsLow: Float32Array;
+  private readonly obsHigh: Float32Array;
+  private readonly physicalAction: Float32Array;
+  private warnedClamp = false;
+  private closed = false;
+  /** Called once with a message the first time an action is clamped. */
+  onWarn: (msg: string) => void = (m) => process.emitWarning(m);
+
+  constructor(
+    private readonly R: Rapier,
+    readonly scenario: Scenario,
+  ) {
+    this.task = TASKS[scenario.task] as TaskDef;
+    this.contract = scenario.contract;
+    const ob = bounds(scenario.contract.obs);
+    const ab = bounds(scenario.contract.action);
+    this.obsLow = ob.low;
+    this.obsHigh = ob.high;
+    this.actLow = ab.low;
+    this.actHigh = ab.high;
+    this.observationSpace = new Box(ob.low, ob.high);
+    this.actionSpace = Box.uniform(totalSize(scenario.contract.action), -1, 1);
+    this.physicalAction = new Float32Array(this.actionSpace.size);
+    this.controlHz = scenario.control.rate_hz;
+    this.dt = 1 / (scenario.control.rate_hz * scenario.control.substeps);
+    this.rng = new Rng(0);
+    this.params = this.nominal();
+  }
+
+  get unwrapped(): Env {
+    return this;
+  }
+
+  /** The live world (for benchmarks and replay). */
+  get physicsWorld(): World {
+    if (!this.world) throw new Error('env: reset() must be called before using the world');
+    return this.world;
+  }
+
+  get physics(): PhysicsParams {
+    return this.params;
+  }
+
+  private nominal(): PhysicsParams {
+    const sc = this.scenario as { world?: { restitution?: number } };
+    return nominalPhysics(sc.world?.restitution ?? 0);
+  }
+
+  private newWorld(params: PhysicsParams): World {
+    const world = new this.R.World(gravityVector(params));
+    world.timestep = this.dt;
+    world.numSolverIterations = this.scenario.control.solver_iterations;
+    return world;
+  }
+
+  reset(opts: { seed?: number; options?: ResetOptions } = {}): ResetResult {
+    if (this.closed) throw new Error('env: reset() after close()');
+    // An explicit seed restarts the stream of episode seeds; without one the next seed is drawn
+    // from it. Either way the episode depends only on its seed, so info.seed reproduces it.
+    let episodeSeed: number;
+    if (opts.seed !== undefined) {
+      episodeSeed = opts.seed;
+      this.rng = Rng.derive(opts.seed, 'episode-seeds');
+    } else {
+      episodeSeed = this.rng.nextU32();
+    }
+    this.params = { ...this.nominal(), ...(opts.options?.physics ?? {}) };
+    this.world?.free();
+    this.world = this.newWorld(this.params);
+    this.instance = this.task.create(this.R, this.world, this.scenario, this.params, Rng.derive(episodeSeed, 'start-state'));
+    return { obs: this.observe(), info: { seed: episodeSeed, physics: { ...this.params }, randomization: {} } };
+  }
+
+  private observe(): Float32Array {
+    const out = new Float32Array(this.observationSpace.size);
+    this.instance!.observe(out);
+    return out;
+  }
+
+  step(action: ArrayLike<number>): StepResult {
+    const inst = this.instance;
+    const world = this.world;
+    if (!inst || !world) throw new Error('env: step() before reset()');
+    const n = this.actionSpace.size;
+    if (action.length !== n) throw new Error(`env: action has ${action.length} values, contract expects ${n}`);
+    const applied = new Float32Array(n);
+    let clamped = false;
+    for (let i = 0; i < n; i++) {
+      let a = action[i];
+      if (!Number.isFinite(a)) {
+        throw new Error(`env: action[${i}] is ${a}; actions must be finite numbers in [-1, 1]`);
+      }
+      if (a > 1 || a < -1) {
+        clamped = true;
+        a = a > 1 ? 1 : -1;
+      }
+      applied[i] = a;
+      this.physicalAction[i] = this.actLow[i] + ((a + 1) / 2) * (this.actHigh[i] - this.actLow[i]);
+    }
+    if (clamped && !this.warnedClamp) {
+      this.warnedClamp = true;
+      this.onWarn(`sim2real: action outside [-1, 1] clamped (first seen: ${Array.from(action).map((v) => v.toFixed(3)).join(', ')}); warning once`);
+    }
+    inst.applyAction(this.physicalAction);
+    const substeps = this.scenario.control.substeps;
+    for (let k = 0; k < substeps; k++) {
+      inst.beforeSubstep?.(this.dt);
+      world.step();
+      inst.afterSubstep?.(this.dt);
+    }
+    const ev = inst.evaluate();
+    let reward = 0;
+    const weights = this.scenario.reward;
+    for (const term in weights) reward += weights[term] * (ev.terms[term] ?? 0);
+    return {
+      obs: this.observe(),
+      reward,
+      terminated: ev.terminated,
+      truncated: false,
+      info: { success: ev.success, appliedAction: applied, terms: ev.terms, physicsSteps: substeps },
+    };
+  }
+
+  /** Privileged ground truth for scripted experts. */
+  privileged(): unknown {
+    if (!this.instance) throw new Error('env: privileged() before reset()');
+    return this.instance.privileged();
+  }
+
+  scene(): ScenePrimitive[] {
+    return this.instance ? this.instance.scene() : [];
+  }
+
+  getState(): EnvState {
+    if (!this.world || !this.instance) throw new Error('env: getState() before reset()');
+    return { snapshot: this.world.takeSnapshot(), physics: { ...this.params }, task: this.instance.taskState() };
+  }
+
+  /** Continue from a saved state (a logged initial snapshot, for replay). */
+  setState(state: EnvState): Float32Array {
+    if (this.closed) throw new Error('env: setState() after close()');
+    this.world?.free();
+    const world = this.R.World.restoreSnapshot(state.snapshot);
+    if (!world) throw new Error('env: the Rapier snapshot could not be restored (corrupt or from another Rapier version)');
+    this.world = world;
+    this.params = { ...state.physics };
+    this.instance = this.task.restore(this.R, world, this.scenario, this.params, state.task);
+    return this.observe();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.world?.free();
+    this.world = null;
+    this.instance = null;
+  }
+}
+
+/** Clip an observation to the contract bounds in place (sensors saturate). */
+export function clipToSpace(obs: Float32Array, space: Box): Float32Array {
+  for (let i = 0; i < obs.length; i++) {
+    if (obs[i] < space.low[i]) obs[i] = space.low[i];
+    else if (obs[i] > space.high[i]) obs[i] = space.high[i];
+  }
+  return obs;
+}
