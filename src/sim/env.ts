@@ -19,6 +19,8 @@ export interface ResetInfo {
   physics: PhysicsParams;
   /** Per-episode values sampled by wrappers (noise bias, latency, ...), keyed by wrapper. */
   randomization: Record<string, Json>;
+  /** Observation before any observation wrapper (noise, delay). */
+  trueObs?: Float32Array;
 }
 
 export interface StepInfo {

@@ -1,0 +1,50 @@
+/**
+ * Builds the environment a scenario describes: the task env wrapped (inside out) in physics
+ * randomization, action noise, action latency, observation noise, observation delay, the time
+ * limit and episode seeding. Without `randomize` only the time limit and seeding apply.
+ */
+import type { Env } from './env.js';
+import type { Scenario } from './scenario-schema.js';
+import type { Rapier } from './rapier.js';
+import { TaskEnv } from './task-env.js';
+import { fixedRanges, type RangeSource } from './wrappers/ranges.js';
+import { DomainRandomization } from './wrappers/domain-randomization.js';
+import { ActionNoise } from './wrappers/action-noise.js';
+import { ActionLatency } from './wrappers/action-latency.js';
+import { ObservationNoise } from './wrappers/observation-noise.js';
+import { ObservationDelay } from './wrappers/observation-delay.js';
+import { TimeLimit } from './wrappers/time-limit.js';
+import { EpisodeSeeds } from './wrappers/episode-seeds.js';
+import { AdrEpisodes } from './wrappers/adr-episodes.js';
+import type { Adr } from './adr.js';
+
+export interface MakeEnvOptions {
+  /** Apply the scenario's `randomization:` block (default false: nominal sim). */
+  randomize?: boolean;
+  /** Draw ranges from an ADR controller instead of the fixed block (implies randomize). */
+  adr?: Adr;
+  /** Override the scenario's episode length. */
+  maxSteps?: number;
+}
+
+export function makeEnv(R: Rapier, sc: Scenario, opts: MakeEnvOptions = {}): Env {
+  let env: Env = new TaskEnv(R, sc);
+  const ranges: RangeSource | null = opts.adr ?? (opts.randomize ? fixedRanges(sc.randomization) : null);
+  if (ranges) {
+    env = new DomainRandomization(env, ranges);
+    env = new ActionNoise(env, ranges);
+    env = new ActionLatency(env, ranges, sc.safe_action);
+    env = new ObservationNoise(env, ranges);
+    env = new ObservationDelay(env, ranges);
+  }
+  env = new TimeLimit(env, opts.maxSteps ?? sc.episode.max_steps);
+  if (opts.adr) env = new AdrEpisodes(env, opts.adr);
+  return new EpisodeSeeds(env);
+}
+
+/** The TaskEnv inside a wrapped env (for experts, snapshots and scene output). */
+export function taskEnvOf(env: Env): TaskEnv {
+  const inner = env.unwrapped;
+  if (!(inner instanceof TaskEnv)) throw new Error('env: innermost environment is not a TaskEnv');
+  return inner;
+}

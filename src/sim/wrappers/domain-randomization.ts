@@ -1,0 +1,25 @@
+/** Physics domain randomization: samples PhysicsParams per episode and builds the world with them. */
+import { Wrapper, type Env, type ResetOptions, type ResetResult } from '../env.js';
+import { Rng } from '../rng.js';
+import { PHYSICS_RANDOMIZED, samplePhysics, type RangeMap } from '../randomization.js';
+import type { RangeSource } from './ranges.js';
+
+export class DomainRandomization extends Wrapper {
+  constructor(
+    env: Env,
+    private readonly ranges: RangeSource,
+  ) {
+    super(env);
+  }
+
+  override reset(opts: { seed?: number; options?: ResetOptions } = {}): ResetResult {
+    const seed = opts.seed ?? 0;
+    const map: RangeMap = {};
+    for (const name of PHYSICS_RANDOMIZED) {
+      const r = this.ranges.range(name);
+      if (r) map[name] = r;
+    }
+    const physics = { ...samplePhysics(map, Rng.derive(seed, 'domain-randomization')), ...(opts.options?.physics ?? {}) };
+    return this.env.reset({ seed: opts.seed, options: { ...opts.options, physics } });
+  }
+}
