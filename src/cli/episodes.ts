@@ -1,5 +1,115 @@
+/** `sim2real episodes inspect <file|dir> [--json]`: what episode files hold, and how well it went. */
 import type { Command } from 'commander';
+import { InputError } from './errors.js';
+import { EpisodeFileError } from '../episodes/errors.js';
+import { listEpisodeFiles } from '../episodes/files.js';
+import { readEpisodeFile } from '../episodes/reader.js';
+import { summarizeEpisodes, type EpisodeSummary } from '../episodes/summary.js';
+import type { Episode, EpisodeFile, EpisodeSource } from '../episodes/types.js';
+
+export interface InspectedEpisode {
+  file: string;
+  index: number;
+  scenario: string;
+  seed: number;
+  source: EpisodeSource;
+  policyId: string;
+  complete: boolean;
+  /** null for an incomplete episode. */
+  success: boolean | null;
+  return: number | null;
+  /** Steps (for an incomplete episode: the steps that were written). */
+  length: number;
+}
+
+export interface InspectedFile {
+  path: string;
+  episodes: number;
+  incompleteEpisodes: number;
+  indexed: boolean;
+  tail: string | null;
+}
+
+export interface InspectReport extends EpisodeSummary {
+  fileList: InspectedFile[];
+  episodeList: InspectedEpisode[];
+}
+
+function describeEpisode(e: Episode): InspectedEpisode {
+  return {
+    file: e.file,
+    index: e.start.index,
+    scenario: e.start.scenario,
+    seed: e.start.seed,
+    source: e.start.source,
+    policyId: e.start.policyId,
+    complete: e.end !== undefined,
+    success: e.end ? e.end.success : null,
+    return: e.end ? e.end.return : null,
+    length: e.end ? e.end.length : e.steps.length,
+  };
+}
+
+/** Read `fileOrDir` and build the report; bad paths and non-episode files throw InputError. */
+export async function inspectEpisodes(fileOrDir: string): Promise<InspectReport> {
+  let files: EpisodeFile[];
+  try {
+    const paths = await listEpisodeFiles(fileOrDir);
+    if (paths.length === 0) throw new InputError(`${fileOrDir}: expected .mcap episode files in this directory, got none`);
+    files = [];
+    for (const p of paths) files.push(await readEpisodeFile(p));
+  } catch (e) {
+    if (e instanceof EpisodeFileError) throw new InputError(e.message);
+    throw e;
+  }
+  const episodes = files.flatMap((f) => f.episodes);
+  return {
+    ...summarizeEpisodes(episodes, { files: files.length }),
+    fileList: files.map((f) => ({
+      path: f.path,
+      episodes: f.episodes.length - f.incompleteEpisodes,
+      incompleteEpisodes: f.incompleteEpisodes,
+      indexed: f.indexed,
+      tail: f.tail,
+    })),
+    episodeList: episodes.map(describeEpisode),
+  };
+}
+
+const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'n/a');
+const fixed = (x: number, d: number): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+/** The human-readable report: per file one line per episode, then the summary. */
+export function formatInspect(r: InspectReport): string {
+  const out: string[] = [];
+  for (const f of r.fileList) {
+    const how = f.indexed ? 'indexed' : `read sequentially: ${f.tail ?? 'no index'}`;
+    const inc = f.incompleteEpisodes ? `, ${f.incompleteEpisodes} incomplete` : '';
+    out.push(`${f.path}: ${f.episodes} episode${f.episodes === 1 ? '' : 's'}${inc} (${how})`);
+    for (const e of r.episodeList.filter((x) => x.file === f.path)) {
+      const outcome = e.complete ? `${e.success ? 'success' : 'failure'}  return ${fixed(e.return!, 3)}` : 'incomplete (no end record)';
+      out.push(`  #${e.index}  seed ${e.seed}  ${e.source}  ${outcome}  length ${e.length}`);
+    }
+  }
+  const [lo, hi] = r.successCi95;
+  const inc = r.incompleteEpisodes ? ` (+${r.incompleteEpisodes} incomplete, not counted)` : '';
+  out.push(
+    `${r.episodes} episodes${inc}, ${r.steps} steps in ${r.files} file${r.files === 1 ? '' : 's'}: ` +
+      `success ${pct(r.successRate)} (95% CI ${pct(lo)}–${pct(hi)}), mean return ${fixed(r.meanReturn, 3)}, ` +
+      `length mean ${fixed(r.meanLength, 1)} min ${fixed(r.minLength, 0)} max ${fixed(r.maxLength, 0)}`,
+  );
+  return out.join('\n');
+}
 
 export function registerEpisodes(program: Command): void {
-  program.command('episodes').description('work with episode files (MCAP)');
+  const episodes = program.command('episodes').description('work with episode files (MCAP)');
+  episodes
+    .command('inspect')
+    .description('list the episodes in an MCAP file or a directory of them, with success rate (Wilson 95% CI), returns and lengths')
+    .argument('<path>', 'episode file (.mcap) or directory')
+    .option('--json', 'print the report as one JSON object')
+    .action(async (path: string, o: { json?: boolean }) => {
+      const report = await inspectEpisodes(path);
+      process.stdout.write(`${o.json ? JSON.stringify(report, null, 2) : formatInspect(report)}\n`);
+    });
 }

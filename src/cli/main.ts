@@ -9,7 +9,6 @@ program
   .name('sim2real')
   .description('Take a robot policy from a Rapier simulation to real hardware.')
   .option('--verbose', 'print stack traces on errors')
-  .showHelpAfterError()
   .exitOverride();
 program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
 registerCommands(program);

@@ -1,0 +1,159 @@
+/**
+ * Simulator throughput. The overhead ratio alternates blocks of env.step() and of raw world.step()
+ * on the same world (restored from the same snapshot) and reports the median of the per-round
+ * ratios, so machine noise hits both sides alike.
+ */
+import { loadRapier, type Rapier, type RapierFlavor } from '../src/sim/rapier.js';
+import { loadScenario } from '../src/sim/scenario-file.js';
+import { makeEnv } from '../src/sim/make-env.js';
+import { TaskEnv } from '../src/sim/task-env.js';
+import { VectorEnv } from '../src/sim/vector-env.js';
+import { Rng } from '../src/sim/rng.js';
+import type { Scenario } from '../src/sim/scenario-schema.js';
+import { median, printTable } from './table.js';
+
+const SCENARIOS = ['scenarios/grasp-cube.yaml', 'scenarios/navigate-obstacles.yaml'];
+
+interface SimRow {
+  scenario: string;
+  singleEnvStepsPerS: number;
+  vector1StepsPerS: number;
+  vector2StepsPerS: number;
+  workerScaling: number;
+  physicsStepsPerSInEnv: number;
+  rawWorldStepsPerS: number;
+  overheadRatio: number;
+  rawSimdStepsPerS: number;
+  rawCompatStepsPerS: number;
+}
+
+function singleEnvRate(R: Rapier, sc: Scenario, seconds: number): number {
+  const env = makeEnv(R, sc);
+  (env.unwrapped as TaskEnv).onWarn = () => {};
+  const rng = new Rng(1);
+  env.reset({ seed: 0 });
+  let steps = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    for (let k = 0; k < 20; k++) {
+      const r = env.step(env.actionSpace.sample(rng));
+      steps++;
+      if (r.terminated || r.truncated) env.reset();
+    }
+  }
+  const rate = steps / ((performance.now() - t0) / 1000);
+  env.close();
+  return rate;
+}
+
+/** Median over rounds of (physics steps/s inside env.step) / (raw world.step/s), same world and state. */
+function overhead(R: Rapier, sc: Scenario, seconds: number): { inEnv: number; raw: number; ratio: number } {
+  const env = new TaskEnv(R, sc);
+  env.onWarn = () => {};
+  const rng = new Rng(2);
+  const sub = sc.control.substeps;
+  const block = 50;
+  const inEnv: number[] = [];
+  const raw: number[] = [];
+  const ratios: number[] = [];
+  const t0 = performance.now();
+  let seed = 0;
+  while (performance.now() - t0 < seconds * 1000 || ratios.length < 5) {
+    env.reset({ seed: seed++ });
+    const state = env.getState();
+    const actions = Array.from({ length: block }, () => env.actionSpace.sample(rng));
+    let t = performance.now();
+    for (const a of actions) env.step(a);
+    const envRate = (block * sub) / ((performance.now() - t) / 1000);
+    env.setState(state);
+    const world = env.physicsWorld;
+    t = performance.now();
+    for (let k = 0; k < block * sub; k++) world.step();
+    const rawRate = (block * sub) / ((performance.now() - t) / 1000);
+    inEnv.push(envRate);
+    raw.push(rawRate);
+    ratios.push(envRate / rawRate);
+  }
+  env.close();
+  return { inEnv: median(inEnv), raw: median(raw), ratio: median(ratios) };
+}
+
+function rawRate(R: Rapier, sc: Scenario, seconds: number): number {
+  const env = new TaskEnv(R, sc);
+  const rates: number[] = [];
+  const t0 = performance.now();
+  let seed = 0;
+  while (performance.now() - t0 < seconds * 1000 || rates.length < 3) {
+    env.reset({ seed: seed++ });
+    const world = env.physicsWorld;
+    const n = 200 * sc.control.substeps;
+    const t = performance.now();
+    for (let k = 0; k < n; k++) world.step();
+    rates.push(n / ((performance.now() - t) / 1000));
+  }
+  env.close();
+  return median(rates);
+}
+
+async function vectorRate(sc: Scenario, workers: number, numEnvs: number, seconds: number): Promise<number> {
+  const venv = await VectorEnv.create({ scenario: sc, numEnvs, workers, seed: 0 });
+  try {
+    await venv.reset();
+    const rng = new Rng(3);
+    const actions = new Float32Array(numEnvs * venv.actSize);
+    let steps = 0;
+    // Warm up (JIT, WASM tiers) before timing.
+    for (let k = 0; k < 20; k++) await venv.step(actions);
+    const t0 = performance.now();
+    while (performance.now() - t0 < seconds * 1000) {
+      for (let i = 0; i < actions.length; i++) actions[i] = rng.uniform(-1, 1);
+      await venv.step(actions);
+      steps += numEnvs;
+    }
+    return steps / ((performance.now() - t0) / 1000);
+  } finally {
+    await venv.close();
+  }
+}
+
+export async function benchSim(opts: { seconds: number; json: boolean }): Promise<void> {
+  const simd = await loadRapier('simd');
+  const compat = await loadRapier('compat' as RapierFlavor);
+  const rows: SimRow[] = [];
+  for (const file of SCENARIOS) {
+    const sc = loadScenario(file);
+    const log = (s: string) => opts.json || process.stderr.write(`bench sim: ${sc.name}: ${s}\n`);
+    log('single env');
+    singleEnvRate(simd, sc, 0.5);
+    const single = singleEnvRate(simd, sc, opts.seconds);
+    log('overhead vs raw world.step()');
+    const ov = overhead(simd, sc, opts.seconds);
+    log('raw world.step(): simd vs compat');
+    const rs = rawRate(simd, sc, opts.seconds);
+    const rc = rawRate(compat, sc, opts.seconds);
+    log('vector env, 1 and 2 workers');
+    const v1 = await vectorRate(sc, 1, 8, opts.seconds);
+    const v2 = await vectorRate(sc, 2, 8, opts.seconds);
+    rows.push({
+      scenario: sc.name,
+      singleEnvStepsPerS: single,
+      vector1StepsPerS: v1,
+      vector2StepsPerS: v2,
+      workerScaling: v2 / v1,
+      physicsStepsPerSInEnv: ov.inEnv,
+      rawWorldStepsPerS: ov.raw,
+      overheadRatio: ov.ratio,
+      rawSimdStepsPerS: rs,
+      rawCompatStepsPerS: rc,
+    });
+  }
+  if (opts.json) {
+    console.log(JSON.stringify({ suite: 'sim', rows }, null, 2));
+    return;
+  }
+  printTable(
+    ['scenario', 'env steps/s', 'vec 1w', 'vec 2w', '2w/1w', 'phys/s in env', 'raw world.step/s', 'ratio (goal ≥0.75)', 'simd/compat'],
+    rows.map((r) => [r.scenario, r.singleEnvStepsPerS, r.vector1StepsPerS, r.vector2StepsPerS, r.workerScaling, r.physicsStepsPerSInEnv, r.rawWorldStepsPerS, r.overheadRatio, r.rawSimdStepsPerS / r.rawCompatStepsPerS]),
+  );
+  console.log('\nvector env: 8 envs, random actions; raw rates are world.step() on the scenario world (simd vs compat Rapier builds).');
+}

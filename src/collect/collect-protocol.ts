@@ -1,0 +1,16 @@
+/** Messages between the collect job and its worker threads. */
+export interface CollectWorkerInit {
+  scenario: unknown;
+  /** Episode indices this worker runs; episode i uses seed + i. */
+  indices: number[];
+  seed: number;
+  randomize: boolean;
+  expertNoise: number;
+  file: string;
+  sceneEvery: number;
+}
+
+export type CollectWorkerMessage =
+  | { type: 'episode'; index: number; success: boolean; return: number; length: number }
+  | { type: 'done' }
+  | { type: 'error'; message: string };

@@ -1,0 +1,12 @@
+/** Episode logs in MCAP (DESIGN.md §4): write, read, summarise. Channels are described in channels.ts. */
+export type { Episode, EpisodeEnd, EpisodeFile, EpisodeSource, EpisodeStart, EpisodeStep, StepMessage } from './types.js';
+export { EpisodeWriter } from './writer.js';
+export type { EpisodeEndInput, EpisodeStartInput, EpisodeWriterOptions, SceneSource, StepInput } from './writer.js';
+export { readEpisodeFile, readEpisodes } from './reader.js';
+export { listEpisodeFiles } from './files.js';
+export { summarizeEpisodes, wilson } from './summary.js';
+export type { EpisodeSummary } from './summary.js';
+export { EpisodeFileError } from './errors.js';
+export { TOPICS } from './channels.js';
+export { sceneUpdate } from './scene.js';
+export type { SceneUpdate } from './scene.js';

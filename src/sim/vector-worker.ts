@@ -1,0 +1,62 @@
+/** Worker thread of a VectorEnv: owns a slice of the envs and steps them on command. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadRapier } from './rapier.js';
+import { makeEnv } from './make-env.js';
+import type { Env } from './env.js';
+import type { Scenario } from './scenario-schema.js';
+import { Command, FLAG_SUCCESS, FLAG_TERMINATED, FLAG_TRUNCATED, commandIndex, doneIndex, seqIndex, type WorkerInit } from './vector-layout.js';
+
+const init = workerData as WorkerInit;
+const R = await loadRapier(init.rapier);
+const envs: Env[] = [];
+for (let i = 0; i < init.count; i++) {
+  const env = makeEnv(R, init.scenario as Scenario, { randomize: init.randomize, maxSteps: init.maxSteps });
+  (env.unwrapped as { onWarn?: (m: string) => void }).onWarn = () => {};
+  envs.push(env);
+}
+const control = new Int32Array(init.buffers.control);
+const actions = new Float32Array(init.buffers.actions);
+const obs = new Float32Array(init.buffers.obs);
+const finalObs = new Float32Array(init.buffers.finalObs);
+const rewards = new Float32Array(init.buffers.rewards);
+const flags = new Uint8Array(init.buffers.flags);
+const { obsSize, actSize, first } = init;
+const seq = seqIndex(init.worker);
+const done = doneIndex(init.worker);
+const cmd = commandIndex(init.worker, init.workers);
+parentPort!.postMessage('ready');
+
+let last = 0;
+for (;;) {
+  Atomics.wait(control, seq, last);
+  last = Atomics.load(control, seq);
+  const c = Atomics.load(control, cmd) as Command;
+  if (c === Command.Close) break;
+  for (let k = 0; k < envs.length; k++) {
+    const i = first + k;
+    const env = envs[k];
+    if (c === Command.Reset) {
+      obs.set(env.reset({ seed: init.seed + i }).obs, i * obsSize);
+      flags.fill(0, 3 * i, 3 * i + 3);
+      rewards[i] = 0;
+      continue;
+    }
+    const r = env.step(actions.subarray(i * actSize, (i + 1) * actSize));
+    rewards[i] = r.reward;
+    flags[3 * i + FLAG_TERMINATED] = r.terminated ? 1 : 0;
+    flags[3 * i + FLAG_TRUNCATED] = r.truncated ? 1 : 0;
+    flags[3 * i + FLAG_SUCCESS] = r.info.success ? 1 : 0;
+    if (r.terminated || r.truncated) {
+      // Same-step autoreset: the final observation goes to finalObs (for bootstrapping on truncation).
+      finalObs.set(r.obs, i * obsSize);
+      obs.set(env.reset().obs, i * obsSize);
+    } else {
+      obs.set(r.obs, i * obsSize);
+    }
+  }
+  Atomics.store(control, done, last);
+  Atomics.notify(control, done);
+}
+for (const env of envs) env.close();
+Atomics.store(control, done, last);
+Atomics.notify(control, done);
