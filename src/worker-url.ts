@@ -1,11 +1,13 @@
 /**
- * Where a worker thread's entry file is. Under vitest/tsx we run from .ts sources and the worker
- * needs the tsx loader as well; from the build it is the sibling .js file.
+ * Starting a worker thread from a sibling module. From the build it is the sibling .js file; under
+ * vitest/tsx we run from .ts sources, so the worker first registers the tsx loader and then
+ * imports the .ts entry (Node 20 does not apply `--import` hooks to a worker's entry file).
  */
-export function workerEntry(basename: string, from: string): { url: URL; execArgv: string[] } {
-  const fromSource = from.endsWith('.ts');
-  return {
-    url: new URL(`./${basename}${fromSource ? '.ts' : '.js'}`, from),
-    execArgv: fromSource ? ['--import', 'tsx'] : [],
-  };
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+
+export function startWorker(basename: string, from: string, options: WorkerOptions): Worker {
+  if (!from.endsWith('.ts')) return new Worker(new URL(`./${basename}.js`, from), options);
+  const entry = new URL(`./${basename}.ts`, from).href;
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(boot, { ...options, eval: true });
 }

@@ -1,5 +1,5 @@
 /** How the CLI turns failures into one line and an exit code (DESIGN.md §7): 2 bad input, 1 runtime. */
-import { InputError } from '../sim/scenario-file.js';
+import { InputError } from '../errors.js';
 
 export { InputError };
 

@@ -2,12 +2,12 @@
  * `collect`: run the scripted expert for N seeded episodes on W worker threads and write MCAP
  * episode files (one per worker). Episode i always uses seed + i, whatever the worker count.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../sim/scenario-schema.js';
-import { InputError } from '../sim/scenario-file.js';
-import { workerEntry } from '../worker-url.js';
+import { InputError } from '../errors.js';
+import { startWorker } from '../worker-url.js';
 import type { CollectWorkerInit, CollectWorkerMessage } from './collect-protocol.js';
 
 export interface CollectOptions {
@@ -47,7 +47,6 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     // Never overwrite episodes already collected.
     if (existsSync(f)) throw new InputError(`${f}: expected a new file, got an existing one (use another --out or --seed)`);
   }
-  const { url, execArgv } = workerEntry('collect-worker', import.meta.url);
   let successes = 0;
   let sumReturn = 0;
   let sumLength = 0;
@@ -62,7 +61,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       file,
       sceneEvery: opts.sceneEvery ?? 1,
     };
-    return new Worker(url, { workerData: init, execArgv });
+    return startWorker('collect-worker', import.meta.url, { workerData: init });
   });
   try {
     await Promise.all(

@@ -1,5 +1,6 @@
 /** Loading scenario files: YAML → schema → cross-checks against the task, with `file:field: expected X, got Y` errors. */
 import { readFileSync } from 'node:fs';
+import { InputError } from '../errors.js';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ScenarioSchema, type Scenario } from './scenario-schema.js';
@@ -7,10 +8,7 @@ import { totalSize } from './contract.js';
 import { TASKS } from './tasks/index.js';
 import type { TaskDef } from './task.js';
 
-/** Bad input from a file the user gave: the CLI exits 2 on these. */
-export class InputError extends Error {
-  override name = 'InputError';
-}
+export { InputError };
 
 function show(v: unknown): string {
   if (v === undefined) return 'nothing';

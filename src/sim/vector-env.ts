@@ -3,9 +3,9 @@
  * Episodes reset automatically in the step that ends them; the last observation of an ended episode
  * is in `finalObs` (bootstrap from it on truncation).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { totalSize } from './contract.js';
-import { workerEntry } from '../worker-url.js';
+import { startWorker } from '../worker-url.js';
 import type { Scenario } from './scenario-schema.js';
 import { Command, FLAG_SUCCESS, FLAG_TERMINATED, FLAG_TRUNCATED, allocate, commandIndex, doneIndex, seqIndex, type VectorBuffers, type WorkerInit } from './vector-layout.js';
 
@@ -79,7 +79,6 @@ export class VectorEnv {
     const obsSize = totalSize(opts.scenario.contract.obs);
     const actSize = totalSize(opts.scenario.contract.action);
     const buffers = allocate(n, obsSize, actSize, workers);
-    const { url, execArgv } = workerEntry('vector-worker', import.meta.url);
     const threads: Worker[] = [];
     let first = 0;
     for (let w = 0; w < workers; w++) {
@@ -100,7 +99,7 @@ export class VectorEnv {
         rapier: opts.rapier ?? 'simd',
       };
       first += count;
-      threads.push(new Worker(url, { workerData: init, execArgv }));
+      threads.push(startWorker('vector-worker', import.meta.url, { workerData: init }));
     }
     try {
       await Promise.all(
