@@ -4,21 +4,10 @@
  * `JSON.stringify(Array.from(f32))`, as fast, and exact after reading back into a Float32Array.
  * Other arrays (float64 numbers) are written exactly. Non-finite values become `null`.
  */
-/** A step to encode: like StepMessage (types.ts) but vectors may be any numeric array. */
-export interface StepFields {
-  episode: number;
-  step: number;
-  time: number;
-  obs: ArrayLike<number>;
-  action: ArrayLike<number>;
-  appliedAction: ArrayLike<number>;
-  reward: number;
-  terminated: boolean;
-  truncated: boolean;
-  trueObs?: ArrayLike<number>;
-  expertAction?: ArrayLike<number>;
-  latencyMs?: number;
-}
+import type { StepInput } from './types.js';
+
+/** A step to encode: a StepInput with its episode, step number and time filled in. */
+export type StepFields = StepInput & { episode: number; step: number; time: number };
 
 function num(x: number): string {
   return Number.isFinite(x) ? String(x) : 'null';

@@ -76,6 +76,23 @@ export interface StepMessage {
   latencyMs?: number;
 }
 
+/** A step as a recorder takes it: vectors may be any numeric array. */
+export interface StepInput {
+  /** Default: the number of steps written in this episode so far. */
+  step?: number;
+  /** Seconds since the episode start. Default: `step / controlHz`. */
+  time?: number;
+  obs: ArrayLike<number>;
+  action: ArrayLike<number>;
+  appliedAction: ArrayLike<number>;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  trueObs?: ArrayLike<number>;
+  expertAction?: ArrayLike<number>;
+  latencyMs?: number;
+}
+
 /** A step as the reader returns it: vectors as Float32Array. */
 export interface EpisodeStep {
   step: number;

@@ -22,7 +22,9 @@ import { SCHEMAS, SNAPSHOT_ENCODING, TOPICS } from './channels.js';
 import { sceneUpdate } from './scene.js';
 import { stepJson } from './encode.js';
 import type { ScenePrimitive } from '../sim/task.js';
-import type { EpisodeEnd, EpisodeStart } from './types.js';
+import type { EpisodeEnd, EpisodeStart, StepInput } from './types.js';
+
+export type { StepInput };
 
 export interface EpisodeWriterOptions extends McapFileWriterOptions {
   /** Write a `/scene` message every this many steps (plus one at each episode start); 0: start only. Default 1. */
@@ -38,21 +40,6 @@ export type EpisodeStartInput = Omit<EpisodeStart, 'event' | 'index' | 'startedA
   startedAt?: string;
 };
 
-export interface StepInput {
-  /** Default: the number of steps written in this episode so far. */
-  step?: number;
-  /** Seconds since the episode start. Default: `step / controlHz`. */
-  time?: number;
-  obs: ArrayLike<number>;
-  action: ArrayLike<number>;
-  appliedAction: ArrayLike<number>;
-  reward: number;
-  terminated: boolean;
-  truncated: boolean;
-  trueObs?: ArrayLike<number>;
-  expertAction?: ArrayLike<number>;
-  latencyMs?: number;
-}
 
 /** Fields left out default to what the written steps say (sum of rewards, count, last step's flags). */
 export type EpisodeEndInput = Pick<EpisodeEnd, 'success'> & Partial<Pick<EpisodeEnd, 'return' | 'length' | 'terminated' | 'truncated'>>;

@@ -12,6 +12,19 @@ import { jointAngle, qrot, solveIK, wrapHalf, wrapQuarter, type ArmGeometry } fr
 import { bind, CUBE, FINGER_L, FINGER_R, gains, N_BODIES, PALM, parts, type Bound, type Gains, type Handles, type Part } from './grasp-build.js';
 
 /** Everything beyond the Rapier snapshot that an episode needs (taskState()). */
+/** A deep copy of the per-episode state (for taskState() and restore()). */
+export function copyGraspState(s: GraspState): GraspState {
+  return {
+    handles: { bodies: [...s.handles.bodies], joints: [...s.handles.joints] } as GraspState['handles'],
+    target: [...s.target],
+    restZ: s.restZ,
+    edge: s.edge,
+    holdSteps: s.holdSteps,
+    succeeded: s.succeeded,
+    dropped: s.dropped,
+  };
+}
+
 export interface GraspState {
   handles: Handles;
   /** TCP target x, y, z (m), gripper yaw target (rad), commanded opening (m). */
@@ -289,15 +302,6 @@ export class GraspInstance implements TaskInstance {
   }
 
   taskState(): Json {
-    const s = this.s;
-    return {
-      handles: { bodies: [...s.handles.bodies], joints: [...s.handles.joints] },
-      target: [...s.target],
-      restZ: s.restZ,
-      edge: s.edge,
-      holdSteps: s.holdSteps,
-      succeeded: s.succeeded,
-      dropped: s.dropped,
-    };
+    return copyGraspState(this.s) as unknown as Json;
   }
 }

@@ -42,7 +42,7 @@ import type { TaskDef } from '../task.js';
 import type { GraspScenario } from '../scenario-schema.js';
 import { armGeometry, solveIK } from './grasp-kinematics.js';
 import { build, type Handles } from './grasp-build.js';
-import { GraspInstance, type GraspState } from './grasp-instance.js';
+import { GraspInstance, copyGraspState, type GraspState } from './grasp-instance.js';
 
 export const GRASP_OBS = [
   { name: 'joint_pos', size: 5 },
@@ -101,15 +101,7 @@ export const graspTask: TaskDef<GraspScenario> = {
     if (!s || typeof s !== 'object' || !Array.isArray((s as { target?: unknown }).target)) {
       throw new Error('grasp: task state is not a grasp state (expected {handles, target, restZ, edge, ...})');
     }
-    const state: GraspState = {
-      handles: { bodies: [...s.handles.bodies], joints: [...s.handles.joints] } as Handles,
-      target: [...s.target],
-      restZ: s.restZ,
-      edge: s.edge,
-      holdSteps: s.holdSteps,
-      succeeded: s.succeeded,
-      dropped: s.dropped,
-    };
+    const state = copyGraspState(s);
     return new GraspInstance(world, sc, params, armGeometry(sc.robot), state);
   },
 };
