@@ -13,6 +13,7 @@ import type { Scenario } from '../src/sim/scenario-schema.js';
 import { median, printTable } from './table.js';
 
 const SCENARIOS = ['scenarios/grasp-cube.yaml', 'scenarios/navigate-obstacles.yaml'];
+const VECTOR_ENVS = Number(process.env.VECTOR_ENVS ?? 16);
 
 interface SimRow {
   scenario: string;
@@ -104,32 +105,49 @@ function rawRate(R: Rapier, sc: Scenario, seconds: number): number {
   return median(rates);
 }
 
-async function vectorRate(sc: Scenario, workers: number, numEnvs: number, seconds: number): Promise<number> {
-  const venv = await VectorEnv.create({ scenario: sc, numEnvs, workers, seed: 0 });
-  try {
-    await venv.reset();
-    const rng = new Rng(3);
-    const actions = new Float32Array(numEnvs * venv.actSize);
+/**
+ * Vector-env throughput with 1 and 2 workers, measured in alternating windows (1w, 2w, 1w, ...) so
+ * that machine noise hits both alike; rates and the scaling are medians over the windows.
+ */
+async function vectorRates(sc: Scenario, numEnvs: number, seconds: number): Promise<{ w1: number; w2: number; scaling: number }> {
+  const venvs = [await VectorEnv.create({ scenario: sc, numEnvs, workers: 1, seed: 0 }), await VectorEnv.create({ scenario: sc, numEnvs, workers: 2, seed: 0 })];
+  const rng = new Rng(3);
+  const window = async (v: VectorEnv, ms: number): Promise<number> => {
+    const actions = new Float32Array(numEnvs * v.actSize);
     let steps = 0;
-    // Warm up (JIT, WASM tiers) before timing.
-    for (let k = 0; k < 20; k++) await venv.step(actions);
     const t0 = performance.now();
-    while (performance.now() - t0 < seconds * 1000) {
+    while (performance.now() - t0 < ms) {
       for (let i = 0; i < actions.length; i++) actions[i] = rng.uniform(-1, 1);
-      await venv.step(actions);
+      await v.step(actions);
       steps += numEnvs;
     }
     return steps / ((performance.now() - t0) / 1000);
+  };
+  try {
+    for (const v of venvs) {
+      await v.reset();
+      await window(v, 300); // warm-up: JIT and WASM tiers
+    }
+    const r1: number[] = [];
+    const r2: number[] = [];
+    const ratios: number[] = [];
+    const rounds = 5;
+    for (let k = 0; k < rounds; k++) {
+      r1.push(await window(venvs[0], (seconds * 1000) / rounds));
+      r2.push(await window(venvs[1], (seconds * 1000) / rounds));
+      ratios.push(r2[k] / r1[k]);
+    }
+    return { w1: median(r1), w2: median(r2), scaling: median(ratios) };
   } finally {
-    await venv.close();
+    for (const v of venvs) await v.close();
   }
 }
 
-export async function benchSim(opts: { seconds: number; json: boolean }): Promise<void> {
+export async function benchSim(opts: { seconds: number; json: boolean; scenario?: string }): Promise<void> {
   const simd = await loadRapier('simd');
   const compat = await loadRapier('compat' as RapierFlavor);
   const rows: SimRow[] = [];
-  for (const file of SCENARIOS) {
+  for (const file of opts.scenario ? [opts.scenario] : SCENARIOS) {
     const sc = loadScenario(file);
     const log = (s: string) => opts.json || process.stderr.write(`bench sim: ${sc.name}: ${s}\n`);
     log('single env');
@@ -141,14 +159,13 @@ export async function benchSim(opts: { seconds: number; json: boolean }): Promis
     const rs = rawRate(simd, sc, opts.seconds);
     const rc = rawRate(compat, sc, opts.seconds);
     log('vector env, 1 and 2 workers');
-    const v1 = await vectorRate(sc, 1, 8, opts.seconds);
-    const v2 = await vectorRate(sc, 2, 8, opts.seconds);
+    const vec = await vectorRates(sc, VECTOR_ENVS, 2 * opts.seconds);
     rows.push({
       scenario: sc.name,
       singleEnvStepsPerS: single,
-      vector1StepsPerS: v1,
-      vector2StepsPerS: v2,
-      workerScaling: v2 / v1,
+      vector1StepsPerS: vec.w1,
+      vector2StepsPerS: vec.w2,
+      workerScaling: vec.scaling,
       physicsStepsPerSInEnv: ov.inEnv,
       rawWorldStepsPerS: ov.raw,
       overheadRatio: ov.ratio,
@@ -164,5 +181,5 @@ export async function benchSim(opts: { seconds: number; json: boolean }): Promis
     ['scenario', 'env steps/s', 'vec 1w', 'vec 2w', '2w/1w', 'phys/s in env', 'raw world.step/s', 'ratio (goal ≥0.75)', 'simd/compat'],
     rows.map((r) => [r.scenario, r.singleEnvStepsPerS, r.vector1StepsPerS, r.vector2StepsPerS, r.workerScaling, r.physicsStepsPerSInEnv, r.rawWorldStepsPerS, r.overheadRatio, r.rawSimdStepsPerS / r.rawCompatStepsPerS]),
   );
-  console.log('\nvector env: 8 envs, random actions; raw rates are world.step() on the scenario world (simd vs compat Rapier builds).');
+  console.log(`\nvector env: ${VECTOR_ENVS} envs, random actions, median of alternating windows; raw rates are world.step() on the scenario world (simd vs compat Rapier builds).`);
 }

@@ -7,7 +7,7 @@ import type { Worker } from 'node:worker_threads';
 import { totalSize } from './contract.js';
 import { startWorker } from '../worker-url.js';
 import type { Scenario } from './scenario-schema.js';
-import { Command, FLAG_SUCCESS, FLAG_TERMINATED, FLAG_TRUNCATED, allocate, commandIndex, doneIndex, seqIndex, type VectorBuffers, type WorkerInit } from './vector-layout.js';
+import { COMMAND, Command, DONE, FLAG_SUCCESS, FLAG_TERMINATED, FLAG_TRUNCATED, REMAINING, SEQ, allocate, type VectorBuffers, type WorkerInit } from './vector-layout.js';
 
 export interface VectorEnvOptions {
   scenario: Scenario;
@@ -78,7 +78,7 @@ export class VectorEnv {
     const workers = Math.min(n, opts.workers ?? Math.min(n, 2));
     const obsSize = totalSize(opts.scenario.contract.obs);
     const actSize = totalSize(opts.scenario.contract.action);
-    const buffers = allocate(n, obsSize, actSize, workers);
+    const buffers = allocate(n, obsSize, actSize);
     const threads: Worker[] = [];
     let first = 0;
     for (let w = 0; w < workers; w++) {
@@ -99,7 +99,7 @@ export class VectorEnv {
         rapier: opts.rapier ?? 'simd',
       };
       first += count;
-      threads.push(startWorker('vector-worker', import.meta.url, { workerData: init }));
+      threads.push(startWorker(process.env.VW ?? 'vector-worker', import.meta.url, { workerData: init }));
     }
     try {
       await Promise.all(
@@ -123,18 +123,14 @@ export class VectorEnv {
   private async run(command: Command): Promise<void> {
     if (this.closed) throw new Error('vector env: used after close()');
     const seq = ++this.seq;
-    for (let w = 0; w < this.workers; w++) {
-      Atomics.store(this.control, commandIndex(w, this.workers), command);
-      Atomics.store(this.control, seqIndex(w), seq);
-      Atomics.notify(this.control, seqIndex(w));
-    }
-    for (let w = 0; w < this.workers; w++) {
-      while (Atomics.load(this.control, doneIndex(w)) !== seq) {
-        if (this.failure) throw new Error(`vector env: worker failed: ${this.failure.message}`);
-        const cur = Atomics.load(this.control, doneIndex(w));
-        const wait = Atomics.waitAsync(this.control, doneIndex(w), cur, 1000);
-        if (wait.async) await wait.value;
-      }
+    Atomics.store(this.control, COMMAND, command);
+    Atomics.store(this.control, REMAINING, this.workers);
+    Atomics.store(this.control, SEQ, seq);
+    Atomics.notify(this.control, SEQ);
+    while (Atomics.load(this.control, DONE) !== seq) {
+      if (this.failure) throw new Error(`vector env: worker failed: ${this.failure.message}`);
+      const wait = Atomics.waitAsync(this.control, DONE, Atomics.load(this.control, DONE), 1000);
+      if (wait.async) await wait.value;
     }
   }
 

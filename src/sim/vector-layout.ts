@@ -1,6 +1,11 @@
 /**
  * Shared-memory layout of a vector env: batched obs/actions/rewards/flags as typed arrays over
- * SharedArrayBuffers, plus one control word pair per worker. No per-step messages or JSON.
+ * SharedArrayBuffers, plus four control words. No per-step messages or JSON.
+ *
+ * One batch: the main thread writes the command, sets REMAINING = W, bumps SEQ and wakes every
+ * worker with one notify; the worker that finishes last stores SEQ into DONE and wakes the main
+ * thread. One wake-up each way per batch: on 2 cores, every extra wake-up of the main thread
+ * competes with the workers for a core.
  */
 export interface VectorBuffers {
   actions: SharedArrayBuffer; // Float32 [N * actSize]
@@ -8,7 +13,7 @@ export interface VectorBuffers {
   finalObs: SharedArrayBuffer; // Float32 [N * obsSize], valid where an episode ended this step
   rewards: SharedArrayBuffer; // Float32 [N]
   flags: SharedArrayBuffer; // Uint8 [N * 3]: terminated, truncated, success
-  control: SharedArrayBuffer; // Int32 [W * 2]: command sequence, completed sequence
+  control: SharedArrayBuffer; // Int32 [4]: SEQ, COMMAND, REMAINING, DONE
 }
 
 export const FLAG_TERMINATED = 0;
@@ -21,21 +26,22 @@ export const enum Command {
   Close = 3,
 }
 
-export function allocate(numEnvs: number, obsSize: number, actSize: number, workers: number): VectorBuffers {
+export function allocate(numEnvs: number, obsSize: number, actSize: number): VectorBuffers {
   return {
     actions: new SharedArrayBuffer(4 * numEnvs * actSize),
     obs: new SharedArrayBuffer(4 * numEnvs * obsSize),
     finalObs: new SharedArrayBuffer(4 * numEnvs * obsSize),
     rewards: new SharedArrayBuffer(4 * numEnvs),
     flags: new SharedArrayBuffer(3 * numEnvs),
-    control: new SharedArrayBuffer(4 * 2 * workers + 4 * workers),
+    control: new SharedArrayBuffer(4 * 4),
   };
 }
 
-/** Word offsets in `control`: [seq(w), done(w)] pairs, then one command word per worker. */
-export const seqIndex = (w: number): number => 2 * w;
-export const doneIndex = (w: number): number => 2 * w + 1;
-export const commandIndex = (w: number, workers: number): number => 2 * workers + w;
+/** Word offsets in `control`. */
+export const SEQ = 0;
+export const COMMAND = 1;
+export const REMAINING = 2;
+export const DONE = 3;
 
 export interface WorkerInit {
   scenario: unknown;

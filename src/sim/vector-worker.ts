@@ -4,7 +4,7 @@ import { loadRapier } from './rapier.js';
 import { makeEnv } from './make-env.js';
 import type { Env } from './env.js';
 import type { Scenario } from './scenario-schema.js';
-import { Command, FLAG_SUCCESS, FLAG_TERMINATED, FLAG_TRUNCATED, commandIndex, doneIndex, seqIndex, type WorkerInit } from './vector-layout.js';
+import { COMMAND, Command, DONE, FLAG_SUCCESS, FLAG_TERMINATED, FLAG_TRUNCATED, REMAINING, SEQ, type WorkerInit } from './vector-layout.js';
 
 const init = workerData as WorkerInit;
 const R = await loadRapier(init.rapier);
@@ -21,16 +21,21 @@ const finalObs = new Float32Array(init.buffers.finalObs);
 const rewards = new Float32Array(init.buffers.rewards);
 const flags = new Uint8Array(init.buffers.flags);
 const { obsSize, actSize, first } = init;
-const seq = seqIndex(init.worker);
-const done = doneIndex(init.worker);
-const cmd = commandIndex(init.worker, init.workers);
 parentPort!.postMessage('ready');
+
+/** The last finisher of a batch reports it done and wakes the main thread. */
+function finishBatch(seq: number): void {
+  if (Atomics.sub(control, REMAINING, 1) === 1) {
+    Atomics.store(control, DONE, seq);
+    Atomics.notify(control, DONE);
+  }
+}
 
 let last = 0;
 for (;;) {
-  Atomics.wait(control, seq, last);
-  last = Atomics.load(control, seq);
-  const c = Atomics.load(control, cmd) as Command;
+  Atomics.wait(control, SEQ, last);
+  last = Atomics.load(control, SEQ);
+  const c = Atomics.load(control, COMMAND) as Command;
   if (c === Command.Close) break;
   for (let k = 0; k < envs.length; k++) {
     const i = first + k;
@@ -54,9 +59,7 @@ for (;;) {
       obs.set(r.obs, i * obsSize);
     }
   }
-  Atomics.store(control, done, last);
-  Atomics.notify(control, done);
+  finishBatch(last);
 }
 for (const env of envs) env.close();
-Atomics.store(control, done, last);
-Atomics.notify(control, done);
+finishBatch(last);

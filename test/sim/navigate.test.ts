@@ -1,0 +1,276 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadRapier, type Rapier } from '../../src/sim/rapier.js';
+import { loadScenario } from '../../src/sim/scenario-file.js';
+import { TaskEnv } from '../../src/sim/task-env.js';
+import { Rng } from '../../src/sim/rng.js';
+import { navigateTask, type NavigatePrivileged } from '../../src/sim/tasks/navigate.js';
+import { navigateExpert } from '../../src/sim/experts/navigate-expert.js';
+import { ClearanceGrid, astar } from '../../src/sim/tasks/navigate-grid.js';
+import { arenaWalls, type Primitive } from '../../src/sim/tasks/navigate-geometry.js';
+import type { NavigateScenario } from '../../src/sim/scenario-schema.js';
+
+const FILE = 'scenarios/navigate-obstacles.yaml';
+const base = loadScenario(FILE) as NavigateScenario;
+const RAYS = base.robot.lidar_rays;
+
+/** A copy of the scenario with some fields changed (the contract stays valid). */
+function variant(edit: (sc: NavigateScenario) => void): NavigateScenario {
+  const sc = structuredClone(base);
+  edit(sc);
+  return sc;
+}
+
+const envs: TaskEnv[] = [];
+let R: Rapier;
+async function makeEnv(sc: NavigateScenario = base): Promise<TaskEnv> {
+  R ??= await loadRapier();
+  const env = new TaskEnv(R, sc);
+  envs.push(env);
+  return env;
+}
+afterEach(() => {
+  for (const e of envs.splice(0)) e.close();
+});
+
+function bytes(a: Float32Array): number[] {
+  return Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+}
+
+/** Distance from (x, y) along (c, s) to the inside of the square |x|, |y| <= half. */
+function squareRange(x: number, y: number, c: number, s: number, half: number): number {
+  let t = Infinity;
+  if (c > 1e-12) t = Math.min(t, (half - x) / c);
+  if (c < -1e-12) t = Math.min(t, (-half - x) / c);
+  if (s > 1e-12) t = Math.min(t, (half - y) / s);
+  if (s < -1e-12) t = Math.min(t, (-half - y) / s);
+  return t;
+}
+
+describe('navigate-obstacles scenario', () => {
+  it('loads, and its contract matches the task layout', () => {
+    expect(base.task).toBe('navigate');
+    expect(base.contract.obs.map((c) => [c.name, c.size])).toEqual(navigateTask.obsLayout(base).map((c) => [c.name, c.size]));
+    expect(base.contract.action.map((c) => c.name)).toEqual(['lin_vel', 'ang_vel']);
+    expect(base.safe_action).toEqual([0, 0]);
+    expect(Object.keys(base.reward).sort()).toEqual([...navigateTask.rewardTerms].sort());
+    expect(1 / (base.control.rate_hz * base.control.substeps)).toBeLessThanOrEqual(0.01);
+  });
+});
+
+describe('navigate task', () => {
+  it('is deterministic: same seed and actions give identical observation bytes', async () => {
+    const a = await makeEnv();
+    const b = await makeEnv();
+    const ra = a.reset({ seed: 11 });
+    const rb = b.reset({ seed: 11 });
+    expect(bytes(ra.obs)).toEqual(bytes(rb.obs));
+    const rng = new Rng(5);
+    for (let t = 0; t < 40; t++) {
+      const act = [rng.uniform(-1, 1), rng.uniform(-1, 1)];
+      const sa = a.step(act);
+      const sb = b.step(act);
+      expect(bytes(sa.obs)).toEqual(bytes(sb.obs));
+      expect(sa.reward).toBe(sb.reward);
+      expect(sa.terminated).toBe(sb.terminated);
+      if (sa.terminated) break;
+    }
+    expect(a.reset({ seed: 12 }).obs).not.toEqual(ra.obs);
+  });
+
+  it.each(['geometry', 'rapier'] as const)('continues bit-identically after a snapshot restore (%s lidar)', async (backend) => {
+    const sc = variant((s) => (s.robot.lidar_backend = backend));
+    const env = await makeEnv(sc);
+    const other = await makeEnv(sc);
+    env.reset({ seed: 3, options: { physics: { motor_stiffness: 0.9, link_mass: 1.1 } } });
+    const expert = navigateExpert(sc);
+    let obsAtState = new Float32Array(0);
+    for (let t = 0; t < 15; t++) obsAtState = env.step(expert.act(env.privileged())).obs;
+    const state = env.getState();
+    const actions: Float32Array[] = [];
+    const want: number[][] = [];
+    for (let t = 0; t < 25; t++) {
+      const act = expert.act(env.privileged());
+      actions.push(act);
+      want.push(bytes(env.step(act).obs));
+    }
+    other.reset({ seed: 99 });
+    // The task state survives a JSON round trip (episode files store it as JSON).
+    const restored = other.setState({ ...state, task: JSON.parse(JSON.stringify(state.task)) });
+    expect(bytes(restored)).toEqual(bytes(obsAtState));
+    actions.forEach((act, t) => expect(bytes(other.step(act).obs), `step ${t}`).toEqual(want[t]));
+  });
+
+  it('lidar reads the distance to the arena walls (both backends agree)', async () => {
+    const empty = (backend: 'rapier' | 'geometry') =>
+      variant((s) => {
+        s.world.obstacle_count = [0, 0];
+        s.robot.lidar_backend = backend;
+      });
+    for (const backend of ['rapier', 'geometry'] as const) {
+      const env = await makeEnv(empty(backend));
+      const { obs } = env.reset({ seed: 4 });
+      const p = env.privileged() as NavigatePrivileged;
+      const half = p.layout.half;
+      for (let i = 0; i < RAYS; i++) {
+        const a = p.pose.yaw + (2 * Math.PI * i) / RAYS;
+        const want = Math.min(base.robot.lidar_max_range, squareRange(p.pose.x, p.pose.y, Math.cos(a), Math.sin(a), half));
+        expect(obs[i], `${backend} beam ${i}`).toBeCloseTo(want, 4);
+      }
+    }
+    // With obstacles, the cheap backend reproduces Rapier's ray casts.
+    const rap = await makeEnv(variant((s) => (s.robot.lidar_backend = 'rapier')));
+    const geo = await makeEnv(variant((s) => (s.robot.lidar_backend = 'geometry')));
+    for (const seed of [0, 1, 2, 5, 8]) {
+      const o1 = rap.reset({ seed }).obs;
+      const o2 = geo.reset({ seed }).obs;
+      for (let i = 0; i < RAYS; i++) expect(o2[i], `seed ${seed} beam ${i}`).toBeCloseTo(o1[i], 4);
+      expect(Math.min(...o1.subarray(0, RAYS))).toBeLessThan(base.robot.lidar_max_range);
+    }
+  });
+
+  it("the rapier lidar returns exactly what Rapier's public World.castRay returns", async () => {
+    const env = await makeEnv(variant((s) => (s.robot.lidar_backend = 'rapier')));
+    for (const seed of [0, 3, 6]) {
+      const { obs } = env.reset({ seed });
+      const world = env.physicsWorld;
+      const p = env.privileged() as NavigatePrivileged;
+      let self: number | undefined;
+      world.forEachCollider((c) => {
+        if (c.parent()?.isDynamic()) self = c.handle;
+      });
+      const selfCollider = world.getCollider(self!);
+      const z = selfCollider.translation().z;
+      const ray = new R.Ray({ x: p.pose.x, y: p.pose.y, z }, { x: 1, y: 0, z: 0 });
+      for (let i = 0; i < RAYS; i++) {
+        const a = (2 * Math.PI * i) / RAYS;
+        const c = Math.cos(p.pose.yaw);
+        const sn = Math.sin(p.pose.yaw);
+        ray.dir.x = c * Math.cos(a) - sn * Math.sin(a);
+        ray.dir.y = sn * Math.cos(a) + c * Math.sin(a);
+        const max = base.robot.lidar_max_range;
+        const hit = world.castRay(ray, max, true, undefined, undefined, selfCollider);
+        const want = hit && hit.timeOfImpact < max ? hit.timeOfImpact : max;
+        expect(obs[i], `seed ${seed} beam ${i}`).toBeCloseTo(want, 5);
+      }
+    }
+  });
+
+  it('driving straight into a wall terminates the episode as a failure', async () => {
+    const sc = variant((s) => (s.world.obstacle_count = [0, 0]));
+    const env = await makeEnv(sc);
+    // A seed whose straight-ahead line does not pass the goal.
+    let seed = 0;
+    for (; ; seed++) {
+      env.reset({ seed });
+      const { pose, layout } = env.privileged() as NavigatePrivileged;
+      const gx = layout.goal.x - pose.x;
+      const gy = layout.goal.y - pose.y;
+      const along = gx * Math.cos(pose.yaw) + gy * Math.sin(pose.yaw);
+      const across = Math.abs(-gx * Math.sin(pose.yaw) + gy * Math.cos(pose.yaw));
+      if (along < 0 || across > 0.5) break;
+    }
+    let last;
+    for (let t = 0; t < 200; t++) {
+      last = env.step([1, 0]);
+      if (last.terminated) break;
+    }
+    expect(last!.terminated).toBe(true);
+    expect(last!.info.success).toBe(false);
+    expect(last!.info.terms.collision).toBe(1);
+    expect(last!.reward).toBeLessThan(-5);
+    expect(Math.min(...last!.obs.subarray(0, RAYS))).toBeLessThan(base.robot.radius + 0.02); // the lidar sees the wall
+  });
+
+  it('the scripted expert reaches the goal on at least 9 of 10 seeds, observations inside the space', async () => {
+    const env = await makeEnv();
+    const expert = navigateExpert(base);
+    let successes = 0;
+    for (let seed = 0; seed < 10; seed++) {
+      let { obs } = env.reset({ seed });
+      expert.reset();
+      for (let t = 0; t < base.episode.max_steps; t++) {
+        expect(env.observationSpace.contains(obs), `seed ${seed} step ${t}: ${Array.from(obs).join(', ')}`).toBe(true);
+        const act = expert.act(env.privileged());
+        expect(env.actionSpace.contains(act)).toBe(true);
+        const r = env.step(act);
+        obs = r.obs;
+        if (r.terminated) {
+          if (r.info.success) successes++;
+          break;
+        }
+      }
+    }
+    expect(successes).toBeGreaterThanOrEqual(9);
+  });
+
+  it('keeps observations inside the observation space under random actions and randomized physics', async () => {
+    const env = await makeEnv();
+    const rng = new Rng(8);
+    for (let seed = 20; seed < 24; seed++) {
+      const physics = { friction: 0.7, link_mass: 0.8, motor_max_force: 1.2, gravity_tilt_deg: 1, object_size: 1.15, object_pose: 0.1, restitution: 0.1 };
+      let { obs } = env.reset({ seed, options: { physics } });
+      for (let t = 0; t < 60; t++) {
+        expect(env.observationSpace.contains(obs), Array.from(obs).join(', ')).toBe(true);
+        const r = env.step([rng.uniform(-1, 1), rng.uniform(-1, 1)]);
+        obs = r.obs;
+        if (r.terminated) break;
+      }
+    }
+  });
+
+  it('physics parameters change the base response', async () => {
+    const env = await makeEnv(variant((s) => (s.world.obstacle_count = [0, 0])));
+    const speedAfter = (physics: Record<string, number>) => {
+      env.reset({ seed: 6, options: { physics } });
+      for (let t = 0; t < 3; t++) env.step([1, 1]);
+      const { v, w } = env.privileged() as NavigatePrivileged;
+      return [v, w];
+    };
+    const [v0, w0] = speedAfter({});
+    expect(v0).toBeGreaterThan(0.45);
+    expect(w0).toBeGreaterThan(1.5);
+    expect(speedAfter({ motor_stiffness: 0.3 })[0]).toBeLessThan(v0 - 0.05);
+    expect(speedAfter({ motor_max_force: 0.2 })[0]).toBeLessThan(v0 - 0.05);
+    expect(speedAfter({ joint_damping: 20 })[0]).toBeLessThan(v0 - 0.05);
+    expect(speedAfter({ friction: 0.1 })[0]).toBeLessThan(v0 - 0.05);
+  });
+
+  it('layouts keep start and goal clear, and are re-drawn until reachable', async () => {
+    const env = await makeEnv();
+    for (let seed = 0; seed < 20; seed++) {
+      env.reset({ seed });
+      const { layout, radius } = env.privileged() as NavigatePrivileged;
+      const n = layout.obstacles.length;
+      expect(n).toBeGreaterThanOrEqual(3);
+      expect(n).toBeLessThanOrEqual(8);
+      const prims = [...layout.walls, ...layout.obstacles];
+      const grid = new ClearanceGrid(prims, layout.half, 0.05, 1);
+      const need = radius + base.world.clearance;
+      expect(grid.at(layout.start.x, layout.start.y)).toBeGreaterThanOrEqual(need);
+      expect(astar(grid, need, grid.cellOf(layout.start.x, layout.start.y), grid.cellOf(layout.goal.x, layout.goal.y))).not.toBeNull();
+    }
+    // A* itself: a wall across the arena blocks every path, a gap in it opens one.
+    const walls = arenaWalls(2, 0.1);
+    const across = (gap: number): Primitive[] => [
+      { kind: 'box', x: -1 - gap / 2, y: 0, yaw: 0, hx: 1, hy: 0.05 },
+      { kind: 'box', x: 1 + gap / 2, y: 0, yaw: 0, hx: 1, hy: 0.05 },
+    ];
+    const plan = (gap: number) => {
+      const g = new ClearanceGrid([...walls, ...across(gap)], 2, 0.05, 0.5);
+      return astar(g, 0.23, g.cellOf(0, -1.5), g.cellOf(0, 1.5));
+    };
+    expect(plan(0)).toBeNull();
+    expect(plan(0.3)).toBeNull();
+    expect(plan(0.7)).not.toBeNull();
+  });
+
+  it('describes the scene and refuses a foreign state on restore', async () => {
+    const env = await makeEnv();
+    env.reset({ seed: 2 });
+    const ids = env.scene().map((p) => p.id);
+    const { layout } = env.privileged() as NavigatePrivileged;
+    expect(ids).toEqual(expect.arrayContaining(['floor', 'wall-0', 'wall-3', 'obstacle-0', `obstacle-${layout.obstacles.length - 1}`, 'goal', 'robot']));
+    const state = env.getState();
+    expect(() => env.setState({ ...state, task: { nope: 1 } })).toThrow(/taskState\(\) of a navigate episode/);
+  });
+});
