@@ -1,0 +1,142 @@
+/**
+ * Checkpoints (DESIGN.md §5): a directory with the actor (and critic) as tfjs `model.json` +
+ * `weights.bin`, and `policy.json` (contract, normaliser statistics, scenario, training config,
+ * metrics, code version). Written into a temporary sibling and renamed, so a checkpoint on disk is
+ * never half-written; loading checks the contract and names the first differing component.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { contractMismatch, type Contract } from '../sim/contract.js';
+import type { Json } from '../sim/env.js';
+import { InputError } from '../errors.js';
+import { Normalizer, type NormalizerState } from './normalizer.js';
+import { GaussianMlpPolicy, type PolicyArchitecture } from './gaussian-policy.js';
+import { codeVersion } from './version.js';
+
+export const CHECKPOINT_FORMAT = 'sim2real-policy/1';
+
+export interface PolicyFile {
+  format: typeof CHECKPOINT_FORMAT;
+  id: string;
+  createdAt: string;
+  codeVersion: string;
+  contract: Contract;
+  /** The scenario the policy was trained on (full spec). */
+  scenario: Json;
+  architecture: PolicyArchitecture;
+  logStd: number[];
+  normalizer: NormalizerState;
+  /** Training settings (algorithm, hyper-parameters, data). */
+  training: Json;
+  /** Final metrics of the run that wrote it. */
+  metrics: Json;
+}
+
+interface ModelJson {
+  format: 'layers-model';
+  generatedBy: string;
+  convertedBy: null;
+  modelTopology: tf.io.ModelArtifacts['modelTopology'];
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+}
+
+async function writeModel(model: tf.LayersModel, dir: string): Promise<void> {
+  await model.save(
+    tf.io.withSaveHandler(async (art) => {
+      const data = art.weightData;
+      const bytes = Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : (data as ArrayBuffer);
+      const json: ModelJson = {
+        format: 'layers-model',
+        generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+        convertedBy: null,
+        modelTopology: art.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs ?? [] }],
+      };
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+      writeFileSync(join(dir, 'weights.bin'), new Uint8Array(bytes));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+}
+
+async function readModel(dir: string): Promise<tf.Sequential> {
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelJson;
+  const bin = readFileSync(join(dir, json.weightsManifest[0].paths[0]));
+  const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
+  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }));
+  return model as tf.Sequential;
+}
+
+export interface SaveOptions {
+  scenario: Json;
+  training: Json;
+  metrics: Json;
+}
+
+/** Write `policy` to `dir` atomically (replacing an older checkpoint there). */
+export async function saveCheckpoint(dir: string, policy: GaussianMlpPolicy, opts: SaveOptions): Promise<void> {
+  const parent = dirname(dir);
+  mkdirSync(parent, { recursive: true });
+  const tmp = join(parent, `.${basename(dir)}.tmp-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  await writeModel(policy.actor, tmp);
+  if (policy.critic) await writeModel(policy.critic, join(tmp, 'critic'));
+  const file: PolicyFile = {
+    format: CHECKPOINT_FORMAT,
+    id: policy.id,
+    createdAt: new Date().toISOString(),
+    codeVersion: codeVersion(),
+    contract: policy.contract,
+    scenario: opts.scenario,
+    architecture: policy.arch,
+    logStd: policy.logStdValues,
+    normalizer: policy.normalizer.toJSON(),
+    training: opts.training,
+    metrics: opts.metrics,
+  };
+  writeFileSync(join(tmp, 'policy.json'), JSON.stringify(file, null, 1));
+  // rename() cannot replace a non-empty directory: move the old one aside first.
+  const old = join(parent, `.${basename(dir)}.old-${process.pid}`);
+  if (existsSync(dir)) renameSync(dir, old);
+  renameSync(tmp, dir);
+  rmSync(old, { recursive: true, force: true });
+}
+
+export interface LoadedCheckpoint {
+  policy: GaussianMlpPolicy;
+  file: PolicyFile;
+}
+
+/** Read a checkpoint; with `expect`, refuse one whose contract differs, naming the component. */
+export async function loadCheckpoint(dir: string, expect?: { contract: Contract; what: string }): Promise<LoadedCheckpoint> {
+  const path = join(dir, 'policy.json');
+  if (!existsSync(path)) throw new InputError(`${dir}: expected a policy checkpoint directory (with policy.json), got ${existsSync(dir) ? 'a directory without policy.json' : 'nothing'}`);
+  let file: PolicyFile;
+  try {
+    file = JSON.parse(readFileSync(path, 'utf8')) as PolicyFile;
+  } catch (e) {
+    throw new InputError(`${path}: expected JSON, got ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (file.format !== CHECKPOINT_FORMAT) throw new InputError(`${path}:format: expected "${CHECKPOINT_FORMAT}", got ${JSON.stringify(file.format)}`);
+  if (expect) {
+    const m = contractMismatch(expect.contract, file.contract);
+    if (m) throw new InputError(`${dir}: the policy's contract does not match ${expect.what}: ${m}`);
+  }
+  let actor: tf.Sequential;
+  let critic: tf.Sequential | null = null;
+  try {
+    actor = await readModel(dir);
+    if (file.architecture.critic && existsSync(join(dir, 'critic', 'model.json'))) critic = await readModel(join(dir, 'critic'));
+  } catch (e) {
+    throw new InputError(`${dir}: expected tfjs model.json + weights.bin, got ${(e as Error).message.split('\n')[0]}`);
+  }
+  const policy = new GaussianMlpPolicy(file.id, file.contract, file.architecture, {
+    actor,
+    critic,
+    logStd: file.logStd,
+    normalizer: Normalizer.fromJSON(file.normalizer),
+  });
+  return { policy, file };
+}
