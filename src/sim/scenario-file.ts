@@ -40,6 +40,12 @@ function issueText(issue: z.core.$ZodIssue & { input?: unknown }): { path: strin
   }
 }
 
+/** One schema issue as `file:field: expected X, got Y`. */
+export function formatIssue(file: string, issue: z.core.$ZodIssue): string {
+  const { path, text } = issueText(issue as z.core.$ZodIssue & { input?: unknown });
+  return `${file}:${path}: ${text}`;
+}
+
 /** Parse and validate scenario text; `file` is used in error messages only. */
 export function parseScenario(text: string, file: string): Scenario {
   let raw: unknown;
@@ -54,10 +60,7 @@ export function parseScenario(text: string, file: string): Scenario {
     throw new InputError(`${file}:task: expected one of ${Object.keys(TASKS).map((t) => JSON.stringify(t)).join(' | ')}, got ${show(task)}`);
   }
   const parsed = ScenarioSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
-    const { path, text: msg } = issueText(parsed.error.issues[0] as z.core.$ZodIssue & { input?: unknown });
-    throw new InputError(`${file}:${path}: ${msg}`);
-  }
+  if (!parsed.success) throw new InputError(formatIssue(file, parsed.error.issues[0]));
   const sc = parsed.data;
   checkAgainstTask(sc, file);
   return sc;

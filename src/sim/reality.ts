@@ -1,0 +1,76 @@
+/**
+ * Reality profiles (`scenarios/reality/*.yaml`): the "real world" an emulated robot lives in,
+ * in the randomization vocabulary of docs/scenarios.md — a fixed value or a per-episode range for
+ * each parameter — plus control-timing jitter. Hidden from training: policies never see these files.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { RandomizationSchema, type Randomization, type Scenario } from './scenario-schema.js';
+import type { Rapier } from './rapier.js';
+import type { Env } from './env.js';
+import { makeEnv } from './make-env.js';
+import { formatIssue } from './scenario-file.js';
+
+const Value = z.union([z.number(), z.tuple([z.number(), z.number()])]);
+const GapSchema = z.strictObject(Object.fromEntries(Object.keys(RandomizationSchema.shape).map((k) => [k, Value.optional()])) as Record<keyof Randomization, z.ZodOptional<typeof Value>>);
+
+export const RealitySchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  /** The scenario (by name) this reality is the real counterpart of. */
+  scenario: z.string().min(1),
+  /** The reality gap: a fixed value or a [lo, hi] range per episode for each parameter. */
+  gap: GapSchema,
+  timing: z
+    .strictObject({
+      /** Standard deviation of the control period's jitter on the real robot, ms (used with --realtime). */
+      jitter_ms: z.number().min(0).default(0),
+    })
+    .default({ jitter_ms: 0 }),
+});
+
+export type Reality = z.infer<typeof RealitySchema>;
+
+export function parseReality(text: string, file: string): Reality {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new InputError(`${file}: expected YAML, got a syntax error: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const parsed = RealitySchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new InputError(formatIssue(file, parsed.error.issues[0]));
+  for (const [k, v] of Object.entries(parsed.data.gap)) {
+    if (Array.isArray(v) && v[0] > v[1]) throw new InputError(`${file}:gap.${k}: expected [lo, hi] with lo <= hi, got ${JSON.stringify(v)}`);
+  }
+  return parsed.data;
+}
+
+export function loadReality(file: string): Reality {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`${file}: expected a readable reality profile, got ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseReality(text, file);
+}
+
+/** The gap as randomization ranges (fixed values become [v, v]). */
+export function realityRanges(reality: Reality): Randomization {
+  const out: Randomization = {};
+  for (const [k, v] of Object.entries(reality.gap) as [keyof Randomization, number | [number, number] | undefined][]) {
+    if (v !== undefined) out[k] = typeof v === 'number' ? [v, v] : v;
+  }
+  return out;
+}
+
+/** The scenario's env as it behaves in this reality (for the emulated robot and `eval --reality`). */
+export function makeRealEnv(R: Rapier, sc: Scenario, reality: Reality, opts: { maxSteps?: number; file?: string } = {}): Env {
+  if (reality.scenario !== sc.name) {
+    throw new InputError(`${opts.file ?? reality.name}:scenario: expected "${sc.name}" (the scenario in use), got "${reality.scenario}"`);
+  }
+  return makeEnv(R, { ...sc, randomization: realityRanges(reality) }, { randomize: true, maxSteps: opts.maxSteps });
+}
