@@ -13,7 +13,7 @@ import type { Scenario } from '../src/sim/scenario-schema.js';
 import { median, printTable } from './table.js';
 
 const SCENARIOS = ['scenarios/grasp-cube.yaml', 'scenarios/navigate-obstacles.yaml'];
-const VECTOR_ENVS = Number(process.env.VECTOR_ENVS ?? 16);
+const VECTOR_ENVS = 64;
 
 interface SimRow {
   scenario: string;
@@ -131,7 +131,7 @@ async function vectorRates(sc: Scenario, numEnvs: number, seconds: number): Prom
     const r1: number[] = [];
     const r2: number[] = [];
     const ratios: number[] = [];
-    const rounds = 5;
+    const rounds = 8;
     for (let k = 0; k < rounds; k++) {
       r1.push(await window(venvs[0], (seconds * 1000) / rounds));
       r2.push(await window(venvs[1], (seconds * 1000) / rounds));
@@ -159,7 +159,7 @@ export async function benchSim(opts: { seconds: number; json: boolean; scenario?
     const rs = rawRate(simd, sc, opts.seconds);
     const rc = rawRate(compat, sc, opts.seconds);
     log('vector env, 1 and 2 workers');
-    const vec = await vectorRates(sc, VECTOR_ENVS, 2 * opts.seconds);
+    const vec = await vectorRates(sc, VECTOR_ENVS, 3 * opts.seconds);
     rows.push({
       scenario: sc.name,
       singleEnvStepsPerS: single,
