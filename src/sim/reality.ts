@@ -3,8 +3,7 @@
  * in the randomization vocabulary of docs/scenarios.md — a fixed value or a per-episode range for
  * each parameter — plus control-timing jitter. Hidden from training: policies never see these files.
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlText, readInputFile } from '../input-file.js';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { RandomizationSchema, type Randomization, type Scenario } from './scenario-schema.js';
@@ -34,12 +33,7 @@ export const RealitySchema = z.strictObject({
 export type Reality = z.infer<typeof RealitySchema>;
 
 export function parseReality(text: string, file: string): Reality {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (e) {
-    throw new InputError(`${file}: expected YAML, got a syntax error: ${(e as Error).message.split('\n')[0]}`);
-  }
+  const raw = parseYamlText(text, file);
   const parsed = RealitySchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new InputError(formatIssue(file, parsed.error.issues[0]));
   for (const [k, v] of Object.entries(parsed.data.gap)) {
@@ -49,13 +43,7 @@ export function parseReality(text: string, file: string): Reality {
 }
 
 export function loadReality(file: string): Reality {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`${file}: expected a readable reality profile, got ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return parseReality(text, file);
+  return parseReality(readInputFile(file, 'reality profile'), file);
 }
 
 /** The gap as randomization ranges (fixed values become [v, v]). */

@@ -1,7 +1,6 @@
 /** Loading scenario files: YAML → schema → cross-checks against the task, with `file:field: expected X, got Y` errors. */
-import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlText, readInputFile } from '../input-file.js';
 import type { z } from 'zod';
 import { ScenarioSchema, type Scenario } from './scenario-schema.js';
 import { totalSize } from './contract.js';
@@ -48,12 +47,7 @@ export function formatIssue(file: string, issue: z.core.$ZodIssue): string {
 
 /** Parse and validate scenario text; `file` is used in error messages only. */
 export function parseScenario(text: string, file: string): Scenario {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (e) {
-    throw new InputError(`${file}: expected YAML, got a syntax error: ${(e as Error).message.split('\n')[0]}`);
-  }
+  const raw = parseYamlText(text, file);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(`${file}: expected a YAML mapping, got ${show(raw)}`);
   const task = (raw as { task?: unknown }).task;
   if (typeof task !== 'string' || !(task in TASKS)) {
@@ -67,13 +61,7 @@ export function parseScenario(text: string, file: string): Scenario {
 }
 
 export function loadScenario(file: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`${file}: expected a readable scenario file, got ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return parseScenario(text, file);
+  return parseScenario(readInputFile(file, 'scenario file'), file);
 }
 
 /** The contract in the file must be the one the task produces: same names, order and sizes. */
