@@ -1,0 +1,178 @@
+/**
+ * Frames ⇄ messages. One MessagePack map per frame (msgpackr with records off, so any MessagePack
+ * library reads it); float vectors as little-endian float32 `bin`. Decoding validates: control
+ * messages with zod schemas, the per-step messages (obs, action, heartbeat) by hand because they
+ * sit in the control loop. Anything wrong throws a ProtocolError carrying the error code to reply with.
+ */
+import { Packr } from 'msgpackr';
+import { endianness } from 'node:os';
+import { z } from 'zod';
+import { ComponentSchema } from '../sim/scenario-schema.js';
+import { MAX_FRAME_BYTES, type ErrorCode, type RobotMessage, type ServerMessage } from './messages.js';
+
+if (endianness() !== 'LE') throw new Error('sim2real bridge: big-endian hosts are not supported (vectors are little-endian float32)');
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'number' });
+
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly replyTo?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Float32Array → its little-endian bytes (a view, no copy). */
+export function vectorBytes(v: Float32Array): Uint8Array {
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** bin → Float32Array (copied so it is aligned and owned). */
+export function bytesVector(b: Uint8Array, field: string, replyTo?: number): Float32Array {
+  if (!(b instanceof Uint8Array)) throw new ProtocolError('bad_field', `${field}: expected bin (float32 little-endian), got ${typeof b}`, replyTo);
+  if (b.byteLength % 4 !== 0) throw new ProtocolError('bad_vector', `${field}: expected a multiple of 4 bytes (float32), got ${b.byteLength}`, replyTo);
+  const out = new Float32Array(b.byteLength / 4);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}
+
+const VECTOR_FIELDS = ['obs', 'applied', 'action'] as const;
+
+export function encode(msg: RobotMessage | ServerMessage): Buffer {
+  const wire: Record<string, unknown> = { ...msg };
+  for (const f of VECTOR_FIELDS) {
+    const v = wire[f];
+    if (v instanceof Float32Array) wire[f] = vectorBytes(v);
+  }
+  return packr.pack(wire);
+}
+
+function decodeMap(frame: Uint8Array): Record<string, unknown> {
+  if (frame.byteLength > MAX_FRAME_BYTES) throw new ProtocolError('too_large', `frame of ${frame.byteLength} bytes, expected at most ${MAX_FRAME_BYTES}`);
+  let m: unknown;
+  try {
+    m = packr.unpack(frame);
+  } catch (e) {
+    throw new ProtocolError('malformed', `expected one MessagePack map, got undecodable bytes (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (m === null || typeof m !== 'object' || Array.isArray(m) || m instanceof Uint8Array) {
+    throw new ProtocolError('malformed', `expected a MessagePack map, got ${Array.isArray(m) ? 'an array' : typeof m}`);
+  }
+  return m as Record<string, unknown>;
+}
+
+function num(m: Record<string, unknown>, k: string, replyTo?: number, opts: { int?: boolean; optional?: boolean } = {}): number | undefined {
+  const v = m[k];
+  if (v === undefined && opts.optional) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || (opts.int && !Number.isInteger(v))) {
+    throw new ProtocolError('bad_field', `${k}: expected ${opts.int ? 'an integer' : 'a finite number'}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`, replyTo);
+  }
+  return v;
+}
+
+function bool(m: Record<string, unknown>, k: string, replyTo?: number, optional = false): boolean | undefined {
+  const v = m[k];
+  if (v === undefined && optional) return undefined;
+  if (typeof v !== 'boolean') throw new ProtocolError('bad_field', `${k}: expected a boolean, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`, replyTo);
+  return v;
+}
+
+function str(m: Record<string, unknown>, k: string, replyTo?: number): string {
+  const v = m[k];
+  if (typeof v !== 'string') throw new ProtocolError('bad_field', `${k}: expected a string, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`, replyTo);
+  return v;
+}
+
+const Seq = z.int().min(1);
+const Time = z.number();
+const HelloSchema = z.object({
+  type: z.literal('hello'),
+  seq: Seq,
+  time: Time,
+  protocol: z.int(),
+  robot_id: z.string().min(1).max(200),
+  contract: z.object({ obs: z.array(ComponentSchema.strip()).min(1), action: z.array(ComponentSchema.strip()).min(1) }),
+  scenario: z.string().optional(),
+});
+const EpisodeStartSchema = z.object({ type: z.literal('episode_start'), seq: Seq, time: Time, episode: z.int().min(0), seed: z.int().optional(), info: z.record(z.string(), z.unknown()).optional() });
+const EpisodeEndSchema = z.object({
+  type: z.literal('episode_end'),
+  seq: Seq,
+  time: Time,
+  episode: z.int().min(0),
+  success: z.boolean(),
+  terminated: z.boolean(),
+  truncated: z.boolean(),
+  return: z.number().optional(),
+  length: z.int().min(0).optional(),
+});
+const ByeSchema = z.object({ type: z.literal('bye'), seq: Seq, time: Time });
+const DeploySchema = z.object({ type: z.literal('deploy'), seq: Seq, time: Time, files: z.record(z.string(), z.instanceof(Uint8Array)) });
+
+function zodParse<T>(schema: z.ZodType<T>, m: Record<string, unknown>): T {
+  const r = schema.safeParse(m);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const seq = typeof m.seq === 'number' ? m.seq : undefined;
+  throw new ProtocolError('bad_field', `${issue.path.join('.') || '(message)'}: ${issue.message}`, seq);
+}
+
+/** Decode and validate a frame a robot (or deploy client) sent to the server. */
+export function decodeRobotMessage(frame: Uint8Array): RobotMessage {
+  const m = decodeMap(frame);
+  const type = m.type;
+  const seq = typeof m.seq === 'number' ? m.seq : undefined;
+  switch (type) {
+    case 'obs': {
+      const msg = {
+        type,
+        seq: num(m, 'seq', seq, { int: true })!,
+        time: num(m, 'time', seq)!,
+        episode: num(m, 'episode', seq, { int: true })!,
+        step: num(m, 'step', seq, { int: true })!,
+        obs: bytesVector(m.obs as Uint8Array, 'obs', seq),
+        reward: num(m, 'reward', seq, { optional: true }),
+        terminated: bool(m, 'terminated', seq, true),
+        truncated: bool(m, 'truncated', seq, true),
+        applied: m.applied === undefined ? undefined : bytesVector(m.applied as Uint8Array, 'applied', seq),
+      };
+      if (msg.seq < 1) throw new ProtocolError('bad_field', `seq: expected an integer >= 1, got ${msg.seq}`, seq);
+      return msg;
+    }
+    case 'heartbeat':
+      return { type, seq: num(m, 'seq', seq, { int: true })!, time: num(m, 'time', seq)! };
+    case 'hello':
+      return zodParse(HelloSchema, m) as RobotMessage;
+    case 'episode_start':
+      return zodParse(EpisodeStartSchema, m) as RobotMessage;
+    case 'episode_end':
+      return zodParse(EpisodeEndSchema, m) as RobotMessage;
+    case 'bye':
+      return zodParse(ByeSchema, m);
+    case 'deploy':
+      return zodParse(DeploySchema, m);
+    default:
+      throw new ProtocolError('unknown_type', `type: expected one of hello, episode_start, obs, episode_end, heartbeat, bye, deploy, got ${JSON.stringify(type)}`, seq);
+  }
+}
+
+/** Decode a frame the server sent (robot side). Trusts the server more: shape checks only. */
+export function decodeServerMessage(frame: Uint8Array): ServerMessage {
+  const m = decodeMap(frame);
+  switch (m.type) {
+    case 'action':
+      return { ...(m as unknown as ServerMessage), action: bytesVector(m.action as Uint8Array, 'action') } as ServerMessage;
+    case 'welcome':
+    case 'policy':
+    case 'deployed':
+    case 'heartbeat':
+    case 'error':
+      str(m, 'type');
+      num(m, 'seq', undefined, { int: true });
+      return m as unknown as ServerMessage;
+    default:
+      throw new ProtocolError('unknown_type', `type: expected a server message type, got ${JSON.stringify(m.type)}`);
+  }
+}
