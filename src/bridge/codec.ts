@@ -105,6 +105,7 @@ const EpisodeEndSchema = z.object({
   success: z.boolean(),
   terminated: z.boolean(),
   truncated: z.boolean(),
+  reward: z.number().optional(),
   return: z.number().optional(),
   length: z.int().min(0).optional(),
 });

@@ -46,6 +46,8 @@ export interface EpisodeEndMsg extends Base {
   success: boolean;
   terminated: boolean;
   truncated: boolean;
+  /** Reward of the episode's last step. */
+  reward?: number;
   return?: number;
   length?: number;
 }

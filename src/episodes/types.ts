@@ -30,7 +30,8 @@ export interface EpisodeStart {
   contract: Contract;
   /** Control steps per second. */
   controlHz: number;
-  physics: PhysicsParams;
+  /** Physics the world was built with; absent for real robots (unknown). */
+  physics?: PhysicsParams;
   /** Per-episode values sampled by wrappers (noise bias, latency, ...), keyed by wrapper. */
   randomization: Record<string, Json>;
   /** Task state beyond the Rapier snapshot (see TaskInstance.taskState). */

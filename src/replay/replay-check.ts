@@ -42,7 +42,7 @@ function componentAt(sc: Scenario, index: number): string {
 }
 
 export function replayCheck(R: Rapier, sc: Scenario, ep: Episode): ReplayCheck {
-  if (ep.snapshot.length === 0) throw new Error(`episode ${ep.start.index}: no initial snapshot was logged`);
+  if (ep.snapshot.length === 0 || !ep.start.physics) throw new Error(`episode ${ep.start.index}: no initial snapshot was logged (a real-robot episode?): replay by state needs a sim episode`);
   const env = new TaskEnv(R, sc);
   env.onWarn = () => {};
   try {
@@ -53,7 +53,7 @@ export function replayCheck(R: Rapier, sc: Scenario, ep: Episode): ReplayCheck {
       perStep.push(d.d);
       if (d.d > worst.d) worst = d;
     };
-    const obs0 = env.setState({ snapshot: ep.snapshot, physics: ep.start.physics, task: ep.start.taskState });
+    const obs0 = env.setState({ snapshot: ep.snapshot, physics: ep.start.physics!, task: ep.start.taskState });
     if (ep.steps.length > 0) note(maxDiff(obs0, logged(0)));
     for (let t = 0; t + 1 < ep.steps.length; t++) {
       const r = env.step(ep.steps[t].appliedAction);

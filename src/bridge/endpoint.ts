@@ -1,0 +1,13 @@
+/** Endpoint checks: loopback unless secured (DESIGN.md §6). */
+import { InputError } from '../errors.js';
+
+export function endpointHost(endpoint: string): string {
+  const m = /^tcp:\/\/(\[[^\]]+\]|[^:]+):(\d+|\*)$/.exec(endpoint);
+  if (!m) throw new InputError(`${endpoint}: expected tcp://HOST:PORT (PORT may be * for any free port)`);
+  return m[1].replace(/^\[|\]$/g, '');
+}
+
+export function isLoopback(endpoint: string): boolean {
+  const host = endpointHost(endpoint);
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}

@@ -1,0 +1,330 @@
+/**
+ * The robot side of the bridge (runs on the robot): connect, handshake, `act(obs)` with a deadline,
+ * heartbeats, reconnection with backoff after a server restart. Safety lives here: every action is
+ * clamped to [-1, 1] (warning once) and reported as applied; a missed deadline applies the safe action
+ * and flags the step; after `maxMisses` consecutive misses the robot holds the safe action until the
+ * server answers again.
+ */
+import * as zmq from 'zeromq';
+import { totalSize, type Contract } from '../sim/contract.js';
+import { decodeServerMessage, encode } from './codec.js';
+import { PROTOCOL_VERSION, type RobotMessage, type ServerMessage, type Welcome } from './messages.js';
+import { configureCurveClient, type CurveClientKeys } from './curve.js';
+
+export interface RobotClientOptions {
+  /** Server endpoint, e.g. `tcp://127.0.0.1:5555`. */
+  server: string;
+  robotId: string;
+  contract: Contract;
+  /** Normalised action applied when no action arrives in time. */
+  safeAction: readonly number[];
+  /** Time to wait for an action after sending an observation, ms. */
+  deadlineMs: number;
+  /** Consecutive misses after which the robot holds the safe action until the server is back (default 3). */
+  maxMisses?: number;
+  scenario?: string;
+  curve?: CurveClientKeys;
+  /** Reconnection backoff: first delay and cap, ms (default 100 → 5000, doubling). */
+  backoffMs?: [number, number];
+  /** How long connect() waits for the first welcome, ms (default 5000). */
+  connectTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface ActResult {
+  /** The normalised action to apply (clamped; the safe action on a miss). */
+  action: Float32Array;
+  /** True when the deadline passed (or the robot is holding safe) and `action` is the safe action. */
+  missed: boolean;
+  /** True while the robot holds the safe action after too many misses or a lost server. */
+  holding: boolean;
+  /** True when the server's action was outside [-1, 1] and got clamped. */
+  clamped: boolean;
+  policyId: string;
+  policyVersion: number;
+  /** Observation sent → action received, ms (NaN on a miss). */
+  latencyMs: number;
+}
+
+export class RobotClientError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  seq: number;
+  resolve: (m: ServerMessage | null) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class RobotClient {
+  private sock: zmq.Dealer | null = null;
+  private seq = 0;
+  private lastSent = 0;
+  private lastHeard = 0;
+  private heartbeatMs = 250;
+  private liveness = 4;
+  private welcome: Welcome | null = null;
+  private pending: Pending | null = null;
+  private welcomeWaiter: ((w: Welcome | Error) => void) | null = null;
+  private misses = 0;
+  private holdingSafe = false;
+  private warnedClamp = false;
+  private closed = false;
+  private reconnecting: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly actSize: number;
+  private readonly log: (line: string) => void;
+  policyId = '';
+  policyVersion = 0;
+  /** Steps answered with the safe action because of a missed deadline. */
+  missedSteps = 0;
+  reconnects = 0;
+
+  private constructor(private readonly opts: RobotClientOptions) {
+    this.actSize = totalSize(opts.contract.action);
+    if (opts.safeAction.length !== this.actSize) throw new RobotClientError('bad_config', `safeAction: expected ${this.actSize} values, got ${opts.safeAction.length}`);
+    this.log = opts.log ?? (() => {});
+  }
+
+  /** Connect and handshake; rejects with the server's reason when refused (e.g. contract mismatch). */
+  static async connect(opts: RobotClientOptions): Promise<RobotClient> {
+    const c = new RobotClient(opts);
+    await c.handshake(opts.connectTimeoutMs ?? 5000);
+    c.timer = setInterval(() => c.tick(), Math.max(10, Math.floor(c.heartbeatMs / 2)));
+    return c;
+  }
+
+  get connected(): boolean {
+    return this.welcome !== null;
+  }
+
+  get holding(): boolean {
+    return this.holdingSafe;
+  }
+
+  private openSocket(): zmq.Dealer {
+    this.sock?.close();
+    const sock = new zmq.Dealer({ linger: 0, immediate: true, sendHighWaterMark: 100 });
+    if (this.opts.curve) configureCurveClient(sock, this.opts.curve);
+    sock.connect(this.opts.server);
+    this.sock = sock;
+    void this.receive(sock);
+    return sock;
+  }
+
+  private async handshake(timeoutMs: number): Promise<void> {
+    this.welcome = null;
+    this.seq = 0;
+    this.openSocket();
+    const got = new Promise<Welcome | Error>((resolve) => {
+      this.welcomeWaiter = resolve;
+      setTimeout(() => resolve(new RobotClientError('timeout', `no welcome from ${this.opts.server} within ${timeoutMs} ms`)), timeoutMs).unref();
+    });
+    // The DEALER accepts messages only once connected (immediate mode), and a hello can be lost to
+    // a server that is just starting: say hello until welcomed.
+    const hello = () => {
+      this.seq = 0;
+      this.sendMsg({ type: 'hello', seq: 0, time: 0, protocol: PROTOCOL_VERSION, robot_id: this.opts.robotId, contract: this.opts.contract, ...(this.opts.scenario ? { scenario: this.opts.scenario } : {}) });
+    };
+    let settled = false;
+    void got.then(() => (settled = true));
+    void (async () => {
+      let wait = 5;
+      while (!settled && !this.closed) {
+        if (this.sock?.writable) {
+          hello();
+          wait = 250;
+        }
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    })();
+    const w = await got;
+    this.welcomeWaiter = null;
+    if (w instanceof Error) throw w;
+    this.welcome = w;
+    this.heartbeatMs = w.heartbeat_ms;
+    this.liveness = w.liveness;
+    this.policyId = w.policy_id;
+    this.policyVersion = w.policy_version;
+    this.lastHeard = Date.now();
+    this.log(`connected to ${this.opts.server}: policy ${w.policy_id} v${w.policy_version}`);
+  }
+
+  private async receive(sock: zmq.Dealer): Promise<void> {
+    try {
+      for await (const [frame] of sock) {
+        if (sock !== this.sock) break;
+        let m: ServerMessage;
+        try {
+          m = decodeServerMessage(frame);
+        } catch (e) {
+          this.log(`ignored a bad frame from the server: ${(e as Error).message}`);
+          continue;
+        }
+        this.lastHeard = Date.now();
+        this.onMessage(m);
+      }
+    } catch {
+      // Socket closed.
+    }
+  }
+
+  private onMessage(m: ServerMessage): void {
+    switch (m.type) {
+      case 'welcome':
+        this.welcomeWaiter?.(m);
+        return;
+      case 'action':
+        if (this.pending && m.reply_to === this.pending.seq) {
+          const p = this.pending;
+          this.pending = null;
+          clearTimeout(p.timer);
+          p.resolve(m);
+        }
+        // Otherwise a late answer to a step already given up on: discarded.
+        return;
+      case 'policy':
+        this.policyId = m.policy_id;
+        this.policyVersion = m.policy_version;
+        this.log(`server switched to policy ${m.policy_id} v${m.policy_version}`);
+        return;
+      case 'error':
+        this.log(`server error ${m.code}: ${m.message}`);
+        if (this.welcomeWaiter && m.fatal) this.welcomeWaiter(new RobotClientError(m.code, `${this.opts.server} refused robot ${this.opts.robotId}: ${m.message}`));
+        else if (m.fatal) this.lostServer(`fatal error ${m.code}`);
+        if (this.pending && m.reply_to === this.pending.seq) {
+          const p = this.pending;
+          this.pending = null;
+          clearTimeout(p.timer);
+          p.resolve(null);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  private sendMsg(m: RobotMessage): number {
+    m.seq = ++this.seq;
+    m.time = Date.now() / 1000;
+    this.lastSent = Date.now();
+    // With no server connected a DEALER cannot queue (immediate mode): drop rather than block; the
+    // deadline and liveness logic handle the silence.
+    const sock = this.sock;
+    if (sock?.writable) {
+      try {
+        sock.send(encode(m)).catch(() => undefined);
+      } catch {
+        // Busy or closing: dropped like any message to an absent server.
+      }
+    }
+    return m.seq;
+  }
+
+  private tick(): void {
+    if (this.closed || !this.welcome) return;
+    const now = Date.now();
+    if (now - this.lastHeard > this.heartbeatMs * this.liveness) this.lostServer(`no word from the server for ${now - this.lastHeard} ms`);
+    else if (now - this.lastSent >= this.heartbeatMs) this.sendMsg({ type: 'heartbeat', seq: 0, time: 0 });
+  }
+
+  /** The server is gone: hold safe and reconnect with exponential backoff until it answers. */
+  private lostServer(why: string): void {
+    if (this.reconnecting || this.closed) return;
+    this.log(`lost the server (${why}); holding the safe action and reconnecting`);
+    this.welcome = null;
+    this.holdingSafe = true;
+    const [first, cap] = this.opts.backoffMs ?? [100, 5000];
+    this.reconnecting = (async () => {
+      let delay = first;
+      while (!this.closed) {
+        try {
+          await this.handshake(Math.max(delay, 500));
+          this.reconnects++;
+          this.holdingSafe = false;
+          this.misses = 0;
+          break;
+        } catch (e) {
+          if (e instanceof RobotClientError && e.code !== 'timeout') this.log(`reconnect refused: ${e.message}`);
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(cap, delay * 2);
+        }
+      }
+      this.reconnecting = null;
+    })();
+  }
+
+  async startEpisode(episode: number, seed?: number, info?: Record<string, unknown>): Promise<void> {
+    if (this.welcome) this.sendMsg({ type: 'episode_start', seq: 0, time: 0, episode, ...(seed !== undefined ? { seed } : {}), ...(info ? { info } : {}) });
+  }
+
+  async endEpisode(e: { episode: number; success: boolean; terminated: boolean; truncated: boolean; reward?: number; return?: number; length?: number }): Promise<void> {
+    if (this.welcome) this.sendMsg({ type: 'episode_end', seq: 0, time: 0, ...e });
+  }
+
+  private safe(): Float32Array {
+    return Float32Array.from(this.opts.safeAction);
+  }
+
+  /**
+   * Send an observation (with the previous step's reward, flags and applied action) and wait up to
+   * the deadline for the action.
+   */
+  async act(episode: number, step: number, obs: Float32Array, prev?: { reward: number; terminated: boolean; truncated: boolean; applied: Float32Array }): Promise<ActResult> {
+    const base = { policyId: this.policyId, policyVersion: this.policyVersion };
+    if (!this.welcome || this.holdingSafe) {
+      this.missedSteps++;
+      return { action: this.safe(), missed: true, holding: true, clamped: false, latencyMs: NaN, ...base };
+    }
+    const t0 = performance.now();
+    const seq = this.sendMsg({ type: 'obs', seq: 0, time: 0, episode, step, obs, ...(prev ? { reward: prev.reward, terminated: prev.terminated, truncated: prev.truncated, applied: prev.applied } : {}) });
+    const reply = await new Promise<ServerMessage | null>((resolve) => {
+      this.pending = { seq, resolve, timer: setTimeout(() => ((this.pending = null), resolve(null)), this.opts.deadlineMs) };
+    });
+    if (!reply || reply.type !== 'action' || reply.action.length !== this.actSize) {
+      this.missedSteps++;
+      this.misses++;
+      if (this.misses >= (this.opts.maxMisses ?? 3) && !this.holdingSafe) {
+        this.holdingSafe = true;
+        this.log(`${this.misses} consecutive missed deadlines: holding the safe action until the server answers`);
+        this.lostServer(`${this.misses} missed deadlines`);
+      }
+      return { action: this.safe(), missed: true, holding: this.holdingSafe, clamped: false, latencyMs: NaN, ...base };
+    }
+    this.misses = 0;
+    let clamped = false;
+    const a = reply.action;
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i];
+      if (!Number.isFinite(v)) {
+        a[i] = this.opts.safeAction[i];
+        clamped = true;
+      } else if (v > 1 || v < -1) {
+        a[i] = v > 1 ? 1 : -1;
+        clamped = true;
+      }
+    }
+    if (clamped && !this.warnedClamp) {
+      this.warnedClamp = true;
+      this.log('server action outside [-1, 1] clamped (warning once)');
+    }
+    return { action: a, missed: false, holding: false, clamped, latencyMs: performance.now() - t0, policyId: reply.policy_id, policyVersion: reply.policy_version };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.welcome) this.sendMsg({ type: 'bye', seq: 0, time: 0 });
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.reconnecting;
+    // Give the bye a moment to leave before the socket goes.
+    await new Promise((r) => setTimeout(r, 5));
+    this.sock?.close();
+    this.sock = null;
+  }
+}

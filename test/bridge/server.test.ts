@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { PolicyServer } from '../../src/bridge/server.js';
+import { RobotClient } from '../../src/bridge/robot-client.js';
+import { freePort, navScenario, tinyPolicy } from './fixtures.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function serve(opts: Partial<Parameters<typeof PolicyServer.start>[0]> = {}) {
+  const policy = opts.policy ?? (await tinyPolicy());
+  const server = await PolicyServer.start({ bind: `tcp://127.0.0.1:${await freePort()}`, policy, heartbeatMs: 50, ...opts });
+  cleanups.push(() => server.close());
+  return server;
+}
+
+async function robot(server: PolicyServer, extra: Partial<Parameters<typeof RobotClient.connect>[0]> = {}) {
+  const c = await RobotClient.connect({ server: server.endpoint, robotId: 'r1', contract: navScenario.contract, safeAction: navScenario.safe_action, deadlineMs: 500, ...extra });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+const obs = () => new Float32Array(29).fill(0.5);
+
+describe('policy server + robot client', () => {
+  it('handshakes and answers observations with the policy action', async () => {
+    const policy = await tinyPolicy();
+    const server = await serve({ policy });
+    const c = await robot(server);
+    expect(c.policyId).toBe('tiny');
+    const r = await c.act(0, 0, obs());
+    expect(r.missed).toBe(false);
+    expect(Array.from(r.action)).toEqual(Array.from(policy.act(obs())));
+    expect(r.policyVersion).toBe(1);
+  });
+
+  it('refuses a robot whose contract differs, naming the component', async () => {
+    const server = await serve();
+    const bad = structuredClone(navScenario.contract);
+    bad.obs[0].size = 16;
+    await expect(robot(server, { contract: bad })).rejects.toThrow(/contract_mismatch|obs\.lidar: expected size 24, got 16/);
+  });
+
+  it('serves several robots at once', async () => {
+    const server = await serve();
+    const clients = await Promise.all([0, 1, 2, 3].map((i) => robot(server, { robotId: `r${i}` })));
+    const results = await Promise.all(clients.map((c, i) => c.act(0, 0, obs().fill(i / 10))));
+    expect(results.every((r) => !r.missed)).toBe(true);
+    expect(server.stats().robots).toBe(4);
+  });
+
+  it('swaps the policy between two steps without dropping a robot', async () => {
+    const server = await serve();
+    const c = await robot(server);
+    const before = await c.act(0, 0, obs());
+    server.swapPolicy(await tinyPolicy('tiny-2', 0.5));
+    const after = await c.act(0, 1, obs());
+    expect(after.policyVersion).toBe(2);
+    expect(after.policyId).toBe('tiny-2');
+    expect(Array.from(after.action)).not.toEqual(Array.from(before.action));
+    expect(server.stats().robots).toBe(1);
+  });
+
+  it('applies the safe action when the deadline passes and holds it after repeated misses', async () => {
+    const server = await serve();
+    const c = await robot(server, { deadlineMs: 30, maxMisses: 2 });
+    await server.close(); // the server goes away
+    const r1 = await c.act(0, 0, obs());
+    expect(r1.missed).toBe(true);
+    expect(Array.from(r1.action)).toEqual(navScenario.safe_action);
+    const r2 = await c.act(0, 1, obs());
+    expect(r2.holding).toBe(true);
+    const r3 = await c.act(0, 2, obs());
+    expect(r3.missed && r3.holding).toBe(true);
+  });
+});
