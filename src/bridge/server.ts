@@ -12,6 +12,7 @@ import type { Policy } from '../policy/policy.js';
 import { ProtocolError, decodeRobotMessage, encode } from './codec.js';
 import { PROTOCOL_VERSION, MAX_FRAME_BYTES, type ErrorCode, type Hello, type RobotMessage, type ServerMessage } from './messages.js';
 import { PolicySlot } from './served-policy.js';
+import { isStepAware } from './replay-policy.js';
 import { SessionRecorder } from './served-episodes.js';
 import { isLoopback } from './endpoint.js';
 import { configureCurveServer, type CurveServerKeys, type ZapHandler } from './curve.js';
@@ -71,6 +72,7 @@ export class PolicyServer {
   private actions = 0;
   private errors = 0;
   private readonly obsSize: number;
+  private readonly actSize: number;
   endpoint = '';
 
   private constructor(private readonly opts: PolicyServerOptions) {
@@ -80,6 +82,12 @@ export class PolicyServer {
     this.log = opts.log ?? (() => {});
     this.sock = new zmq.Router({ maxMessageSize: MAX_FRAME_BYTES + 1024, linger: 0 });
     this.obsSize = totalSize(opts.policy.contract.obs);
+    this.actSize = totalSize(opts.policy.contract.action);
+    // libzmq closes a connection that sends a frame over maxMessageSize (or breaks ZMTP) without
+    // telling the ROUTER's reader; the monitor is the only place that shows up.
+    this.sock.events.on('disconnect', (e) => {
+      if (!this.closed) this.log(`a connection on ${e.address} was closed (peer gone, or libzmq dropped it: frame over ${MAX_FRAME_BYTES + 1024} bytes or a ZMTP error)`);
+    });
   }
 
   static async start(opts: PolicyServerOptions): Promise<PolicyServer> {
@@ -163,9 +171,21 @@ export class PolicyServer {
               return;
             }
           }
+          if (msg.applied) {
+            // What the robot applied is recorded: it must fit the contract like the obs does.
+            if (msg.applied.length !== this.actSize) {
+              this.reply(routing, session, 'bad_vector', `applied: expected ${this.actSize} float32 values (${4 * this.actSize} bytes), got ${msg.applied.length}`, msg.seq, false);
+              return;
+            }
+            const bad = msg.applied.findIndex((v) => !Number.isFinite(v));
+            if (bad >= 0) {
+              this.reply(routing, session, 'non_finite', `applied[${bad}]: expected a finite number, got ${msg.applied[bad]}`, msg.seq, false);
+              return;
+            }
+          }
           const t0 = performance.now();
           const policy = this.slot.policy;
-          const action = policy.act(msg.obs);
+          const action = isStepAware(policy) ? policy.actAt(msg.step, msg.obs) : policy.act(msg.obs);
           const computeUs = (performance.now() - t0) * 1000;
           this.actions++;
           this.send(session, { type: 'action', seq: 0, time: 0, reply_to: msg.seq, episode: msg.episode, step: msg.step, action, policy_id: policy.id, policy_version: this.slot.version, compute_us: computeUs });

@@ -1,0 +1,74 @@
+/** `sim2real robot emulate`: an emulated real robot (scenario + hidden reality gap) driven over the bridge. */
+import type { Command } from 'commander';
+import { InputError } from '../errors.js';
+import { loadRapier } from '../sim/rapier.js';
+import { loadScenario } from '../sim/scenario-file.js';
+import { loadReality } from '../sim/reality.js';
+import { emulateRobot } from '../bridge/emulated-robot.js';
+import { readKey, readKeyPair } from './keys-files.js';
+import { startProgress } from './progress.js';
+import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+
+interface EmulateFlags {
+  scenario: string;
+  reality: string;
+  connect: string;
+  episodes: number;
+  realtime?: boolean;
+  seed: number;
+  deadlineMs?: number;
+  robotId?: string;
+  curveKeys?: string;
+  serverKey?: string;
+  json?: boolean;
+}
+
+export function registerRobot(program: Command): void {
+  const robot = program.command('robot').description('robot-side tools');
+  robot
+    .command('emulate')
+    .description('run an emulated "real" robot (scenario world + reality gap) against a policy server, as hardware would')
+    .requiredOption('--scenario <file>', 'scenario file')
+    .requiredOption('--reality <file>', 'reality profile (scenarios/reality/*.yaml)')
+    .option('--connect <url>', 'policy server', 'tcp://127.0.0.1:5555')
+    .option('--episodes <n>', 'episodes', positiveInt, 20)
+    .option('--realtime', 'keep the control rate on the wall clock (default: lock-step, as fast as the server answers)')
+    .option('--seed <s>', 'episode i uses seed s + i', nonNegativeInt, 0)
+    .option('--deadline-ms <ms>', 'deadline per step (default: one control period)', positiveNumber)
+    .option('--robot-id <id>', 'robot name sent in the handshake')
+    .option('--curve-keys <prefix>', "this robot's CurveZMQ key pair")
+    .option('--server-key <file>', "the server's public key file")
+    .option('--json', 'print the report as JSON')
+    .action(async (o: EmulateFlags) => {
+      const sc = loadScenario(o.scenario);
+      const reality = loadReality(o.reality);
+      if (!!o.curveKeys !== !!o.serverKey) throw new InputError('--curve-keys and --server-key: expected both or neither');
+      const R = await loadRapier();
+      const bar = startProgress(`robot ${sc.name} (${reality.name})`, o.episodes, { unit: 'ep', quiet: o.json });
+      let ok = 0;
+      let n = 0;
+      const rep = await emulateRobot(R, sc, reality, {
+        server: o.connect,
+        episodes: o.episodes,
+        seed: o.seed,
+        realtime: o.realtime === true,
+        deadlineMs: o.deadlineMs,
+        robotId: o.robotId,
+        curve: o.curveKeys ? { ...readKeyPair(o.curveKeys), serverKey: readKey(o.serverKey!) } : undefined,
+        onEpisode: (e) => {
+          n++;
+          ok += e.success ? 1 : 0;
+          bar.tick(1, `success ${((100 * ok) / n).toFixed(0)}%${e.missed ? ` missed ${e.missed}` : ''}`);
+        },
+        log: o.json ? undefined : (l) => process.stderr.write(`${l}\n`),
+      });
+      bar.stop();
+      if (o.json) {
+        console.log(JSON.stringify(rep, null, 2));
+        return;
+      }
+      const [lo, hi] = rep.successCi95;
+      console.log(`${rep.episodes} episodes on the emulated ${sc.name} robot (${reality.name}): success ${(100 * rep.successRate).toFixed(1)}% (95% CI ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%), mean return ${rep.meanReturn.toFixed(2)}, mean length ${rep.meanLength.toFixed(1)}`);
+      console.log(`${rep.steps} steps, ${rep.missedSteps} missed deadlines, round trip p50 ${rep.latencyMs.p50.toFixed(3)} ms p99 ${rep.latencyMs.p99.toFixed(3)} ms${rep.overrunFraction !== null ? `, control-period overruns ${(100 * rep.overrunFraction).toFixed(1)}%` : ''}`);
+    });
+}
