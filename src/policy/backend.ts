@@ -3,6 +3,8 @@
  * `@tensorflow/tfjs-node` is installed (optional peer dependencies), else `wasm`, else `cpu`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+import { InputError } from '../errors.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -16,27 +18,47 @@ export interface BackendChoice {
 
 let chosen: BackendChoice | null = null;
 
-async function tryImport(name: string): Promise<boolean> {
+/** Whether Node can find the package at all (as opposed to finding it and failing to load it). */
+function installed(name: string): boolean {
+  const req = createRequire(import.meta.url);
+  for (const spec of [name, `${name}/package.json`]) {
+    try {
+      req.resolve(spec);
+      return true;
+    } catch {
+      // Try the next specifier.
+    }
+  }
+  return false;
+}
+
+/** null when the package loaded, else why not ("not installed" or the load error). */
+async function tryImport(name: string): Promise<string | null> {
   try {
     // A variable specifier: these packages are optional and usually absent.
     await import(name);
-    return true;
-  } catch {
-    return false;
+    return null;
+  } catch (e) {
+    return installed(name) ? `failed to load (${String((e as Error).message).split('\n')[0]})` : 'not installed';
   }
 }
 
-async function tryTensorflow(): Promise<BackendChoice | null> {
-  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
-    if ((await tryImport(pkg)) && (await tf.setBackend('tensorflow'))) {
-      return { name: 'tensorflow', package: pkg, reason: `${pkg} is installed` };
-    }
+const NATIVE = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+
+/** The native backend, or null and why each native package was passed over. */
+async function tryTensorflow(): Promise<{ choice: BackendChoice | null; why: string }> {
+  const notes: string[] = [];
+  for (const pkg of NATIVE) {
+    const failed = await tryImport(pkg);
+    if (failed) notes.push(`${pkg}: ${failed}`);
+    else if (!(await tf.setBackend('tensorflow').catch(() => false))) notes.push(`${pkg}: loaded, but the tensorflow backend did not initialise`);
+    else return { choice: { name: 'tensorflow', package: pkg, reason: `${pkg} is installed` }, why: '' };
   }
-  return null;
+  return { choice: null, why: notes.join('; ') };
 }
 
 async function tryWasm(): Promise<boolean> {
-  return (await tryImport('@tensorflow/tfjs-backend-wasm')) && (await tf.setBackend('wasm').catch(() => false));
+  return (await tryImport('@tensorflow/tfjs-backend-wasm')) === null && (await tf.setBackend('wasm').catch(() => false));
 }
 
 /**
@@ -47,9 +69,13 @@ export async function initBackend(prefer?: BackendName): Promise<BackendChoice> 
   if (chosen && (!prefer || prefer === chosen.name)) return chosen;
   let choice: BackendChoice | null = null;
   if (prefer === 'tensorflow') {
-    choice = await tryTensorflow();
-    if (!choice) throw new Error('backend tensorflow: expected @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node to be installed and loadable, got neither');
-    choice.reason = `asked for (--backend tensorflow); ${choice.reason}`;
+    const native = await tryTensorflow();
+    if (!native.choice) {
+      throw new Error(
+        `backend tensorflow: no native TensorFlow (${native.why}); install one (npm install @tensorflow/tfjs-node, or -gpu with CUDA) or use --backend wasm`,
+      );
+    }
+    choice = { ...native.choice, reason: `asked for (--backend tensorflow); ${native.choice.reason}` };
   } else if (prefer === 'wasm') {
     if (!(await tryWasm())) throw new Error('backend wasm: @tensorflow/tfjs-backend-wasm did not load');
     choice = { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', reason: 'asked for (--backend wasm)' };
@@ -57,13 +83,14 @@ export async function initBackend(prefer?: BackendName): Promise<BackendChoice> 
     await tf.setBackend('cpu');
     choice = { name: 'cpu', package: '@tensorflow/tfjs', reason: 'asked for (--backend cpu)' };
   } else {
-    choice = await tryTensorflow();
+    const native = await tryTensorflow();
+    choice = native.choice;
     if (!choice && (await tryWasm())) {
-      choice = { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', reason: 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed; wasm loaded' };
+      choice = { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', reason: `no native TensorFlow (${native.why}); wasm loaded` };
     }
     if (!choice) {
       await tf.setBackend('cpu');
-      choice = { name: 'cpu', package: '@tensorflow/tfjs', reason: 'no native TensorFlow and the wasm backend did not load: plain JS (slowest)' };
+      choice = { name: 'cpu', package: '@tensorflow/tfjs', reason: `no native TensorFlow (${native.why}) and the wasm backend did not load: plain JS (slowest)` };
     }
   }
   await tf.ready();
@@ -73,5 +100,5 @@ export async function initBackend(prefer?: BackendName): Promise<BackendChoice> 
 
 export function parseBackend(raw: string): BackendName {
   if (raw === 'tensorflow' || raw === 'wasm' || raw === 'cpu') return raw;
-  throw new Error(`--backend: expected tensorflow | wasm | cpu, got "${raw}"`);
+  throw new InputError(`--backend: expected tensorflow | wasm | cpu, got "${raw}"`);
 }

@@ -5,7 +5,7 @@
  * never half-written; loading checks the contract and names the first differing component.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { contractMismatch, type Contract } from '../sim/contract.js';
 import type { Json } from '../sim/env.js';
@@ -75,33 +75,77 @@ export interface SaveOptions {
   metrics: Json;
 }
 
+/** Siblings a save leaves while it runs: `.<name>.tmp-<pid>` (being written) and `.<name>.old-<pid>` (moved aside). */
+function saveLeftovers(dir: string, kind: 'tmp' | 'old'): { path: string; pid: number }[] {
+  const prefix = `.${basename(dir)}.${kind}-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(dir));
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length))).map((n) => ({ path: join(dirname(dir), n), pid: Number(n.slice(prefix.length)) }));
+}
+
+function running(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Write `policy` to `dir` atomically (replacing an older checkpoint there). */
 export async function saveCheckpoint(dir: string, policy: GaussianMlpPolicy, opts: SaveOptions): Promise<void> {
   const parent = dirname(dir);
   mkdirSync(parent, { recursive: true });
   const tmp = join(parent, `.${basename(dir)}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
-  await writeModel(policy.actor, tmp);
-  if (policy.critic) await writeModel(policy.critic, join(tmp, 'critic'));
-  const file: PolicyFile = {
-    format: CHECKPOINT_FORMAT,
-    id: policy.id,
-    createdAt: new Date().toISOString(),
-    codeVersion: codeVersion(),
-    contract: policy.contract,
-    scenario: opts.scenario,
-    architecture: policy.arch,
-    logStd: policy.logStdValues,
-    normalizer: policy.normalizer.toJSON(),
-    training: opts.training,
-    metrics: opts.metrics,
-  };
-  writeFileSync(join(tmp, 'policy.json'), JSON.stringify(file, null, 1));
-  // rename() cannot replace a non-empty directory: move the old one aside first.
+  try {
+    await writeModel(policy.actor, tmp);
+    if (policy.critic) await writeModel(policy.critic, join(tmp, 'critic'));
+    const file: PolicyFile = {
+      format: CHECKPOINT_FORMAT,
+      id: policy.id,
+      createdAt: new Date().toISOString(),
+      codeVersion: codeVersion(),
+      contract: policy.contract,
+      scenario: opts.scenario,
+      architecture: policy.arch,
+      logStd: policy.logStdValues,
+      normalizer: policy.normalizer.toJSON(),
+      training: opts.training,
+      metrics: opts.metrics,
+    };
+    writeFileSync(join(tmp, 'policy.json'), JSON.stringify(file, null, 1));
+  } catch (e) {
+    // A failed save leaves the previous checkpoint as it was, and no temporary files.
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  // rename() cannot replace a non-empty directory: move the old one aside first. A crash between
+  // the two renames leaves the old checkpoint as `.<name>.old-<pid>`, which loadCheckpoint reads.
   const old = join(parent, `.${basename(dir)}.old-${process.pid}`);
+  rmSync(old, { recursive: true, force: true });
   if (existsSync(dir)) renameSync(dir, old);
   renameSync(tmp, dir);
   rmSync(old, { recursive: true, force: true });
+  // Leftovers of saves that died (their process is gone): the new checkpoint supersedes them.
+  for (const l of [...saveLeftovers(dir, 'tmp'), ...saveLeftovers(dir, 'old')]) if (!running(l.pid)) rmSync(l.path, { recursive: true, force: true });
+}
+
+/**
+ * Where the checkpoint `dir` can be read from: `dir` itself, or, when a save died between moving
+ * the old checkpoint aside and renaming the new one in, the old checkpoint it moved aside.
+ */
+function readableDir(dir: string): string {
+  if (existsSync(dir)) return dir;
+  const aside = saveLeftovers(dir, 'old')
+    .filter((l) => existsSync(join(l.path, 'policy.json')))
+    .sort((a, b) => statSync(b.path).mtimeMs - statSync(a.path).mtimeMs);
+  return aside.length > 0 ? aside[0].path : dir;
 }
 
 export interface LoadedCheckpoint {
@@ -110,7 +154,8 @@ export interface LoadedCheckpoint {
 }
 
 /** Read a checkpoint; with `expect`, refuse one whose contract differs, naming the component. */
-export async function loadCheckpoint(dir: string, expect?: { contract: Contract; what: string }): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(requested: string, expect?: { contract: Contract; what: string }): Promise<LoadedCheckpoint> {
+  const dir = readableDir(requested);
   const path = join(dir, 'policy.json');
   if (!existsSync(path)) throw new InputError(`${dir}: expected a policy checkpoint directory (with policy.json), got ${existsSync(dir) ? 'a directory without policy.json' : 'nothing'}`);
   let file: PolicyFile;
