@@ -5,6 +5,11 @@ import { registerEpisodes } from './episodes.js';
 import { registerReplay } from './replay.js';
 import { registerAdr } from './adr.js';
 import { registerDemo } from './demo.js';
+import { registerInfo } from './info.js';
+import { registerServe } from './serve.js';
+import { registerDeploy } from './deploy.js';
+import { registerKeys } from './keys.js';
+import { registerRobot } from './robot.js';
 
 export function registerCommands(program: Command): void {
   registerCollect(program);
@@ -12,4 +17,9 @@ export function registerCommands(program: Command): void {
   registerReplay(program);
   registerAdr(program);
   registerDemo(program);
+  registerInfo(program);
+  registerServe(program);
+  registerDeploy(program);
+  registerKeys(program);
+  registerRobot(program);
 }
