@@ -42,6 +42,8 @@ const VECTOR_FIELDS = ['obs', 'applied', 'action'] as const;
 
 export function encode(msg: RobotMessage | ServerMessage): Buffer {
   const wire: Record<string, unknown> = { ...msg };
+  // msgpackr writes `undefined` as an extension type (fixext 0): leave such fields out instead.
+  for (const k of Object.keys(wire)) if (wire[k] === undefined) delete wire[k];
   for (const f of VECTOR_FIELDS) {
     const v = wire[f];
     if (v instanceof Float32Array) wire[f] = vectorBytes(v);
@@ -57,10 +59,22 @@ function decodeMap(frame: Uint8Array): Record<string, unknown> {
   } catch (e) {
     throw new ProtocolError('malformed', `expected one MessagePack map, got undecodable bytes (${(e as Error).message.split('\n')[0]})`);
   }
-  if (m === null || typeof m !== 'object' || Array.isArray(m) || m instanceof Uint8Array) {
-    throw new ProtocolError('malformed', `expected a MessagePack map, got ${Array.isArray(m) ? 'an array' : typeof m}`);
+  // Only a plain map: msgpackr also decodes extension types (a timestamp → Date) and the reserved
+  // byte 0xc1 into objects, which must not pass for a message.
+  const proto = m !== null && typeof m === 'object' ? Object.getPrototypeOf(m) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    throw new ProtocolError('malformed', `expected a MessagePack map, got ${describeValue(m)}`);
   }
   return m as Record<string, unknown>;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return 'nil';
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Uint8Array) return 'bin';
+  if (v instanceof Date) return 'a timestamp extension';
+  if (typeof v === 'object') return 'an extension type or reserved byte';
+  return typeof v === 'string' ? 'a string' : typeof v;
 }
 
 function num(m: Record<string, unknown>, k: string, replyTo?: number, opts: { int?: boolean; optional?: boolean } = {}): number | undefined {
@@ -95,6 +109,7 @@ const HelloSchema = z.object({
   robot_id: z.string().min(1).max(200),
   contract: z.object({ obs: z.array(ComponentSchema.strip()).min(1), action: z.array(ComponentSchema.strip()).min(1) }),
   scenario: z.string().optional(),
+  control_hz: z.number().positive().optional(),
 });
 const EpisodeStartSchema = z.object({ type: z.literal('episode_start'), seq: Seq, time: Time, episode: z.int().min(0), seed: z.int().optional(), info: z.record(z.string(), z.unknown()).optional() });
 const EpisodeEndSchema = z.object({

@@ -22,6 +22,8 @@ export interface Hello extends Base {
   contract: Contract;
   /** Scenario name the robot runs (informative). */
   scenario?: string;
+  /** The robot's control rate, Hz (recorded with served episodes when the server does not know it). */
+  control_hz?: number;
 }
 export interface EpisodeStartMsg extends Base {
   type: 'episode_start';

@@ -23,6 +23,8 @@ export interface RobotClientOptions {
   /** Consecutive misses after which the robot holds the safe action until the server is back (default 3). */
   maxMisses?: number;
   scenario?: string;
+  /** The robot's control rate, Hz (sent in hello; recorded with served episodes). */
+  controlHz?: number;
   curve?: CurveClientKeys;
   /** Reconnection backoff: first delay and cap, ms (default 100 → 5000, doubling). */
   backoffMs?: [number, number];
@@ -76,6 +78,7 @@ export class RobotClient {
   private warnedClamp = false;
   private closed = false;
   private reconnecting: Promise<void> | null = null;
+  private wakeBackoff: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly actSize: number;
   private readonly log: (line: string) => void;
@@ -94,7 +97,15 @@ export class RobotClient {
   /** Connect and handshake; rejects with the server's reason when refused (e.g. contract mismatch). */
   static async connect(opts: RobotClientOptions): Promise<RobotClient> {
     const c = new RobotClient(opts);
-    await c.handshake(opts.connectTimeoutMs ?? 5000);
+    try {
+      await c.handshake(opts.connectTimeoutMs ?? 5000);
+    } catch (e) {
+      // Refused or timed out: do not leave a socket behind that keeps reconnecting.
+      c.closed = true;
+      c.sock?.close();
+      c.sock = null;
+      throw e;
+    }
     c.timer = setInterval(() => c.tick(), Math.max(10, Math.floor(c.heartbeatMs / 2)));
     return c;
   }
@@ -126,10 +137,11 @@ export class RobotClient {
       setTimeout(() => resolve(new RobotClientError('timeout', `no welcome from ${this.opts.server} within ${timeoutMs} ms`)), timeoutMs).unref();
     });
     // The DEALER accepts messages only once connected (immediate mode), and a hello can be lost to
-    // a server that is just starting: say hello until welcomed.
+    // a server that is just starting: say hello as soon as connected, and again every second until
+    // welcomed (the server answers a repeated hello with the same session).
     const hello = () => {
       this.seq = 0;
-      this.sendMsg({ type: 'hello', seq: 0, time: 0, protocol: PROTOCOL_VERSION, robot_id: this.opts.robotId, contract: this.opts.contract, ...(this.opts.scenario ? { scenario: this.opts.scenario } : {}) });
+      this.sendMsg({ type: 'hello', seq: 0, time: 0, protocol: PROTOCOL_VERSION, robot_id: this.opts.robotId, contract: this.opts.contract, ...(this.opts.scenario ? { scenario: this.opts.scenario } : {}), ...(this.opts.controlHz ? { control_hz: this.opts.controlHz } : {}) });
     };
     let settled = false;
     void got.then(() => (settled = true));
@@ -138,7 +150,7 @@ export class RobotClient {
       while (!settled && !this.closed) {
         if (this.sock?.writable) {
           hello();
-          wait = 250;
+          wait = 1000;
         }
         await new Promise((r) => setTimeout(r, wait));
       }
@@ -251,7 +263,12 @@ export class RobotClient {
           break;
         } catch (e) {
           if (e instanceof RobotClientError && e.code !== 'timeout') this.log(`reconnect refused: ${e.message}`);
-          await new Promise((r) => setTimeout(r, delay));
+          if (this.closed) break;
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, delay);
+            this.wakeBackoff = () => (clearTimeout(t), r());
+          });
+          this.wakeBackoff = null;
           delay = Math.min(cap, delay * 2);
         }
       }
@@ -321,10 +338,17 @@ export class RobotClient {
     if (this.welcome) this.sendMsg({ type: 'bye', seq: 0, time: 0 });
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    // Cut a reconnection short: stop waiting for a welcome and for the next backoff.
+    this.welcomeWaiter?.(new RobotClientError('closed', 'the client was closed'));
+    this.wakeBackoff?.();
     await this.reconnecting;
-    // Give the bye a moment to leave before the socket goes.
-    await new Promise((r) => setTimeout(r, 5));
-    this.sock?.close();
+    // Let what is still queued (the last episode_end, the bye) leave: libzmq sends it in the
+    // background for up to 200 ms after close (linger 0 would drop it on a busy machine).
+    const sock = this.sock;
     this.sock = null;
+    if (sock) {
+      sock.linger = 200;
+      sock.close();
+    }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Recording what a server serves: one MCAP file per robot session, episodes with `source: real`.
  * A step's reward, flags and applied action arrive with the robot's next message, so each step is
- * held until then.
+ * held until then (the last step of an episode cut short is therefore not recorded: its outcome is
+ * unknown).
  */
 import { join } from 'node:path';
 import { EpisodeWriter } from '../episodes/writer.js';
@@ -15,21 +16,28 @@ interface Pending {
   latencyMs: number;
 }
 
+/** Control rate recorded when neither the server's scenario nor the robot's hello says (episode files need one). */
+export const NOMINAL_CONTROL_HZ = 10;
+
 export class SessionRecorder {
   private writer: Promise<EpisodeWriter>;
   private open: { episode: number; pending: Pending | null; steps: number; ret: number } | null = null;
+  private part = 1;
+  private readonly controlHz: number;
 
   constructor(
-    dir: string,
-    file: string,
-    private readonly meta: { robotId: string; scenario: string; contract: Contract; controlHz: number },
+    private readonly dir: string,
+    private readonly file: string,
+    private readonly meta: { robotId: string; scenario: string; contract: Contract; controlHz: number; log?: (line: string) => void },
   ) {
+    this.controlHz = meta.controlHz > 0 ? meta.controlHz : NOMINAL_CONTROL_HZ;
+    if (!(meta.controlHz > 0)) meta.log?.(`recording ${meta.robotId}: control rate unknown (no scenario rate, no hello.control_hz); episodes recorded at a nominal ${NOMINAL_CONTROL_HZ} Hz`);
     this.writer = EpisodeWriter.open(join(dir, file));
   }
 
   async startEpisode(m: EpisodeStartMsg, policyId: string): Promise<void> {
-    const w = await this.writer;
     if (this.open) await this.abandon();
+    const w = await this.writer;
     w.startEpisode(
       {
         index: m.episode,
@@ -39,7 +47,7 @@ export class SessionRecorder {
         source: 'real',
         policyId,
         contract: this.meta.contract,
-        controlHz: this.meta.controlHz,
+        controlHz: this.controlHz,
         randomization: { robot_id: this.meta.robotId, ...((m.info ?? {}) as Record<string, never>) },
         taskState: null,
       },
@@ -76,13 +84,23 @@ export class SessionRecorder {
     await w.endEpisode({ success: m.success, return: m.return ?? o.ret, length: m.length ?? o.steps, terminated: m.terminated, truncated: m.truncated });
   }
 
-  /** The robot vanished mid-episode: the episode stays incomplete in the file. */
+  /**
+   * A new episode_start while an episode is open (its episode_end never came): the open episode
+   * must stay incomplete, and a writer leaves an episode without its end record only by closing the
+   * file, so the session goes on in a new file (`<name>-2.mcap`, `-3`, ...).
+   */
   private async abandon(): Promise<void> {
+    if (!this.open) return;
     this.open = null;
+    const previous = this.writer;
+    const next = join(this.dir, this.file.replace(/(\.mcap)?$/, `-${++this.part}.mcap`));
+    this.writer = previous.then((w) => w.close()).then(() => EpisodeWriter.open(next));
+    await this.writer;
   }
 
+  /** The session ended (bye, silence, server closing): an open episode stays incomplete in the file. */
   async close(): Promise<void> {
-    await this.abandon();
+    this.open = null;
     await (await this.writer).close();
   }
 }

@@ -43,6 +43,8 @@ interface Session {
   id: string;
   routing: Buffer;
   robotId: string;
+  /** The contract of the hello that opened the session (JSON), to recognise a repeated hello. */
+  helloContract: string;
   lastSeqIn: number;
   seqOut: number;
   lastHeard: number;
@@ -86,8 +88,12 @@ export class PolicyServer {
     // libzmq closes a connection that sends a frame over maxMessageSize (or breaks ZMTP) without
     // telling the ROUTER's reader; the monitor is the only place that shows up.
     this.sock.events.on('disconnect', (e) => {
-      if (!this.closed) this.log(`a connection on ${e.address} was closed (peer gone, or libzmq dropped it: frame over ${MAX_FRAME_BYTES + 1024} bytes or a ZMTP error)`);
+      if (!this.closed) this.logThrottled('disconnect', `a connection on ${e.address} was closed (peer gone, or libzmq dropped it: frame over ${MAX_FRAME_BYTES + 1024} bytes or a ZMTP error)`);
     });
+    // Security handshakes that fail before ZAP is asked (no CURVE, wrong server key); ZAP logs its own refusals.
+    for (const ev of ['handshake:error:protocol', 'handshake:error:other'] as const) {
+      this.sock.events.on(ev, (e) => this.logThrottled('handshake', `handshake failed on ${e.address}: ${e.error.message}${'code' in e.error ? ` (${e.error.code})` : ''}`));
+    }
   }
 
   static async start(opts: PolicyServerOptions): Promise<PolicyServer> {
@@ -95,13 +101,30 @@ export class PolicyServer {
       throw new InputError(`--bind ${opts.bind}: expected a loopback address, CurveZMQ keys (--curve-secret, --allow) or an explicit --insecure`);
     }
     const s = new PolicyServer(opts);
-    if (opts.curve) s.zap = await configureCurveServer(s.sock, opts.curve, s.log);
+    if (opts.curve) s.zap = await configureCurveServer(s.sock, opts.curve, (line) => s.logThrottled('zap', line));
     await s.sock.bind(opts.bind);
     s.endpoint = s.sock.lastEndpoint ?? opts.bind;
     s.loop = s.receive();
     s.timer = setInterval(() => s.tick(), s.heartbeatMs);
     s.log(`serving ${s.slot.policy.id} v${s.slot.version} on ${s.endpoint}${opts.curve ? ' (CurveZMQ)' : ''}`);
     return s;
+  }
+
+  private readonly throttle = new Map<string, { at: number; suppressed: number }>();
+
+  /**
+   * Log a line of a kind that a misconfigured peer can trigger at libzmq's reconnect rate (every
+   * 100 ms): at most one per kind per second, counting the ones left out.
+   */
+  private logThrottled(kind: string, line: string): void {
+    const now = Date.now();
+    const t = this.throttle.get(kind);
+    if (t && now - t.at < 1000) {
+      t.suppressed++;
+      return;
+    }
+    this.log(t?.suppressed ? `${line} (and ${t.suppressed} more like it in the last ${now - t.at} ms)` : line);
+    this.throttle.set(kind, { at: now, suppressed: 0 });
   }
 
   get contract(): Contract {
@@ -125,7 +148,10 @@ export class PolicyServer {
       for await (const frames of this.sock) {
         const [routing, frame, ...extra] = frames;
         if (extra.length > 0 || !frame) {
-          this.reply(routing, null, 'malformed', `expected one frame per message, got ${frames.length - 1}`, undefined, false);
+          if (this.closed) continue;
+          const session = this.sessions.get(routing.toString('hex')) ?? null;
+          // To a peer without a session every error is fatal: it has to say hello (again).
+          this.reply(routing, session, 'malformed', `expected one frame per message, got ${frames.length - 1}`, undefined, !session);
           continue;
         }
         await this.handle(routing, frame);
@@ -136,6 +162,8 @@ export class PolicyServer {
   }
 
   private async handle(routing: Buffer, frame: Buffer): Promise<void> {
+    // Shutting down: sessions are being closed; late messages (a robot's bye) get no answer.
+    if (this.closed) return;
     const key = routing.toString('hex');
     const session = this.sessions.get(key) ?? null;
     let msg: RobotMessage;
@@ -143,7 +171,8 @@ export class PolicyServer {
       msg = decodeRobotMessage(frame);
     } catch (e) {
       const pe = e instanceof ProtocolError ? e : new ProtocolError('malformed', (e as Error).message);
-      this.reply(routing, session, pe.code, pe.message, pe.replyTo, false);
+      // To a peer without a session (e.g. a broken hello) the error is fatal: no session exists.
+      this.reply(routing, session, pe.code, pe.message, pe.replyTo, !session);
       return;
     }
     if (session) session.lastHeard = Date.now();
@@ -211,6 +240,13 @@ export class PolicyServer {
 
   private hello(routing: Buffer, key: string, msg: Hello): void {
     const old = this.sessions.get(key);
+    // The same hello again before anything else in its session (a robot repeating a hello whose
+    // welcome is late): answer with the same session rather than start (and record) another.
+    if (old && msg.seq === 1 && msg.protocol === PROTOCOL_VERSION && old.lastSeqIn === 1 && old.robotId === msg.robot_id && old.helloContract === JSON.stringify(msg.contract)) {
+      old.lastHeard = Date.now();
+      this.send(old, { type: 'welcome', seq: 0, time: 0, protocol: PROTOCOL_VERSION, session: old.id, policy_id: this.slot.policy.id, policy_version: this.slot.version, heartbeat_ms: this.heartbeatMs, liveness: this.liveness });
+      return;
+    }
     if (old) void this.drop(key, 'said hello again');
     if (msg.protocol !== PROTOCOL_VERSION) {
       this.reply(routing, null, 'protocol_version', `protocol: expected ${PROTOCOL_VERSION}, got ${msg.protocol}`, msg.seq, true);
@@ -227,10 +263,11 @@ export class PolicyServer {
           robotId: msg.robot_id,
           scenario: msg.scenario ?? this.opts.scenario?.name ?? 'unknown',
           contract: msg.contract,
-          controlHz: this.opts.scenario?.controlHz ?? 0,
+          controlHz: this.opts.scenario?.controlHz || msg.control_hz || 0,
+          log: this.log,
         })
       : null;
-    const session: Session = { id, routing, robotId: msg.robot_id, lastSeqIn: msg.seq, seqOut: 0, lastHeard: Date.now(), lastSent: 0, recorder: rec };
+    const session: Session = { id, routing, robotId: msg.robot_id, helloContract: JSON.stringify(msg.contract), lastSeqIn: msg.seq, seqOut: 0, lastHeard: Date.now(), lastSent: 0, recorder: rec };
     this.sessions.set(key, session);
     this.log(`robot ${msg.robot_id} connected (session ${id.slice(0, 8)}, ${this.sessions.size} robot(s))`);
     this.send(session, { type: 'welcome', seq: 0, time: 0, protocol: PROTOCOL_VERSION, session: id, policy_id: this.slot.policy.id, policy_version: this.slot.version, heartbeat_ms: this.heartbeatMs, liveness: this.liveness });

@@ -1,5 +1,8 @@
 /** Shared pieces for bridge tests: a real (randomly initialised) tfjs policy and free ports. */
 import { createServer } from 'node:net';
+import * as zmq from 'zeromq';
+import { Packr } from 'msgpackr';
+import type { Contract } from '../../src/sim/contract.js';
 import { initBackend } from '../../src/policy/backend.js';
 import { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
@@ -28,4 +31,118 @@ export function freePort(): Promise<number> {
     });
     s.on('error', reject);
   });
+}
+
+/** Plain MessagePack (maps, no records or extensions), as any client library would write it. */
+export const msgpack = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'number' });
+
+/**
+ * A hand-driven DEALER for protocol tests: sends whatever bytes it is told to and collects every
+ * frame the server sends back, decoded when possible, plus its socket's disconnect events.
+ */
+export class RawPeer {
+  readonly sock: zmq.Dealer;
+  readonly inbox: Record<string, unknown>[] = [];
+  disconnects = 0;
+  private waiters: (() => void)[] = [];
+  private readonly loop: Promise<void>;
+  private seq = 0;
+
+  constructor(endpoint: string, opts: { routingId?: string; curve?: { serverKey: string; publicKey: string; secretKey: string } } = {}) {
+    this.sock = new zmq.Dealer({ linger: 0, ...(opts.routingId ? { routingId: opts.routingId } : {}) });
+    if (opts.curve) {
+      this.sock.curveServerKey = opts.curve.serverKey;
+      this.sock.curvePublicKey = opts.curve.publicKey;
+      this.sock.curveSecretKey = opts.curve.secretKey;
+    }
+    this.sock.events.on('disconnect', () => {
+      this.disconnects++;
+      this.wake();
+    });
+    this.sock.connect(endpoint);
+    this.loop = (async () => {
+      try {
+        for await (const frames of this.sock) {
+          let m: Record<string, unknown>;
+          try {
+            m = msgpack.unpack(frames[0]) as Record<string, unknown>;
+          } catch {
+            m = { type: '(undecodable)' };
+          }
+          if (frames.length !== 1) m = { ...m, frames: frames.length };
+          this.inbox.push(m);
+          this.wake();
+        }
+      } catch {
+        // closed
+      }
+    })();
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Send raw bytes (one frame) or several frames (a multipart message). */
+  async sendRaw(...frames: (Uint8Array | string)[]): Promise<void> {
+    await this.sock.send(frames.length === 1 ? frames[0] : frames);
+  }
+
+  /** Send a map as MessagePack, filling in `seq` (next number unless given) and `time`. */
+  async send(m: Record<string, unknown>): Promise<number> {
+    const seq = typeof m.seq === 'number' ? m.seq : ++this.seq;
+    if (typeof m.seq === 'number') this.seq = Math.max(this.seq, m.seq);
+    await this.sock.send(msgpack.pack({ seq, time: Date.now() / 1000, ...m }));
+    return seq;
+  }
+
+  async hello(contract: Contract, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    this.seq = 0;
+    await this.send({ type: 'hello', protocol: 1, robot_id: 'raw', contract, ...extra });
+    return this.next((m) => m.type === 'welcome' || m.type === 'error');
+  }
+
+  /** Wait for the first collected message (already received or arriving) matching `pred`, and remove it. */
+  async next(pred: (m: Record<string, unknown>) => boolean = () => true, timeoutMs = 2000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.inbox.findIndex(pred);
+      if (i >= 0) return this.inbox.splice(i, 1)[0];
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`RawPeer: no matching message within ${timeoutMs} ms (inbox: ${JSON.stringify(this.inbox.map((m) => m.type))})`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => (clearTimeout(t), r()));
+      });
+    }
+  }
+
+  /** The next `error` message. */
+  error(timeoutMs = 2000): Promise<Record<string, unknown>> {
+    return this.next((m) => m.type === 'error', timeoutMs);
+  }
+
+  /** Wait until the socket has seen `n` disconnects. */
+  async disconnected(n = 1, timeoutMs = 2000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.disconnects < n) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`RawPeer: not disconnected within ${timeoutMs} ms`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.min(left, 50));
+        this.waiters.push(() => (clearTimeout(t), r()));
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.sock.close();
+    await this.loop;
+  }
+}
+
+/** Float32 little-endian bytes of `values` (what `obs`/`action` fields carry). */
+export function f32(values: ArrayLike<number>): Uint8Array {
+  const v = Float32Array.from(values);
+  return new Uint8Array(v.buffer);
 }
