@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { benchSim } from './sim.js';
 import { benchPolicy } from './policy.js';
+import { benchBridge } from './bridge.js';
 import { parseBackend, type BackendName } from '../src/policy/backend.js';
 
 const program = new Command();
@@ -28,5 +29,12 @@ program
   .action(async (o: { seconds: string; json?: boolean; backend?: BackendName }) => {
     await benchPolicy({ seconds: Number(o.seconds), json: o.json === true, backend: o.backend });
   });
+
+program
+  .command('bridge')
+  .description('observation→action round trip through the policy server vs raw ZeroMQ ping-pong; 500 Hz deadline misses')
+  .option('--seconds-500 <s>', 'length of the 500 Hz run', '30')
+  .option('--json', 'print JSON instead of a table')
+  .action(async (o: { seconds500: string; json?: boolean }) => benchBridge({ seconds500: Number(o.seconds500), json: o.json === true }));
 
 await program.parseAsync(process.argv);
