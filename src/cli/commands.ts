@@ -10,6 +10,9 @@ import { registerServe } from './serve.js';
 import { registerDeploy } from './deploy.js';
 import { registerKeys } from './keys.js';
 import { registerRobot } from './robot.js';
+import { registerTrain } from './train.js';
+import { registerEval } from './eval.js';
+import { registerFinetune } from './finetune.js';
 
 export function registerCommands(program: Command): void {
   registerCollect(program);
@@ -22,4 +25,7 @@ export function registerCommands(program: Command): void {
   registerDeploy(program);
   registerKeys(program);
   registerRobot(program);
+  registerTrain(program);
+  registerEval(program);
+  registerFinetune(program);
 }

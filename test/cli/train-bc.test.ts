@@ -1,0 +1,80 @@
+/** `sim2real train --algo bc` through the built CLI: killed with SIGKILL after a checkpoint, `--resume` finishes it. */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collect } from '../../src/collect/collect.js';
+import { loadScenario } from '../../src/sim/scenario-file.js';
+import { initBackend } from '../../src/policy/backend.js';
+import { loadCheckpoint } from '../../src/policy/checkpoint.js';
+import { sim2real, spawnSim2real } from './helpers.js';
+
+const SCENARIO = 'scenarios/grasp-cube.yaml';
+const dir = mkdtempSync(join(tmpdir(), 'sim2real-train-bc-'));
+const demos = join(dir, 'demos');
+const sc = loadScenario(SCENARIO);
+
+beforeAll(async () => {
+  await collect({ scenario: sc, episodes: 10, out: demos, workers: 2, sceneEvery: 50 });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const metricRows = (run: string) =>
+  readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('train --algo bc', () => {
+  it('resumes a run killed with SIGKILL after its first checkpoint and finishes with a valid policy', async () => {
+    const run = join(dir, 'run');
+    const EPOCHS = 20;
+    const args = ['train', SCENARIO, '--algo', 'bc', '--data', demos, '--out', run, '--epochs', String(EPOCHS), '--hidden', '32,32', '--batch-size', '16', '--patience', '0', '--eval-episodes', '2', '--workers', '1'];
+    const child = spawnSim2real(args);
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += String(d)));
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const t0 = Date.now();
+    while (!existsSync(join(run, 'checkpoints', 'latest', 'policy.json'))) {
+      if (child.exitCode !== null) throw new Error(`train exited early (${child.exitCode}): ${stderr}`);
+      if (Date.now() - t0 > 60_000) throw new Error('no checkpoint within 60 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    expect(child.signalCode).toBe('SIGKILL');
+    expect(existsSync(join(run, 'policy'))).toBe(false); // killed before the end
+
+    const again = await sim2real(['train', SCENARIO, '--algo', 'bc', '--out', run, '--resume', '--json']);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    const report = JSON.parse(again.stdout);
+    expect(report.epochs).toBe(EPOCHS);
+    for (const k of ['episodes', 'successRate', 'successCi95', 'meanReturn', 'meanLength']) expect(report).toHaveProperty(k);
+    expect(report.episodes).toBe(2);
+
+    // Every epoch logged exactly once, in order, then the final evaluation row.
+    const rows = metricRows(run);
+    const epochs = rows.filter((r) => r.final !== true).map((r) => r.epoch);
+    expect(epochs).toEqual(Array.from({ length: EPOCHS }, (_, i) => i + 1));
+    expect(rows.at(-1)).toMatchObject({ final: true, epoch: EPOCHS });
+    expect(typeof rows.at(-1)!.successRate).toBe('number');
+    for (const f of ['config.json', 'loss.svg', 'success.svg', 'eval.json']) expect(existsSync(join(run, f)), f).toBe(true);
+    expect(readFileSync(join(run, 'loss.svg'), 'utf8')).toMatch(/^<svg/);
+
+    await initBackend();
+    const { policy, file } = await loadCheckpoint(join(run, 'policy'), { contract: sc.contract, what: SCENARIO });
+    expect(policy.arch.hidden).toEqual([32, 32]);
+    expect((file.training as { algo: string }).algo).toBe('bc');
+    expect((file.scenario as { name: string }).name).toBe('grasp-cube');
+    const a = policy.act(new Float32Array(policy.obsSize));
+    expect(a.every((v) => Number.isFinite(v) && Math.abs(v) <= 1)).toBe(true);
+    policy.dispose();
+  });
+
+  it('refuses to overwrite a finished run (exit 2)', async () => {
+    const r = await sim2real(['train', SCENARIO, '--algo', 'bc', '--data', demos, '--out', join(dir, 'run')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/expected a new run directory.*--resume/);
+  });
+});
