@@ -37,7 +37,7 @@ export interface TrainPpoFlags {
   entCoef?: number | string;
   /** Stop an update's epochs once the approximate KL exceeds this. */
   targetKl?: number | string;
-  /** Updates that train only the critic at the start (default: 10 with an --init policy without a critic, else 0). */
+  /** Updates that train only the critic at the start (default: 30 with an --init policy without a critic, else 0). */
   criticWarmup?: number | string;
   frozenLayers?: number | string;
   checkpointEvery?: number | string;

@@ -50,7 +50,7 @@ export interface PpoConfig {
   updateNormalizer: boolean | null;
   /**
    * Updates at the start that train only the critic (the actor's loss is weighted 0), so a fresh
-   * critic under an `init` actor gives sensible advantages before the actor moves (null: 10 when
+   * critic under an `init` actor gives sensible advantages before the actor moves (null: 30 when
    * `init` has no critic, else 0).
    */
   criticWarmup: number | null;
@@ -67,6 +67,11 @@ export interface PpoConfig {
   evalEpisodes: number;
 }
 
+/**
+ * From scratch on navigate-obstacles with these (wasm backend, 2 shared cores, ~2000 env steps/s):
+ * deterministic nominal success 70% after 100k env steps (1 min), 75–83% over 150k–1M, 85% at 2M
+ * (16 min; 100 evaluation episodes per point).
+ */
 export const DEFAULT_PPO_CONFIG: PpoConfig = {
   envSteps: 1_000_000,
   numEnvs: 16,
@@ -99,6 +104,16 @@ export const DEFAULT_PPO_CONFIG: PpoConfig = {
   evalEvery: 0,
   evalEpisodes: 50,
 };
+
+/**
+ * Defaults that differ when training starts from an `init` policy (fine-tuning, e.g. from behaviour
+ * cloning): smaller, KL-limited steps, fewer and larger minibatches, and (null criticWarmup) 30
+ * critic-only updates when the init has no critic. Measured on navigate-obstacles from a 256-256
+ * BC policy, --randomize, 1.2M env steps (11 min): deterministic success 89% → 92% nominal and
+ * 87% → 93% randomized (500 paired episodes each). With lr 1e-4, no KL limit, 10 epochs and a
+ * 10-update warm-up the same start fell to 85.5% nominal (200 episodes).
+ */
+export const FINE_TUNE_DEFAULTS: Partial<PpoConfig> = { learningRate: 5e-5, targetKl: 0.01, epochs: 5, minibatches: 4 };
 
 /** Log σ of a fresh policy when `initLogStd` is null. */
 export const FRESH_LOG_STD = -0.5;
@@ -137,8 +152,8 @@ export interface PpoUpdateMetrics {
  */
 export function resolvePpoConfig(opts: Partial<PpoConfig>, init?: { critic: unknown }): PpoConfig {
   const given = Object.fromEntries(Object.entries(opts).filter(([k, v]) => k in DEFAULT_PPO_CONFIG && v !== undefined));
-  const config: PpoConfig = { ...DEFAULT_PPO_CONFIG, ...given };
+  const config: PpoConfig = { ...DEFAULT_PPO_CONFIG, ...(init ? FINE_TUNE_DEFAULTS : {}), ...given };
   if (config.updateNormalizer === null) config.updateNormalizer = !init;
-  if (config.criticWarmup === null) config.criticWarmup = init && !init.critic ? 10 : 0;
+  if (config.criticWarmup === null) config.criticWarmup = init && !init.critic ? 30 : 0;
   return config;
 }

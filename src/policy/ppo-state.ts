@@ -54,9 +54,14 @@ export async function saveTrainingCheckpoint(
   };
   writeFileSync(join(staging, 'ppo-state.json'), JSON.stringify(file, null, 1));
   const old = join(parent, `.${basename(dir)}.old-${process.pid}`);
+  rmSync(old, { recursive: true, force: true });
   if (existsSync(dir)) renameSync(dir, old);
   renameSync(staging, dir);
   rmSync(old, { recursive: true, force: true });
+  // What killed saves left (a run dir has one trainer at a time): the new checkpoint supersedes it.
+  for (const n of readdirSync(parent)) {
+    if (n.startsWith(`.${basename(dir)}.staging-`) || n.startsWith(`.${basename(dir)}.old-`)) rmSync(join(parent, n), { recursive: true, force: true });
+  }
 }
 
 /** The checkpoint dir, or the previous one a run killed mid-swap left aside (`.latest.old-<pid>`). */

@@ -29,11 +29,14 @@ import { hasTrainingCheckpoint, loadTrainingCheckpoint, saveTrainingCheckpoint }
 import { AnnealedAdam, initialPolicy, rewriteMetricsUpTo, scoreBatch, shuffled } from './ppo-support.js';
 import { FRESH_LOG_STD, resolvePpoConfig, type PpoConfig, type PpoUpdateMetrics } from './ppo-config.js';
 
-export { DEFAULT_PPO_CONFIG, resolvePpoConfig, type PpoConfig, type PpoUpdateMetrics } from './ppo-config.js';
+export { DEFAULT_PPO_CONFIG, FINE_TUNE_DEFAULTS, resolvePpoConfig, type PpoConfig, type PpoUpdateMetrics } from './ppo-config.js';
 
 export interface PpoOptions extends Partial<PpoConfig> {
   scenario: Scenario;
-  /** Start from this policy (e.g. behaviour cloning): weights, σ and normaliser are copied; a missing critic is built fresh. */
+  /**
+   * Start from this policy (e.g. behaviour cloning): weights, σ and normaliser are copied; a missing
+   * critic is built fresh (and warmed up); FINE_TUNE_DEFAULTS replace some defaults.
+   */
   init?: GaussianMlpPolicy;
   /** Log metrics to run/metrics.jsonl, plot learning curves and write resumable checkpoints to run.latestDir. */
   run?: RunDir;

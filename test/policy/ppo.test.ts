@@ -97,10 +97,11 @@ describe('trainPpo', () => {
     expect(weightsOf(init.actor)).toEqual(initWeights);
     expect(init.critic).toBeNull();
 
-    // By default an init without a critic gets 10 warm-up updates: the actor and σ stay put, the critic learns.
-    const warm = await trainPpo({ scenario: sc, init, envSteps: 256, numEnvs: 4, rolloutSteps: 32, epochs: 2, minibatches: 2, learningRate: 1e-3 });
+    // By default an init without a critic gets 30 warm-up updates (and the fine-tuning defaults):
+    // the actor and σ stay put, the critic learns.
+    const warm = await trainPpo({ scenario: sc, init, envSteps: 256, numEnvs: 4, rolloutSteps: 32 });
     made.push(warm.policy);
-    expect(warm.config).toMatchObject({ criticWarmup: 10, updateNormalizer: false });
+    expect(warm.config).toMatchObject({ criticWarmup: 30, updateNormalizer: false, learningRate: 5e-5, targetKl: 0.01, epochs: 5, minibatches: 4 });
     expect(weightsOf(warm.policy.actor)).toEqual(initWeights);
     expect(warm.policy.logStdValues).toEqual(init.logStdValues);
     expect(warm.metrics.map((m) => m.valueLoss)).toEqual([expect.any(Number), expect.any(Number)]);
