@@ -14,7 +14,7 @@ import { loadScenario } from '../sim/scenario-file.js';
 import { InputError } from '../errors.js';
 import { initBackend, parseBackend } from '../policy/backend.js';
 import { loadCheckpoint, saveCheckpoint } from '../policy/checkpoint.js';
-import { evaluate, type EvaluationReport } from '../policy/evaluate.js';
+import { evaluate, successFields, type EvaluationReport } from '../policy/evaluate.js';
 import { codeVersion } from '../policy/version.js';
 import { hasTrainingCheckpoint } from '../policy/ppo-state.js';
 import { plotLearningCurves, resolvePpoConfig, trainPpo, type PpoConfig, type PpoStart, type PpoUpdateMetrics } from '../policy/ppo.js';
@@ -223,11 +223,7 @@ export async function trainPpoCommand(scenarioFile: string, flags: TrainPpoFlags
     wallSeconds: last?.wallSeconds ?? 0,
     trainSuccessRate: r.success,
     evaluation,
-    episodes: evaluation?.episodes ?? 0,
-    successRate: evaluation?.successRate ?? null,
-    successCi95: evaluation?.successCi95 ?? null,
-    meanReturn: evaluation?.meanReturn ?? null,
-    meanLength: evaluation?.meanLength ?? null,
+    ...successFields(evaluation),
   };
   policy.dispose();
   init?.dispose();

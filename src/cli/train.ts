@@ -20,7 +20,7 @@ import { loadDataset } from '../policy/dataset.js';
 import { BC_DEFAULTS, DEFAULT_BC_HIDDEN } from '../policy/bc.js';
 import { DAGGER_DEFAULTS, trainBcDagger } from '../policy/bc-dagger.js';
 import { saveCheckpoint } from '../policy/checkpoint.js';
-import { evaluate, type EvaluationReport } from '../policy/evaluate.js';
+import { evaluate, successFields, type EvaluationReport } from '../policy/evaluate.js';
 import type { GaussianMlpPolicy } from '../policy/gaussian-policy.js';
 import { codeVersion } from '../policy/version.js';
 import { RunDir, type MetricRow } from '../runs/run-dir.js';
@@ -270,11 +270,7 @@ export async function trainBcCommand(scenarioFile: string, o: TrainFlags): Promi
     daggerRounds,
     trainSeconds,
     evaluation,
-    episodes: evaluation?.episodes ?? 0,
-    successRate: evaluation?.successRate ?? null,
-    successCi95: evaluation?.successCi95 ?? null,
-    meanReturn: evaluation?.meanReturn ?? null,
-    meanLength: evaluation?.meanLength ?? null,
+    ...successFields(evaluation),
   };
   policy.dispose();
   if (quiet) {
@@ -300,7 +296,7 @@ export function registerTrain(program: Command): void {
     .option('--data <dir>', '(bc) demonstration episodes (MCAP file or directory)')
     .option('--out <run>', 'run directory (default runs/<algo>-<scenario>)')
     .option('--epochs <n>', `(bc) maximum epochs (default ${BC_DEFAULTS.epochs}); (ppo) epochs per update`, positiveInt)
-    .option('--hidden <sizes>', `hidden layer sizes (bc default ${DEFAULT_BC_HIDDEN.join(',')})`)
+    .option('--hidden <sizes>', `hidden layer sizes (bc default ${DEFAULT_BC_HIDDEN.join(',')}, ppo 64,64)`)
     .option('--activation <name>', `(bc) relu | tanh (default ${BC_DEFAULTS.activation})`)
     .option('--lr <x>', `learning rate (bc default ${BC_DEFAULTS.lr})`, positiveNumber)
     .option('--batch-size <n>', `(bc) rows per minibatch (default ${BC_DEFAULTS.batchSize})`, positiveInt)
@@ -312,7 +308,7 @@ export function registerTrain(program: Command): void {
     .option('--backend <name>', 'tensorflow | wasm | cpu (default: the best available)')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--eval-episodes <n>', 'evaluation episodes at the end, nominal sim (default 50; 0 skips)', nonNegativeInt)
-    .option('--eval-every <k>', '(bc) also evaluate every k epochs (default 0: only at the end)', nonNegativeInt)
+    .option('--eval-every <k>', 'also evaluate every k epochs (bc) or updates (ppo) (default 0: only at the end)', nonNegativeInt)
     .option('--workers <w>', 'worker threads (evaluation; ppo: env workers)', positiveInt)
     .option('--init <run>', '(ppo) start from this policy (run or checkpoint directory)')
     .option('--env-steps <n>', '(ppo) environment steps', positiveInt)
@@ -322,6 +318,8 @@ export function registerTrain(program: Command): void {
     .option('--ent-coef <x>', '(ppo) entropy bonus', Number)
     .option('--frozen-layers <k>', '(ppo) keep the first k actor layers fixed', nonNegativeInt)
     .option('--checkpoint-every <n>', '(ppo) updates between checkpoints', positiveInt)
+    .option('--target-kl <x>', '(ppo) stop an update's epochs early past this approximate KL', positiveNumber)
+    .option('--critic-warmup <n>', '(ppo) critic-only updates before the actor moves (default 30 with --init and no critic)', nonNegativeInt)
     .option('--randomize', "(ppo) train with the scenario's domain randomization")
     .option('--json', 'print the report as JSON')
     .action(async (file: string, o: TrainFlags) => {

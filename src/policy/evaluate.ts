@@ -90,6 +90,17 @@ export interface PortablePolicy {
 }
 
 /** The env evaluation runs in: nominal or randomized sim, or an emulated reality profile. */
+/** The success keys every report carries (DESIGN.md §7), from an evaluation or nulls without one. */
+export function successFields(e: EvaluationReport | null | undefined): { episodes: number; successRate: number | null; successCi95: [number, number] | null; meanReturn: number | null; meanLength: number | null } {
+  return {
+    episodes: e?.episodes ?? 0,
+    successRate: e?.successRate ?? null,
+    successCi95: e?.successCi95 ?? null,
+    meanReturn: e?.meanReturn ?? null,
+    meanLength: e?.meanLength ?? null,
+  };
+}
+
 export function makeEvalEnv(R: Rapier, sc: Scenario, opts: { randomize?: boolean; reality?: string; maxSteps?: number } = {}): Env {
   if (opts.reality) return makeRealEnv(R, sc, loadReality(opts.reality), { file: opts.reality, maxSteps: opts.maxSteps });
   return makeEnv(R, sc, { randomize: opts.randomize ?? false, maxSteps: opts.maxSteps });
