@@ -318,7 +318,7 @@ export function registerTrain(program: Command): void {
     .option('--ent-coef <x>', '(ppo) entropy bonus', Number)
     .option('--frozen-layers <k>', '(ppo) keep the first k actor layers fixed', nonNegativeInt)
     .option('--checkpoint-every <n>', '(ppo) updates between checkpoints', positiveInt)
-    .option('--target-kl <x>', '(ppo) stop an update's epochs early past this approximate KL', positiveNumber)
+    .option('--target-kl <x>', '(ppo) stop the epochs of an update early past this approximate KL', positiveNumber)
     .option('--critic-warmup <n>', '(ppo) critic-only updates before the actor moves (default 30 with --init and no critic)', nonNegativeInt)
     .option('--randomize', "(ppo) train with the scenario's domain randomization")
     .option('--json', 'print the report as JSON')
