@@ -14,7 +14,7 @@ import { loadScenario } from '../sim/scenario-file.js';
 import { InputError } from '../errors.js';
 import { initBackend, parseBackend } from '../policy/backend.js';
 import { loadCheckpoint, saveCheckpoint } from '../policy/checkpoint.js';
-import { evaluate, successFields, type EvaluationReport } from '../policy/evaluate.js';
+import { evaluate, successFields, type EvaluationReport, type SuccessFields } from '../policy/evaluate.js';
 import { codeVersion } from '../policy/version.js';
 import { hasTrainingCheckpoint } from '../policy/ppo-state.js';
 import { plotLearningCurves, resolvePpoConfig, trainPpo, type PpoConfig, type PpoStart, type PpoUpdateMetrics } from '../policy/ppo.js';
@@ -54,7 +54,7 @@ export interface TrainPpoFlags {
   json?: boolean;
 }
 
-export interface TrainPpoReport {
+export interface TrainPpoReport extends SuccessFields {
   run: string;
   policy: string;
   policyId: string;
@@ -66,11 +66,6 @@ export interface TrainPpoReport {
   trainSuccessRate: number | null;
   /** The deterministic evaluation (nominal sim); null with evalEpisodes 0. */
   evaluation: EvaluationReport | null;
-  episodes: number;
-  successRate: number | null;
-  successCi95: [number, number] | null;
-  meanReturn: number | null;
-  meanLength: number | null;
 }
 
 function num(flag: string, raw: number | string | undefined, ok: (n: number) => boolean, kind: string): number | undefined {

@@ -20,7 +20,7 @@ import { loadDataset } from '../policy/dataset.js';
 import { BC_DEFAULTS, DEFAULT_BC_HIDDEN } from '../policy/bc.js';
 import { DAGGER_DEFAULTS, trainBcDagger } from '../policy/bc-dagger.js';
 import { saveCheckpoint } from '../policy/checkpoint.js';
-import { evaluate, successFields, type EvaluationReport } from '../policy/evaluate.js';
+import { evaluate, successFields, type EvaluationReport, type SuccessFields } from '../policy/evaluate.js';
 import type { GaussianMlpPolicy } from '../policy/gaussian-policy.js';
 import { codeVersion } from '../policy/version.js';
 import { RunDir, type MetricRow } from '../runs/run-dir.js';
@@ -108,7 +108,7 @@ function evalRow(r: EvaluationReport): MetricRow {
   return { successRate: r.successRate, successCi95Lo: r.successCi95[0], successCi95Hi: r.successCi95[1], meanReturn: r.meanReturn, meanLength: r.meanLength, evalEpisodes: r.episodes };
 }
 
-export interface TrainBcReport {
+export interface TrainBcReport extends SuccessFields {
   run: string;
   policy: string;
   policyId: string;
@@ -127,11 +127,6 @@ export interface TrainBcReport {
   daggerRounds: { round: number; rolloutSuccessRate: number | null; rows: number; epochs: number; bestValLoss: number }[];
   trainSeconds: number;
   evaluation: EvaluationReport | null;
-  episodes: number;
-  successRate: number | null;
-  successCi95: [number, number] | null;
-  meanReturn: number | null;
-  meanLength: number | null;
 }
 
 async function evaluateWithBar(policy: GaussianMlpPolicy, sc: Scenario, episodes: number, workers: number, quiet: boolean): Promise<EvaluationReport> {

@@ -90,8 +90,16 @@ export interface PortablePolicy {
 }
 
 /** The env evaluation runs in: nominal or randomized sim, or an emulated reality profile. */
-/** The success keys every report carries (DESIGN.md §7), from an evaluation or nulls without one. */
-export function successFields(e: EvaluationReport | null | undefined): { episodes: number; successRate: number | null; successCi95: [number, number] | null; meanReturn: number | null; meanLength: number | null } {
+/** The success keys every report carries (DESIGN.md §7); null where nothing was evaluated. */
+export interface SuccessFields {
+  episodes: number;
+  successRate: number | null;
+  successCi95: [number, number] | null;
+  meanReturn: number | null;
+  meanLength: number | null;
+}
+
+export function successFields(e: EvaluationReport | null | undefined): SuccessFields {
   return {
     episodes: e?.episodes ?? 0,
     successRate: e?.successRate ?? null,
