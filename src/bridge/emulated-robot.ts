@@ -8,7 +8,7 @@ import type { Rapier } from '../sim/rapier.js';
 import type { Scenario } from '../sim/scenario-schema.js';
 import { makeRealEnv, type Reality } from '../sim/reality.js';
 import { Rng } from '../sim/rng.js';
-import { wilson } from '../episodes/summary.js';
+import { wilson, type SuccessStats } from '../episodes/summary.js';
 import { RobotClient, type RobotClientOptions } from './robot-client.js';
 
 export interface EmulateOptions {
@@ -24,15 +24,9 @@ export interface EmulateOptions {
   log?: (line: string) => void;
 }
 
-export interface EmulateReport {
+export interface EmulateReport extends SuccessStats {
   scenario: string;
   reality: string;
-  episodes: number;
-  successes: number;
-  successRate: number;
-  successCi95: [number, number];
-  meanReturn: number;
-  meanLength: number;
   steps: number;
   missedSteps: number;
   latencyMs: { p50: number; p99: number; max: number };

@@ -16,6 +16,17 @@ export function wilson(successes: number, n: number, z = 1.96): [number, number]
   return [Math.max(0, center - half), Math.min(1, center + half)];
 }
 
+/** The success statistics every evaluation-like report carries (DESIGN.md §7). */
+export interface SuccessStats {
+  episodes: number;
+  successes: number;
+  successRate: number;
+  /** Wilson 95% interval of the success rate. */
+  successCi95: [number, number];
+  meanReturn: number;
+  meanLength: number;
+}
+
 export interface EpisodeSummary {
   files: number;
   /** Complete episodes (with an end record): the statistics below are over these only. */

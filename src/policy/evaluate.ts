@@ -21,7 +21,7 @@ import { makeEnv, taskEnvOf } from '../sim/make-env.js';
 import { loadReality, makeRealEnv } from '../sim/reality.js';
 import { rollout, type Actor, type RolloutResult } from '../collect/rollout.js';
 import { EpisodeWriter } from '../episodes/writer.js';
-import { wilson } from '../episodes/summary.js';
+import { wilson, type SuccessStats } from '../episodes/summary.js';
 import { InputError } from '../errors.js';
 import { startWorker } from '../worker-url.js';
 import { FastMlp } from './fast-mlp.js';
@@ -59,15 +59,9 @@ export interface EpisodeOutcome {
   length: number;
 }
 
-export interface EvaluationReport {
+export interface EvaluationReport extends SuccessStats {
   scenario: string;
   policyId: string;
-  episodes: number;
-  successes: number;
-  successRate: number;
-  successCi95: [number, number];
-  meanReturn: number;
-  meanLength: number;
   /** Episodes that ended by the time limit rather than the task. */
   timeouts: number;
   seed: number;
