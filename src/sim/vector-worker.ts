@@ -21,6 +21,8 @@ const finalObs = new Float32Array(init.buffers.finalObs);
 const rewards = new Float32Array(init.buffers.rewards);
 const flags = new Uint8Array(init.buffers.flags);
 const { obsSize, actSize, first } = init;
+// One view per env, made once: a subarray per step is an allocation per env step.
+const actionViews = envs.map((_, k) => actions.subarray((first + k) * actSize, (first + k + 1) * actSize));
 parentPort!.postMessage('ready');
 
 /** The last finisher of a batch reports it done and wakes the main thread. */
@@ -46,7 +48,7 @@ for (;;) {
       rewards[i] = 0;
       continue;
     }
-    const r = env.step(actions.subarray(i * actSize, (i + 1) * actSize));
+    const r = env.step(actionViews[k]);
     rewards[i] = r.reward;
     flags[3 * i + FLAG_TERMINATED] = r.terminated ? 1 : 0;
     flags[3 * i + FLAG_TRUNCATED] = r.truncated ? 1 : 0;

@@ -128,31 +128,65 @@ describe('navigate task', () => {
     }
   });
 
-  it("the rapier lidar returns exactly what Rapier's public World.castRay returns", async () => {
+  /** The ranges Rapier's public World.castRay gives from the base's pose, beam by beam. */
+  function castRayRanges(env: TaskEnv): number[] {
+    const world = env.physicsWorld;
+    const p = env.privileged() as NavigatePrivileged;
+    let self: number | undefined;
+    world.forEachCollider((c) => {
+      if (c.parent()?.isDynamic() && c.parent()!.numColliders() === 1 && c.shapeType() === R.ShapeType.Cylinder) self ??= c.handle;
+    });
+    const selfCollider = world.getCollider(self!);
+    const z = selfCollider.translation().z;
+    const ray = new R.Ray({ x: p.pose.x, y: p.pose.y, z }, { x: 1, y: 0, z: 0 });
+    const max = base.robot.lidar_max_range;
+    return Array.from({ length: RAYS }, (_, i) => {
+      const a = p.pose.yaw + (2 * Math.PI * i) / RAYS;
+      ray.dir.x = Math.cos(a);
+      ray.dir.y = Math.sin(a);
+      const hit = world.castRay(ray, max, true, undefined, undefined, selfCollider);
+      return hit && hit.timeOfImpact < max ? hit.timeOfImpact : max;
+    });
+  }
+
+  it("the rapier lidar returns what Rapier's public World.castRay returns, all along episodes", async () => {
     const env = await makeEnv(variant((s) => (s.robot.lidar_backend = 'rapier')));
-    for (const seed of [0, 3, 6]) {
-      const { obs } = env.reset({ seed });
-      const world = env.physicsWorld;
-      const p = env.privileged() as NavigatePrivileged;
-      let self: number | undefined;
-      world.forEachCollider((c) => {
-        if (c.parent()?.isDynamic()) self = c.handle;
-      });
-      const selfCollider = world.getCollider(self!);
-      const z = selfCollider.translation().z;
-      const ray = new R.Ray({ x: p.pose.x, y: p.pose.y, z }, { x: 1, y: 0, z: 0 });
-      for (let i = 0; i < RAYS; i++) {
-        const a = (2 * Math.PI * i) / RAYS;
-        const c = Math.cos(p.pose.yaw);
-        const sn = Math.sin(p.pose.yaw);
-        ray.dir.x = c * Math.cos(a) - sn * Math.sin(a);
-        ray.dir.y = sn * Math.cos(a) + c * Math.sin(a);
-        const max = base.robot.lidar_max_range;
-        const hit = world.castRay(ray, max, true, undefined, undefined, selfCollider);
-        const want = hit && hit.timeOfImpact < max ? hit.timeOfImpact : max;
-        expect(obs[i], `seed ${seed} beam ${i}`).toBeCloseTo(want, 5);
+    const expert = navigateExpert(base);
+    let compared = 0;
+    for (const seed of [0, 3, 6, 9]) {
+      expert.reset();
+      let obs = env.reset({ seed }).obs;
+      for (let t = 0; t < 60; t++) {
+        const want = castRayRanges(env);
+        want.forEach((w, i) => expect(obs[i], `seed ${seed} step ${t} beam ${i}`).toBeCloseTo(w, 5));
+        compared++;
+        const r = env.step(expert.act(env.privileged()));
+        if (r.terminated) break;
+        obs = r.obs;
       }
     }
+    expect(compared).toBeGreaterThan(100);
+  });
+
+  it('the rapier lidar sees colliders added after reset: tilted, moving, any shape', async () => {
+    const env = await makeEnv(variant((s) => {
+      s.robot.lidar_backend = 'rapier';
+      s.world.obstacle_count = [0, 0];
+    }));
+    env.reset({ seed: 2 });
+    const world = env.physicsWorld;
+    const p = env.privileged() as NavigatePrivileged;
+    const before = env.step([0, 0]).obs.slice(0, RAYS);
+    // A tilted box ahead, a ball behind, a capsule to the left: none of them a vertical prism.
+    const at = (d: number, a: number) => ({ x: p.pose.x + d * Math.cos(p.pose.yaw + a), y: p.pose.y + d * Math.sin(p.pose.yaw + a), z: 0.06 });
+    world.createCollider(R.ColliderDesc.cuboid(0.1, 0.1, 0.1).setTranslation(at(0.5, 0).x, at(0.5, 0).y, 0.06).setRotation({ x: 0.2, y: 0.1, z: 0, w: Math.sqrt(1 - 0.05) }));
+    const ball = world.createRigidBody(R.RigidBodyDesc.kinematicPositionBased().setTranslation(at(0.6, Math.PI).x, at(0.6, Math.PI).y, 0.06));
+    world.createCollider(R.ColliderDesc.ball(0.1), ball);
+    world.createCollider(R.ColliderDesc.capsule(0.1, 0.05).setTranslation(at(0.7, Math.PI / 2).x, at(0.7, Math.PI / 2).y, 0.06));
+    const obs = env.step([0, 0]).obs;
+    const want = castRayRanges(env);
+    want.forEach((w, i) => expect(obs[i], `beam ${i}`).toBeCloseTo(w, 5));
+    for (const beam of [0, RAYS / 2, RAYS / 4]) expect(obs[beam], `beam ${beam} sees the new collider`).toBeLessThan(before[beam] - 0.1);
   });
 
   it('driving straight into a wall terminates the episode as a failure', async () => {

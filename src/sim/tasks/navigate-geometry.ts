@@ -55,60 +55,90 @@ export class StaticShapes {
 
   /** Signed distance from (x, y) to the nearest shape surface (negative inside), m. */
   distance(x: number, y: number): number {
-    const d = this.data;
     let best = Infinity;
-    for (let o = 0; o < d.length; o += STRIDE) {
-      const dx = x - d[o + 1];
-      const dy = y - d[o + 2];
-      let s: number;
-      if (d[o] === BOX) {
-        const c = d[o + 3];
-        const sn = d[o + 4];
-        const qx = Math.abs(c * dx + sn * dy) - d[o + 5];
-        const qy = Math.abs(-sn * dx + c * dy) - d[o + 6];
-        const ox = qx > 0 ? qx : 0;
-        const oy = qy > 0 ? qy : 0;
-        const inside = qx > qy ? qx : qy;
-        s = Math.sqrt(ox * ox + oy * oy) + (inside < 0 ? inside : 0);
-      } else {
-        s = Math.sqrt(dx * dx + dy * dy) - d[o + 5];
-      }
+    for (let i = 0; i < this.count; i++) {
+      const s = this.distanceTo(i, x, y);
       if (s < best) best = s;
     }
     return best;
   }
 
+  /** Signed distance from (x, y) to the surface of shape i (negative inside), m. */
+  distanceTo(i: number, x: number, y: number): number {
+    const d = this.data;
+    const o = i * STRIDE;
+    const dx = x - d[o + 1];
+    const dy = y - d[o + 2];
+    if (d[o] !== BOX) return Math.sqrt(dx * dx + dy * dy) - d[o + 5];
+    const c = d[o + 3];
+    const sn = d[o + 4];
+    const qx = Math.abs(c * dx + sn * dy) - d[o + 5];
+    const qy = Math.abs(-sn * dx + c * dy) - d[o + 6];
+    const ox = qx > 0 ? qx : 0;
+    const oy = qy > 0 ? qy : 0;
+    const inside = qx > qy ? qx : qy;
+    return Math.sqrt(ox * ox + oy * oy) + (inside < 0 ? inside : 0);
+  }
+
   /** Distance along the unit direction (dx, dy) from (x, y) to the first surface, capped at maxRange. */
   raycast(x: number, y: number, dx: number, dy: number, maxRange: number): number {
-    const d = this.data;
     let best = maxRange;
-    for (let o = 0; o < d.length; o += STRIDE) {
-      const px = x - d[o + 1];
-      const py = y - d[o + 2];
-      // Bounding-circle rejection: behind the ray, beside it, or farther than the best hit so far.
-      const br = d[o + 7];
-      const along = -(px * dx + py * dy);
-      const pp = px * px + py * py;
-      if (pp > br * br && (along < 0 || pp - along * along > br * br || along - br >= best)) continue;
-      let t: number;
-      if (d[o] === BOX) {
-        const c = d[o + 3];
-        const sn = d[o + 4];
-        t = slab(c * px + sn * py, -sn * px + c * py, c * dx + sn * dy, -sn * dx + c * dy, d[o + 5], d[o + 6]);
-      } else {
-        const r = d[o + 5];
-        const b = px * dx + py * dy;
-        const cc = px * px + py * py - r * r;
-        if (cc <= 0) t = 0;
-        else if (b >= 0) t = Infinity;
-        else {
-          const disc = b * b - cc;
-          t = disc < 0 ? Infinity : -b - Math.sqrt(disc);
-        }
-      }
+    for (let i = 0; i < this.count; i++) {
+      const t = this.entry(i, x, y, dx, dy, best);
       if (t < best) best = t;
     }
     return best;
+  }
+
+  /** The second-smallest value entries() wrote (Infinity with fewer than two hits). */
+  secondEntry = Infinity;
+
+  /**
+   * Entry distance of the ray into every shape: out[i] for shape i, Infinity when it misses or
+   * lies beyond maxRange. Exact for the prisms, so a lower bound for the solid each one bounds.
+   * Returns the index of the smallest (-1 if none) and leaves the second smallest in secondEntry.
+   */
+  entries(x: number, y: number, dx: number, dy: number, maxRange: number, out: Float64Array): number {
+    let first = -1;
+    let min = Infinity;
+    let second = Infinity;
+    for (let i = 0; i < this.count; i++) {
+      let t = this.entry(i, x, y, dx, dy, maxRange);
+      if (t > maxRange) t = Infinity;
+      out[i] = t;
+      if (t < min) {
+        second = min;
+        min = t;
+        first = i;
+      } else if (t < second) second = t;
+    }
+    this.secondEntry = second;
+    return first;
+  }
+
+  /** Entry distance into shape i (Infinity on a miss; may skip the exact test past `limit`). */
+  private entry(i: number, x: number, y: number, dx: number, dy: number, limit: number): number {
+    const d = this.data;
+    const o = i * STRIDE;
+    const px = x - d[o + 1];
+    const py = y - d[o + 2];
+    // Bounding-circle rejection: behind the ray, beside it, or beyond the limit.
+    const br = d[o + 7];
+    const along = -(px * dx + py * dy);
+    const pp = px * px + py * py;
+    if (pp > br * br && (along < 0 || pp - along * along > br * br || along - br >= limit)) return Infinity;
+    if (d[o] === BOX) {
+      const c = d[o + 3];
+      const sn = d[o + 4];
+      return slab(c * px + sn * py, -sn * px + c * py, c * dx + sn * dy, -sn * dx + c * dy, d[o + 5], d[o + 6]);
+    }
+    const r = d[o + 5];
+    const b = px * dx + py * dy;
+    const cc = px * px + py * py - r * r;
+    if (cc <= 0) return 0;
+    if (b >= 0) return Infinity;
+    const disc = b * b - cc;
+    return disc < 0 ? Infinity : -b - Math.sqrt(disc);
   }
 }
 

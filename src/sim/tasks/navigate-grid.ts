@@ -33,21 +33,23 @@ export class ClearanceGrid {
     this.origin = -half;
     const n = this.n;
     this.clear = new Float32Array(n * n).fill(maxDist);
+    // Each shape only reaches the cells within maxDist of its bounding box; the minimum over those
+    // shapes equals the minimum over all shapes wherever it is below maxDist.
     const shapes = new StaticShapes(prims);
-    const near = new Uint8Array(n * n);
-    for (const p of prims) {
+    prims.forEach((p, s) => {
       const [x0, y0, x1, y1] = primitiveBounds(p);
       const i0 = this.clampCell(Math.floor((x0 - maxDist - this.origin) / res));
       const i1 = this.clampCell(Math.floor((x1 + maxDist - this.origin) / res));
       const j0 = this.clampCell(Math.floor((y0 - maxDist - this.origin) / res));
       const j1 = this.clampCell(Math.floor((y1 + maxDist - this.origin) / res));
-      for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) near[j * n + i] = 1;
-    }
-    for (let k = 0; k < n * n; k++) {
-      if (!near[k]) continue;
-      const d = shapes.distance(this.cx(k), this.cy(k));
-      if (d < maxDist) this.clear[k] = d;
-    }
+      for (let j = j0; j <= j1; j++) {
+        for (let i = i0; i <= i1; i++) {
+          const k = j * n + i;
+          const d = shapes.distanceTo(s, this.cx(k), this.cy(k));
+          if (d < this.clear[k]) this.clear[k] = d;
+        }
+      }
+    });
   }
 
   private clampCell(i: number): number {

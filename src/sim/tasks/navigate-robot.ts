@@ -11,6 +11,7 @@
  *   τ   = clamp(I₀ · (k · (ω* − ω) − c · (ω − ω_prev) / dt), ±τ_max)
  */
 import type { Collider, Rapier, RigidBody, World } from '../rapier.js';
+import { rawSets, rawVector, type RawBodySet, type RawVec } from '../rapier-raw.js';
 import type { PhysicsParams } from '../physics-params.js';
 import type { NavigateScenario } from '../scenario-schema.js';
 import type { Pose2 } from './navigate-geometry.js';
@@ -38,6 +39,16 @@ export function buildBase(R: Rapier, world: World, sc: NavigateScenario, params:
     .setRestitution(params.restitution);
   const collider = world.createCollider(col, body);
   return { body: body.handle, collider: collider.handle };
+}
+
+const scratch = new WeakMap<Rapier, RawVec>();
+function impulseScratch(R: Rapier): RawVec {
+  let v = scratch.get(R);
+  if (!v) {
+    v = rawVector(R);
+    scratch.set(R, v);
+  }
+  return v;
 }
 
 /** The base's velocity loop and pose readout, bound to a body in a (possibly restored) world. */
@@ -76,13 +87,18 @@ export class DiffDriveBase {
   private readonly ang = { x: 0, y: 0, z: 0 };
   private readonly rot = { x: 0, y: 0, z: 0, w: 1 };
   private readonly pos = { x: 0, y: 0, z: 0 };
-  private readonly impulse = { x: 0, y: 0, z: 0 };
-  private readonly torque = { x: 0, y: 0, z: 0 };
+  /** Wasm-side impulse vector, shared by the bases of one Rapier module (drive() never interleaves). */
+  private readonly impulse: RawVec;
+  private readonly bodies: RawBodySet;
+  private readonly handle: number;
 
-  constructor(world: World, handles: { body: number; collider: number }, sc: NavigateScenario, params: PhysicsParams) {
+  constructor(R: Rapier, world: World, handles: { body: number; collider: number }, sc: NavigateScenario, params: PhysicsParams) {
     this.body = world.getRigidBody(handles.body);
     this.collider = world.getCollider(handles.collider);
     if (!this.body || !this.collider) throw new Error(`navigate: base body ${handles.body} / collider ${handles.collider} not found in the world`);
+    this.bodies = rawSets(world).bodies;
+    this.handle = handles.body;
+    this.impulse = impulseScratch(R);
     const rb = sc.robot;
     this.gain = rb.velocity_gain * params.motor_stiffness;
     this.damping = rb.velocity_damping * params.motor_damping;
@@ -130,11 +146,23 @@ export class DiffDriveBase {
     else if (tq < -this.maxTorque) tq = -this.maxTorque;
     this.prevV = vf;
     this.prevW = w;
-    this.impulse.x = (c * f - s * fl) * dt;
-    this.impulse.y = (s * f + c * fl) * dt;
-    if (this.impulse.x !== 0 || this.impulse.y !== 0) b.applyImpulse(this.impulse, true);
-    this.torque.z = tq * dt;
-    if (this.torque.z !== 0) b.applyTorqueImpulse(this.torque, true);
+    // Straight into the wasm body set with a reused vector: RigidBody.applyImpulse allocates a
+    // wasm vector per call, which at two calls per substep cost more than the rest of the loop.
+    const J = this.impulse;
+    const jx = (c * f - s * fl) * dt;
+    const jy = (s * f + c * fl) * dt;
+    if (jx !== 0 || jy !== 0) {
+      J.x = jx;
+      J.y = jy;
+      J.z = 0;
+      this.bodies.rbApplyImpulse(this.handle, J, true);
+    }
+    if (tq !== 0) {
+      J.x = 0;
+      J.y = 0;
+      J.z = tq * dt;
+      this.bodies.rbApplyTorqueImpulse(this.handle, J, true);
+    }
   }
 
   /** Read the position only (cheap; for the per-substep contact check). */

@@ -38,7 +38,8 @@
 import { bounds } from '../contract.js';
 import type { Json } from '../env.js';
 import type { PhysicsParams } from '../physics-params.js';
-import type { Rapier, World } from '../rapier.js';
+import type { Collider, Rapier, World } from '../rapier.js';
+import type { TempContactManifold } from '@dimforge/rapier3d-simd-compat';
 import type { NavigateScenario } from '../scenario-schema.js';
 import type { Evaluation, LayoutEntry, ScenePrimitive, TaskDef, TaskInstance } from '../task.js';
 import { StaticShapes, type Layout, type Pose2, type Primitive } from './navigate-geometry.js';
@@ -114,7 +115,7 @@ class NavigateInstance implements TaskInstance {
     private readonly handles: { body: number; collider: number },
     st: { cmd: [number, number]; prev: [number, number]; prevDist: number | null; collided: boolean },
   ) {
-    this.base = new DiffDriveBase(world, handles, sc, params);
+    this.base = new DiffDriveBase(R, world, handles, sc, params);
     this.base.cmdV = st.cmd[0];
     this.base.cmdW = st.cmd[1];
     this.base.prevV = st.prev[0];
@@ -155,17 +156,20 @@ class NavigateInstance implements TaskInstance {
 
   /** Rapier's view: any contact point of the base closer than the margin (catches shapes we did not build). */
   private rapierContact(): boolean {
-    const self = this.base.collider;
-    const margin = this.sc.robot.contact_margin;
-    let hit = false;
-    this.world.contactPairsWith(self, (other) => {
-      if (hit) return;
-      this.world.contactPair(self, other, (m) => {
-        for (let i = 0; i < m.numContacts(); i++) if (m.contactDist(i) <= margin) hit = true;
-      });
-    });
-    return hit;
+    this.contactHit = false;
+    this.world.contactPairsWith(this.base.collider, this.onContactPair);
+    return this.contactHit;
   }
+
+  // Callbacks made once: closures per control step would be garbage on every step.
+  private contactHit = false;
+  private readonly onManifold = (m: TempContactManifold): void => {
+    const margin = this.sc.robot.contact_margin;
+    for (let i = 0; i < m.numContacts(); i++) if (m.contactDist(i) <= margin) this.contactHit = true;
+  };
+  private readonly onContactPair = (other: Collider): void => {
+    if (!this.contactHit) this.world.contactPair(this.base.collider, other, this.onManifold);
+  };
 
   evaluate(): Evaluation {
     this.base.readPosition();

@@ -1,0 +1,37 @@
+/**
+ * The slice of Rapier's wasm-bindgen layer that hot loops call directly (Rapier version pinned in
+ * package.json). The public wrappers allocate a wasm vector per call (`VectorOps.intoRaw`) and a
+ * result object per hit; at one call per beam or per physics substep that allocation costs more
+ * than the physics query itself, so these loops reuse scratch vectors instead.
+ */
+import type { Rapier, World } from './rapier.js';
+
+/** A wasm-side 3-vector whose components can be written in place. */
+export interface RawVec {
+  x: number;
+  y: number;
+  z: number;
+  free(): void;
+}
+
+export interface RawBodySet {
+  rbApplyImpulse(handle: number, impulse: RawVec, wakeUp: boolean): void;
+  rbApplyTorqueImpulse(handle: number, torqueImpulse: RawVec, wakeUp: boolean): void;
+}
+
+export interface RawColliderSet {
+  /** Time of impact of the ray on this one collider (in its current pose), or a negative number on a miss. */
+  coCastRay(handle: number, origin: RawVec, dir: RawVec, maxToi: number, solid: boolean): number;
+  len(): number;
+}
+
+/** The raw body and collider sets of a world (valid as long as the world is). */
+export function rawSets(world: World): { bodies: RawBodySet; colliders: RawColliderSet } {
+  const w = world as unknown as { bodies: { raw: RawBodySet }; colliders: { raw: RawColliderSet } };
+  return { bodies: w.bodies.raw, colliders: w.colliders.raw };
+}
+
+/** A new wasm vector owned by the caller (lives as long as the Rapier module; free() when done). */
+export function rawVector(R: Rapier, x = 0, y = 0, z = 0): RawVec {
+  return R.VectorOps.intoRaw({ x, y, z }) as unknown as RawVec;
+}
