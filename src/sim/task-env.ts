@@ -4,6 +4,7 @@
  * Time limits, randomization, noise and latency are wrappers around this (see make-env.ts).
  */
 import { Box } from './spaces.js';
+import { Float32Blocks } from './float32-blocks.js';
 import { bounds, totalSize, type Contract } from './contract.js';
 import { Rng } from './rng.js';
 import { gravityVector, nominalPhysics, type PhysicsParams } from './physics-params.js';
@@ -36,6 +37,10 @@ export class TaskEnv implements Env {
   private readonly obsLow: Float32Array;
   private readonly obsHigh: Float32Array;
   private readonly physicalAction: Float32Array;
+  private readonly obsBlocks: Float32Blocks;
+  /** The scenario's reward weights as parallel arrays (no key iteration per step). */
+  private readonly rewardTerms: string[];
+  private readonly rewardWeights: number[];
   private warnedClamp = false;
   private closed = false;
   /** Called once with a message the first time an action is clamped. */
@@ -56,6 +61,9 @@ export class TaskEnv implements Env {
     this.observationSpace = new Box(ob.low, ob.high);
     this.actionSpace = Box.uniform(totalSize(scenario.contract.action), -1, 1);
     this.physicalAction = new Float32Array(this.actionSpace.size);
+    this.obsBlocks = new Float32Blocks(this.observationSpace.size);
+    this.rewardTerms = Object.keys(scenario.reward);
+    this.rewardWeights = this.rewardTerms.map((t) => scenario.reward[t]);
     this.controlHz = scenario.control.rate_hz;
     this.dt = 1 / (scenario.control.rate_hz * scenario.control.substeps);
     this.rng = new Rng(0);
@@ -107,7 +115,7 @@ export class TaskEnv implements Env {
   }
 
   private observe(): Float32Array {
-    const out = new Float32Array(this.observationSpace.size);
+    const out = this.obsBlocks.next();
     this.instance!.observe(out);
     return out;
   }
@@ -145,8 +153,7 @@ export class TaskEnv implements Env {
     }
     const ev = inst.evaluate();
     let reward = 0;
-    const weights = this.scenario.reward;
-    for (const term in weights) reward += weights[term] * (ev.terms[term] ?? 0);
+    for (let k = 0; k < this.rewardTerms.length; k++) reward += this.rewardWeights[k] * (ev.terms[this.rewardTerms[k]] ?? 0);
     return {
       obs: this.observe(),
       reward,

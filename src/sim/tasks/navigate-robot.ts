@@ -41,11 +41,11 @@ export function buildBase(R: Rapier, world: World, sc: NavigateScenario, params:
   return { body: body.handle, collider: collider.handle };
 }
 
-const scratch = new WeakMap<Rapier, RawVec>();
-function impulseScratch(R: Rapier): RawVec {
+const scratch = new WeakMap<Rapier, { impulse: RawVec; torque: RawVec }>();
+function driveScratch(R: Rapier): { impulse: RawVec; torque: RawVec } {
   let v = scratch.get(R);
   if (!v) {
-    v = rawVector(R);
+    v = { impulse: rawVector(R), torque: rawVector(R) };
     scratch.set(R, v);
   }
   return v;
@@ -71,6 +71,11 @@ export class DiffDriveBase {
   w = 0;
   /** Planar speed, m/s. */
   speed = 0;
+  /** Heading for the velocity loop, rad: read by readState(), integrated by drive() between reads. */
+  private yaw = 0;
+  /** `yaw` was read from the body after its last physics step. */
+  private yawFresh = false;
+  private yawKnown = false;
   /** Bound on the planar acceleration without contacts: traction plus a fully tilted gravity, m/s². */
   readonly maxAccel: number;
 
@@ -87,8 +92,9 @@ export class DiffDriveBase {
   private readonly ang = { x: 0, y: 0, z: 0 };
   private readonly rot = { x: 0, y: 0, z: 0, w: 1 };
   private readonly pos = { x: 0, y: 0, z: 0 };
-  /** Wasm-side impulse vector, shared by the bases of one Rapier module (drive() never interleaves). */
+  /** Wasm-side impulse (z = 0) and torque (x = y = 0) vectors, shared by the bases of one Rapier module (drive() never interleaves). */
   private readonly impulse: RawVec;
+  private readonly torque: RawVec;
   private readonly bodies: RawBodySet;
   private readonly handle: number;
 
@@ -98,7 +104,7 @@ export class DiffDriveBase {
     if (!this.body || !this.collider) throw new Error(`navigate: base body ${handles.body} / collider ${handles.collider} not found in the world`);
     this.bodies = rawSets(world).bodies;
     this.handle = handles.body;
-    this.impulse = impulseScratch(R);
+    ({ impulse: this.impulse, torque: this.torque } = driveScratch(R));
     const rb = sc.robot;
     this.gain = rb.velocity_gain * params.motor_stiffness;
     this.damping = rb.velocity_damping * params.motor_damping;
@@ -123,14 +129,18 @@ export class DiffDriveBase {
     const b = this.body;
     b.linvel(this.lin);
     b.angvel(this.ang);
-    b.rotation(this.rot);
-    const qz = this.rot.z;
-    const qw = this.rot.w;
-    const c = qw * qw - qz * qz;
-    const s = 2 * qw * qz;
+    const w = this.ang.z;
+    // The heading is read once per control step (readState) and integrated in between: Rapier
+    // integrates the rotation with the velocity it ends the substep with, the one read here.
+    if (!this.yawFresh) {
+      if (this.yawKnown) this.yaw += w * dt;
+      else this.readYaw();
+    }
+    this.yawFresh = false;
+    const c = Math.cos(this.yaw);
+    const s = Math.sin(this.yaw);
     const vf = c * this.lin.x + s * this.lin.y;
     const vl = -s * this.lin.x + c * this.lin.y;
-    const w = this.ang.z;
     let f = this.mass0 * (this.gain * (this.cmdV - vf) - (this.damping * (vf - this.prevV)) / dt);
     if (f > this.maxForce) f = this.maxForce;
     else if (f < -this.maxForce) f = -this.maxForce;
@@ -148,20 +158,17 @@ export class DiffDriveBase {
     this.prevW = w;
     // Straight into the wasm body set with a reused vector: RigidBody.applyImpulse allocates a
     // wasm vector per call, which at two calls per substep cost more than the rest of the loop.
-    const J = this.impulse;
+    // Every component write is a wasm call too: the impulse keeps z = 0 and the torque x = y = 0.
     const jx = (c * f - s * fl) * dt;
     const jy = (s * f + c * fl) * dt;
     if (jx !== 0 || jy !== 0) {
-      J.x = jx;
-      J.y = jy;
-      J.z = 0;
-      this.bodies.rbApplyImpulse(this.handle, J, true);
+      this.impulse.x = jx;
+      this.impulse.y = jy;
+      this.bodies.rbApplyImpulse(this.handle, this.impulse, true);
     }
     if (tq !== 0) {
-      J.x = 0;
-      J.y = 0;
-      J.z = tq * dt;
-      this.bodies.rbApplyTorqueImpulse(this.handle, J, true);
+      this.torque.z = tq * dt;
+      this.bodies.rbApplyTorqueImpulse(this.handle, this.torque, true);
     }
   }
 
@@ -173,15 +180,23 @@ export class DiffDriveBase {
     this.z = this.pos.z;
   }
 
-  /** Read pose and body-frame velocities into x, y, cosYaw, sinYaw, v, w. */
-  readState(): void {
-    this.readPosition();
+  /** Read the heading into cosYaw, sinYaw and yaw. */
+  private readYaw(): void {
     this.body.rotation(this.rot);
     const qz = this.rot.z;
     const qw = this.rot.w;
     const n = qw * qw + qz * qz;
     this.cosYaw = (qw * qw - qz * qz) / n;
     this.sinYaw = (2 * qw * qz) / n;
+    this.yaw = Math.atan2(this.sinYaw, this.cosYaw);
+    this.yawFresh = true;
+    this.yawKnown = true;
+  }
+
+  /** Read pose and body-frame velocities into x, y, cosYaw, sinYaw, v, w. */
+  readState(): void {
+    this.readPosition();
+    this.readYaw();
     this.body.linvel(this.lin);
     this.body.angvel(this.ang);
     this.v = this.cosYaw * this.lin.x + this.sinYaw * this.lin.y;
