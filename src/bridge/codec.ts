@@ -38,15 +38,14 @@ export function bytesVector(b: Uint8Array, field: string, replyTo?: number): Flo
   return out;
 }
 
-const VECTOR_FIELDS = ['obs', 'applied', 'action'] as const;
-
 export function encode(msg: RobotMessage | ServerMessage): Buffer {
-  const wire: Record<string, unknown> = { ...msg };
-  // msgpackr writes `undefined` as an extension type (fixext 0): leave such fields out instead.
-  for (const k of Object.keys(wire)) if (wire[k] === undefined) delete wire[k];
-  for (const f of VECTOR_FIELDS) {
-    const v = wire[f];
-    if (v instanceof Float32Array) wire[f] = vectorBytes(v);
+  // One pass into a fresh object (this runs twice per control step): msgpackr writes `undefined` as
+  // an extension type (fixext 0), so such fields are left out, and float vectors go as bytes.
+  const wire: Record<string, unknown> = {};
+  const fields = msg as unknown as Record<string, unknown>;
+  for (const k in fields) {
+    const v = fields[k];
+    if (v !== undefined) wire[k] = v instanceof Float32Array ? vectorBytes(v) : v;
   }
   return packr.pack(wire);
 }

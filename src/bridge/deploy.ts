@@ -9,6 +9,7 @@ import { dirname, join, normalize, relative, sep } from 'node:path';
 import { decodeServerMessage, encode } from './codec.js';
 import { configureCurveClient, type CurveClientKeys } from './curve.js';
 import type { ServerMessage } from './messages.js';
+import { InputError } from '../errors.js';
 
 /** All files under a checkpoint directory, keyed by relative path (forward slashes). */
 export function checkpointFiles(dir: string): Record<string, Uint8Array> {
@@ -57,7 +58,8 @@ export async function deployTo(server: string, dir: string, opts: { timeoutMs?: 
       for await (const [frame] of sock) {
         const m: ServerMessage = decodeServerMessage(frame);
         if (m.type === 'deployed') return { policyId: m.policy_id, policyVersion: m.policy_version };
-        if (m.type === 'error') throw new Error(`${server}: ${m.message}`);
+        // A refused checkpoint is the deployer's bad input; anything else is the server's doing.
+        if (m.type === 'error') throw new (m.code === 'bad_policy' ? InputError : Error)(`${dir}: ${server} answered ${m.code}: ${m.message}`);
       }
     } finally {
       clearTimeout(timer);

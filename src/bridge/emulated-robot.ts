@@ -10,6 +10,7 @@ import { makeRealEnv, type Reality } from '../sim/reality.js';
 import { Rng } from '../sim/rng.js';
 import { wilson, type SuccessStats } from '../episodes/summary.js';
 import { RobotClient, type RobotClientOptions } from './robot-client.js';
+import { sleepUntil } from './clock.js';
 
 export interface EmulateOptions {
   server: string;
@@ -28,10 +29,17 @@ export interface EmulateReport extends SuccessStats {
   scenario: string;
   reality: string;
   steps: number;
+  /** Wall-clock time of the episodes (resets included), s. */
+  seconds: number;
   missedSteps: number;
   latencyMs: { p50: number; p99: number; max: number };
-  /** Realtime only: control periods that ran over by more than 5%, as a fraction of steps. */
+  /**
+   * Realtime only: the fraction of steps that began more than 5% of a control period after their
+   * scheduled time (the previous step's work, or the wait, ran over).
+   */
   overrunFraction: number | null;
+  /** Realtime only: how late steps began after their scheduled time, ms. */
+  startLagMs: { p50: number; p99: number; max: number } | null;
   policyVersions: number[];
 }
 
@@ -61,6 +69,14 @@ export async function emulateRobot(R: Rapier, sc: Scenario, reality: Reality, op
   let sumLength = 0;
   let steps = 0;
   let overruns = 0;
+  const lags: number[] = [];
+  const t0 = performance.now();
+  let seconds = 0;
+  // Step k of an episode is due at anchor + k periods plus the profile's jitter, which moves each
+  // step around its grid point without accumulating (a real controller's clock does not drift).
+  // At most half a period either way keeps the schedule in order.
+  const maxJitter = period / 2;
+  const due = (anchor: number, k: number) => anchor + k * period + Math.max(-maxJitter, Math.min(maxJitter, jitter.normal(0, reality.timing.jitter_ms)));
   try {
     for (let ep = 0; ep < opts.episodes; ep++) {
       const seed = (opts.seed ?? 0) + ep;
@@ -70,8 +86,17 @@ export async function emulateRobot(R: Rapier, sc: Scenario, reality: Reality, op
       let prev: { reward: number; terminated: boolean; truncated: boolean; applied: Float32Array } | undefined;
       let ret = 0;
       let missed = 0;
-      let next = performance.now();
+      let anchor = performance.now();
       for (let t = 0; ; t++) {
+        if (opts.realtime && t > 0) {
+          const at = due(anchor, t);
+          await sleepUntil(at);
+          const lag = performance.now() - at;
+          lags.push(lag);
+          if (lag > 0.05 * period) overruns++;
+          // Fell a whole period behind: start the grid again from here rather than rush to catch up.
+          if (lag > period) anchor = performance.now() - t * period;
+        }
         const a = await client.act(ep, t, obs, prev);
         if (a.missed) missed++;
         else {
@@ -83,13 +108,6 @@ export async function emulateRobot(R: Rapier, sc: Scenario, reality: Reality, op
         steps++;
         prev = { reward: s.reward, terminated: s.terminated, truncated: s.truncated, applied: s.info.appliedAction };
         obs = s.obs;
-        if (opts.realtime) {
-          next += period + jitter.normal(0, reality.timing.jitter_ms);
-          const wait = next - performance.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          else if (-wait > 0.05 * period) overruns++;
-          if (wait < -period) next = performance.now(); // fell far behind: don't try to catch up
-        }
         if (s.terminated || s.truncated) {
           const success = s.info.success;
           await client.endEpisode({ episode: ep, success, terminated: s.terminated, truncated: s.truncated, reward: s.reward, return: ret, length: t + 1 });
@@ -102,10 +120,12 @@ export async function emulateRobot(R: Rapier, sc: Scenario, reality: Reality, op
       }
     }
   } finally {
+    seconds = (performance.now() - t0) / 1000;
     await client.close();
     env.close();
   }
   latencies.sort((x, y) => x - y);
+  lags.sort((x, y) => x - y);
   const n = opts.episodes;
   return {
     scenario: sc.name,
@@ -117,9 +137,11 @@ export async function emulateRobot(R: Rapier, sc: Scenario, reality: Reality, op
     meanReturn: sumReturn / n,
     meanLength: sumLength / n,
     steps,
+    seconds,
     missedSteps: client.missedSteps,
     latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies[latencies.length - 1] ?? NaN },
-    overrunFraction: opts.realtime ? overruns / Math.max(1, steps) : null,
+    overrunFraction: opts.realtime ? overruns / Math.max(1, lags.length) : null,
+    startLagMs: opts.realtime ? { p50: percentile(lags, 0.5), p99: percentile(lags, 0.99), max: lags[lags.length - 1] ?? NaN } : null,
     policyVersions: [...versions].sort((x, y) => x - y),
   };
 }

@@ -10,6 +10,7 @@ import { totalSize, type Contract } from '../sim/contract.js';
 import { decodeServerMessage, encode } from './codec.js';
 import { PROTOCOL_VERSION, type RobotMessage, type ServerMessage, type Welcome } from './messages.js';
 import { configureCurveClient, type CurveClientKeys } from './curve.js';
+import { runAt } from './clock.js';
 
 export interface RobotClientOptions {
   /** Server endpoint, e.g. `tcp://127.0.0.1:5555`. */
@@ -59,8 +60,10 @@ export class RobotClientError extends Error {
 
 interface Pending {
   seq: number;
+  /** `performance.now()` time after which an answer is too late. */
+  deadline: number;
   resolve: (m: ServerMessage | null) => void;
-  timer: NodeJS.Timeout;
+  cancelTimer: () => void;
 }
 
 export class RobotClient {
@@ -192,12 +195,9 @@ export class RobotClient {
         this.welcomeWaiter?.(m);
         return;
       case 'action':
-        if (this.pending && m.reply_to === this.pending.seq) {
-          const p = this.pending;
-          this.pending = null;
-          clearTimeout(p.timer);
-          p.resolve(m);
-        }
+        // An answer after the deadline is discarded even when the deadline's wake-up has not run yet
+        // (a busy event loop): the robot must not act on it.
+        if (this.pending && m.reply_to === this.pending.seq) this.settle(performance.now() <= this.pending.deadline ? m : null);
         // Otherwise a late answer to a step already given up on: discarded.
         return;
       case 'policy':
@@ -209,16 +209,19 @@ export class RobotClient {
         this.log(`server error ${m.code}: ${m.message}`);
         if (this.welcomeWaiter && m.fatal) this.welcomeWaiter(new RobotClientError(m.code, `${this.opts.server} refused robot ${this.opts.robotId}: ${m.message}`));
         else if (m.fatal) this.lostServer(`fatal error ${m.code}`);
-        if (this.pending && m.reply_to === this.pending.seq) {
-          const p = this.pending;
-          this.pending = null;
-          clearTimeout(p.timer);
-          p.resolve(null);
-        }
+        if (this.pending && m.reply_to === this.pending.seq) this.settle(null);
         return;
       default:
         return;
     }
+  }
+
+  private settle(m: ServerMessage | null): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = null;
+    p.cancelTimer();
+    p.resolve(m);
   }
 
   private sendMsg(m: RobotMessage): number {
@@ -300,8 +303,11 @@ export class RobotClient {
     }
     const t0 = performance.now();
     const seq = this.sendMsg({ type: 'obs', seq: 0, time: 0, episode, step, obs, ...(prev ? { reward: prev.reward, terminated: prev.terminated, truncated: prev.truncated, applied: prev.applied } : {}) });
+    const deadline = t0 + this.opts.deadlineMs;
     const reply = await new Promise<ServerMessage | null>((resolve) => {
-      this.pending = { seq, resolve, timer: setTimeout(() => ((this.pending = null), resolve(null)), this.opts.deadlineMs) };
+      const p: Pending = { seq, deadline, resolve, cancelTimer: () => {} };
+      this.pending = p;
+      p.cancelTimer = runAt(deadline, () => this.pending === p && this.settle(null));
     });
     if (!reply || reply.type !== 'action' || reply.action.length !== this.actSize) {
       this.missedSteps++;

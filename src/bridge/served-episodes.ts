@@ -1,5 +1,6 @@
 /**
- * Recording what a server serves: one MCAP file per robot session, episodes with `source: real`.
+ * Recording what a server serves: one MCAP file per robot session, episodes with `source: real`
+ * (runs on the server's recorder thread, recorder-worker.ts).
  * A step's reward, flags and applied action arrive with the robot's next message, so each step is
  * held until then (the last step of an episode cut short is therefore not recorded: its outcome is
  * unknown).
@@ -8,7 +9,8 @@ import { join } from 'node:path';
 import { EpisodeWriter } from '../episodes/writer.js';
 import type { StepInput } from '../episodes/types.js';
 import type { Contract } from '../sim/contract.js';
-import type { EpisodeEndMsg, EpisodeStartMsg, ObsMsg } from './messages.js';
+import type { EpisodeEndMsg, EpisodeStartMsg } from './messages.js';
+import type { RecordedObs } from './recorder-protocol.js';
 
 interface Pending {
   obs: Float32Array;
@@ -33,6 +35,9 @@ export class SessionRecorder {
     this.controlHz = meta.controlHz > 0 ? meta.controlHz : NOMINAL_CONTROL_HZ;
     if (!(meta.controlHz > 0)) meta.log?.(`recording ${meta.robotId}: control rate unknown (no scenario rate, no hello.control_hz); episodes recorded at a nominal ${NOMINAL_CONTROL_HZ} Hz`);
     this.writer = EpisodeWriter.open(join(dir, file));
+    // A file that cannot be opened fails the first event that needs it; until then the rejection
+    // must not count as unhandled (that would end the process).
+    this.writer.catch(() => undefined);
   }
 
   async startEpisode(m: EpisodeStartMsg, policyId: string): Promise<void> {
@@ -69,7 +74,7 @@ export class SessionRecorder {
   }
 
   /** An observation arrived and was answered with `action`. */
-  async step(m: ObsMsg, action: Float32Array, latencyMs: number): Promise<void> {
+  async step(m: RecordedObs, action: Float32Array, latencyMs: number): Promise<void> {
     if (!this.open || this.open.episode !== m.episode) return; // obs outside an announced episode: served, not recorded
     await this.flushPending(m.reward ?? 0, m.terminated ?? false, m.truncated ?? false, m.applied);
     this.open.pending = { obs: m.obs, action, latencyMs };

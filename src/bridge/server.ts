@@ -7,14 +7,13 @@
 import * as zmq from 'zeromq';
 import { randomUUID } from 'node:crypto';
 import { contractMismatch, totalSize, type Contract } from '../sim/contract.js';
-import { InputError } from '../errors.js';
 import type { Policy } from '../policy/policy.js';
 import { ProtocolError, decodeRobotMessage, encode } from './codec.js';
 import { PROTOCOL_VERSION, MAX_FRAME_BYTES, type ErrorCode, type Hello, type RobotMessage, type ServerMessage } from './messages.js';
 import { PolicySlot } from './served-policy.js';
 import { isStepAware } from './replay-policy.js';
-import { SessionRecorder } from './served-episodes.js';
-import { isLoopback } from './endpoint.js';
+import { RecorderThread, type SessionRecording } from './recorder-thread.js';
+import { checkBindSecurity } from './endpoint.js';
 import { configureCurveServer, type CurveServerKeys, type ZapHandler } from './curve.js';
 
 export interface PolicyServerOptions {
@@ -49,7 +48,7 @@ interface Session {
   seqOut: number;
   lastHeard: number;
   lastSent: number;
-  recorder: SessionRecorder | null;
+  recorder: SessionRecording | null;
 }
 
 export interface ServerStats {
@@ -70,6 +69,7 @@ export class PolicyServer {
   private timer: NodeJS.Timeout | null = null;
   private loop: Promise<void> | null = null;
   private zap: ZapHandler | null = null;
+  private recorder: RecorderThread | null = null;
   private closed = false;
   private actions = 0;
   private errors = 0;
@@ -97,13 +97,19 @@ export class PolicyServer {
   }
 
   static async start(opts: PolicyServerOptions): Promise<PolicyServer> {
-    if (!isLoopback(opts.bind) && !opts.curve && !opts.insecure) {
-      throw new InputError(`--bind ${opts.bind}: expected a loopback address, CurveZMQ keys (--curve-secret, --allow) or an explicit --insecure`);
-    }
+    checkBindSecurity(opts.bind, { curve: !!opts.curve, insecure: opts.insecure === true });
     const s = new PolicyServer(opts);
-    if (opts.curve) s.zap = await configureCurveServer(s.sock, opts.curve, (line) => s.logThrottled('zap', line));
-    await s.sock.bind(opts.bind);
+    try {
+      if (opts.curve) s.zap = await configureCurveServer(s.sock, opts.curve, (line) => s.logThrottled('zap', line));
+      await s.sock.bind(opts.bind);
+    } catch (e) {
+      s.closed = true;
+      s.sock.close();
+      await s.zap?.close();
+      throw e;
+    }
     s.endpoint = s.sock.lastEndpoint ?? opts.bind;
+    if (opts.recordDir) s.recorder = new RecorderThread(opts.recordDir, opts.policy.contract, s.log);
     s.loop = s.receive();
     s.timer = setInterval(() => s.tick(), s.heartbeatMs);
     s.log(`serving ${s.slot.policy.id} v${s.slot.version} on ${s.endpoint}${opts.curve ? ' (CurveZMQ)' : ''}`);
@@ -218,14 +224,14 @@ export class PolicyServer {
           const computeUs = (performance.now() - t0) * 1000;
           this.actions++;
           this.send(session, { type: 'action', seq: 0, time: 0, reply_to: msg.seq, episode: msg.episode, step: msg.step, action, policy_id: policy.id, policy_version: this.slot.version, compute_us: computeUs });
-          await session.recorder?.step(msg, action, computeUs / 1000);
+          session.recorder?.step(msg, action, computeUs / 1000);
           return;
         }
         case 'episode_start':
-          await session.recorder?.startEpisode(msg, this.slot.policy.id);
+          session.recorder?.startEpisode(msg, this.slot.policy.id);
           return;
         case 'episode_end':
-          await session.recorder?.endEpisode(msg);
+          session.recorder?.endEpisode(msg);
           return;
         case 'heartbeat':
           return;
@@ -258,15 +264,13 @@ export class PolicyServer {
       return;
     }
     const id = randomUUID();
-    const rec = this.opts.recordDir
-      ? new SessionRecorder(this.opts.recordDir, `${msg.robot_id.replace(/[^\w.-]/g, '_')}-${new Date().toISOString().replace(/[:.]/g, '-')}-${id.slice(0, 8)}.mcap`, {
-          robotId: msg.robot_id,
-          scenario: msg.scenario ?? this.opts.scenario?.name ?? 'unknown',
-          contract: msg.contract,
-          controlHz: this.opts.scenario?.controlHz || msg.control_hz || 0,
-          log: this.log,
-        })
-      : null;
+    const rec =
+      this.recorder?.open(`${msg.robot_id.replace(/[^\w.-]/g, '_')}-${new Date().toISOString().replace(/[:.]/g, '-')}-${id.slice(0, 8)}.mcap`, {
+        robotId: msg.robot_id,
+        scenario: msg.scenario ?? this.opts.scenario?.name ?? 'unknown',
+        contract: msg.contract,
+        controlHz: this.opts.scenario?.controlHz || msg.control_hz || 0,
+      }) ?? null;
     const session: Session = { id, routing, robotId: msg.robot_id, helloContract: JSON.stringify(msg.contract), lastSeqIn: msg.seq, seqOut: 0, lastHeard: Date.now(), lastSent: 0, recorder: rec };
     this.sessions.set(key, session);
     this.log(`robot ${msg.robot_id} connected (session ${id.slice(0, 8)}, ${this.sessions.size} robot(s))`);
@@ -330,7 +334,7 @@ export class PolicyServer {
     if (!s) return;
     this.sessions.delete(key);
     this.log(`robot ${s.robotId} left (${why}); ${this.sessions.size} robot(s)`);
-    await s.recorder?.close().catch((e: Error) => this.log(`recording of ${s.robotId} failed: ${e.message}`));
+    await s.recorder?.close();
   }
 
   async close(): Promise<void> {
@@ -341,5 +345,6 @@ export class PolicyServer {
     this.sock.close();
     await this.loop;
     await this.zap?.close();
+    await this.recorder?.stop();
   }
 }

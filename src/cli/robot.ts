@@ -69,6 +69,6 @@ export function registerRobot(program: Command): void {
       }
       const [lo, hi] = rep.successCi95;
       console.log(`${rep.episodes} episodes on the emulated ${sc.name} robot (${reality.name}): success ${(100 * rep.successRate).toFixed(1)}% (95% CI ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%), mean return ${rep.meanReturn.toFixed(2)}, mean length ${rep.meanLength.toFixed(1)}`);
-      console.log(`${rep.steps} steps, ${rep.missedSteps} missed deadlines, round trip p50 ${rep.latencyMs.p50.toFixed(3)} ms p99 ${rep.latencyMs.p99.toFixed(3)} ms${rep.overrunFraction !== null ? `, control-period overruns ${(100 * rep.overrunFraction).toFixed(1)}%` : ''}`);
+      console.log(`${rep.steps} steps, ${rep.missedSteps} missed deadlines, round trip p50 ${rep.latencyMs.p50.toFixed(3)} ms p99 ${rep.latencyMs.p99.toFixed(3)} ms${rep.overrunFraction !== null && rep.startLagMs ? `, control-period overruns ${(100 * rep.overrunFraction).toFixed(1)}% (steps begun > 5% of a period late; lag p99 ${rep.startLagMs.p99.toFixed(3)} ms)` : ''}`);
     });
 }

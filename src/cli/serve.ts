@@ -1,11 +1,11 @@
 /** `sim2real serve`: serve a policy (or a logged episode's actions) to robots over ZeroMQ until stopped. */
 import type { Command } from 'commander';
-import { rmSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { initBackend, parseBackend } from '../policy/backend.js';
 import { loadPolicyDir } from '../policy/policy-dir.js';
 import { PolicyServer } from '../bridge/server.js';
-import { writeCheckpointFiles } from '../bridge/deploy.js';
+import { checkBindSecurity } from '../bridge/endpoint.js';
+import { checkpointLoader } from '../bridge/served-policy.js';
 import { loadReplayPolicy } from '../bridge/replay-policy.js';
 import type { Policy } from '../policy/policy.js';
 import { readAllowList, readKeyPair } from './keys-files.js';
@@ -41,6 +41,9 @@ export function registerServe(program: Command): void {
     .action(async (o: ServeFlags) => {
       if (!o.policy === !o.replay) throw new InputError('serve: expected exactly one of --policy RUN or --replay FILE');
       if (o.curveKeys && o.allow.length === 0) throw new InputError('--allow: expected at least one robot public key file with --curve-keys');
+      // Before loading anything: an exposed bind is refused at once.
+      checkBindSecurity(o.bind, { curve: !!o.curveKeys, insecure: o.insecure === true });
+      const curve = o.curveKeys ? { ...readKeyPair(o.curveKeys), allow: readAllowList(o.allow) } : undefined;
       const backend = await initBackend(o.backend ? parseBackend(o.backend) : undefined);
       let policy: Policy;
       let scenario: { name: string; controlHz: number } | undefined;
@@ -62,16 +65,9 @@ export function registerServe(program: Command): void {
         recordDir: o.record,
         scenario,
         insecure: o.insecure,
-        curve: o.curveKeys ? { ...readKeyPair(o.curveKeys), allow: readAllowList(o.allow) } : undefined,
+        curve,
         log,
-        loadPolicy: async (files) => {
-          const dir = writeCheckpointFiles(files);
-          try {
-            return (await loadPolicyDir(dir, { contract: policy.contract, what: 'the policy being served' })).policy;
-          } finally {
-            rmSync(dir, { recursive: true, force: true });
-          }
-        },
+        loadPolicy: checkpointLoader(policy.contract),
       });
       log(`tfjs backend ${backend.name}; recording to ${o.record}; Ctrl-C to stop`);
       await new Promise<void>((resolve) => {

@@ -5,13 +5,15 @@ import { Packr } from 'msgpackr';
 import type { Contract } from '../../src/sim/contract.js';
 import { initBackend } from '../../src/policy/backend.js';
 import { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
+import { saveCheckpoint } from '../../src/policy/checkpoint.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
+import type { Scenario } from '../../src/sim/scenario-schema.js';
 
 export const navScenario = loadScenario('scenarios/navigate-obstacles.yaml');
 
-export async function tinyPolicy(id = 'tiny', seedShift = 0): Promise<GaussianMlpPolicy> {
+export async function tinyPolicy(id = 'tiny', seedShift = 0, scenario: Scenario = navScenario): Promise<GaussianMlpPolicy> {
   await initBackend();
-  const p = new GaussianMlpPolicy(id, navScenario.contract, { hidden: [16], activation: 'tanh', critic: false, initLogStd: -1 });
+  const p = new GaussianMlpPolicy(id, scenario.contract, { hidden: [16], activation: 'tanh', critic: false, initLogStd: -1 });
   // Shift the output bias so two policies give visibly different actions.
   if (seedShift) {
     const out = p.actor.layers[p.actor.layers.length - 1];
@@ -19,6 +21,13 @@ export async function tinyPolicy(id = 'tiny', seedShift = 0): Promise<GaussianMl
     out.setWeights([k, b.add(seedShift)]);
     p.syncFastPath();
   }
+  return p;
+}
+
+/** A tiny policy saved as a checkpoint directory (what `serve --policy` and `deploy --policy` read). */
+export async function tinyCheckpoint(dir: string, id: string, seedShift = 0, scenario: Scenario = navScenario): Promise<GaussianMlpPolicy> {
+  const p = await tinyPolicy(id, seedShift, scenario);
+  await saveCheckpoint(dir, p, { scenario: scenario as never, training: { algo: 'none (test fixture)' }, metrics: {} });
   return p;
 }
 

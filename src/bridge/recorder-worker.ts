@@ -1,0 +1,91 @@
+/**
+ * The recorder thread of a policy server: owns the MCAP writers of every robot session and takes
+ * the served steps from the shared ring on its own clock (recorder-protocol.ts). Each session's
+ * events are applied in order; a failure is logged once per session and its later events dropped.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { setPriority } from 'node:os';
+import { SessionRecorder } from './served-episodes.js';
+import { StepRing, type FromRecorder, type RecordedStep, type RecorderInit, type ToRecorder } from './recorder-protocol.js';
+
+/** How often the ring is drained, ms: how long a step waits in shared memory at most (give or take a busy machine). */
+const DRAIN_MS = 20;
+
+// Recording is background work: below the control loop's priority it cannot take the CPU from it
+// on a busy machine. Nice 10, not 19: at 500 Hz it needs ~3% of a core, which it still gets beside
+// two busy processes. Only on Linux, where setpriority() acts on the calling thread; elsewhere it
+// would slow the whole server down.
+if (process.platform === 'linux') {
+  try {
+    setPriority(10);
+  } catch {
+    // Not allowed here: record at normal priority.
+  }
+}
+
+const port = parentPort!;
+const post = (m: FromRecorder) => port.postMessage(m);
+const ring = new StepRing((workerData as RecorderInit).ring);
+
+interface Recording {
+  recorder: SessionRecorder | null;
+  robotId: string;
+  queue: Promise<void>;
+  failed: boolean;
+}
+const sessions = new Map<number, Recording>();
+
+function fail(r: Recording, e: unknown): void {
+  if (!r.failed) post({ op: 'log', line: `recording of ${r.robotId} failed: ${(e as Error).message.split('\n')[0]}` });
+  r.failed = true;
+}
+
+function enqueue(r: Recording, work: (rec: SessionRecorder) => Promise<void>): void {
+  r.queue = r.queue.then(async () => {
+    if (r.failed || !r.recorder) return;
+    try {
+      await work(r.recorder);
+    } catch (e) {
+      fail(r, e);
+    }
+  });
+}
+
+function record(s: RecordedStep): void {
+  const r = sessions.get(s.session);
+  if (r) enqueue(r, (rec) => rec.step(s.obs, s.action, s.latencyMs));
+}
+
+setInterval(() => ring.drain(record), DRAIN_MS);
+
+port.on('message', (m: ToRecorder) => {
+  ring.drain(record, m.at);
+  if (m.op === 'open') {
+    const r: Recording = { recorder: null, robotId: m.meta.robotId, queue: Promise.resolve(), failed: false };
+    try {
+      r.recorder = new SessionRecorder(m.dir, m.file, { ...m.meta, log: (line) => post({ op: 'log', line }) });
+    } catch (e) {
+      fail(r, e);
+    }
+    sessions.set(m.session, r);
+    return;
+  }
+  const r = sessions.get(m.session);
+  if (!r) return;
+  switch (m.op) {
+    case 'start':
+      return enqueue(r, (rec) => rec.startEpisode(m.msg, m.policyId));
+    case 'end':
+      return enqueue(r, (rec) => rec.endEpisode(m.msg));
+    case 'close':
+      // Closing runs even after a failure: the file gets what it can (its index, if the writer still works).
+      r.queue = r.queue
+        .then(() => r.recorder?.close())
+        .catch((e: unknown) => fail(r, e))
+        .then(() => {
+          sessions.delete(m.session);
+          post({ op: 'closed', session: m.session });
+        });
+      return;
+  }
+});
