@@ -1,64 +1,64 @@
 /**
- * `sim2real demo`: the simulator half of the pipeline on built-in defaults — expert demonstrations
- * in randomized sim for both scenarios, their summary, and an exact replay of one episode.
- * Policies, the bridge and the emulated robot join this command as they land.
+ * `sim2real demo`: the whole job on built-in defaults, sim to (emulated) robot in one process —
+ * see src/demo/pipeline.ts for the stages. Prints the transfer table and writes report.html.
  */
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { InputError } from '../errors.js';
 import { loadScenario } from '../sim/scenario-file.js';
+import { loadReality } from '../sim/reality.js';
 import { loadRapier } from '../sim/rapier.js';
-import { collect } from '../collect/collect.js';
-import { readEpisodes } from '../episodes/reader.js';
-import { summarizeEpisodes } from '../episodes/summary.js';
-import { replayCheck } from '../replay/replay-check.js';
-import { startProgress } from './progress.js';
+import { initBackend } from '../policy/backend.js';
+import { demoBudget } from '../demo/budget.js';
+import { runDemo } from '../demo/pipeline.js';
+import { formatTransferTable, transferRows, writeDemoReport } from '../demo/report.js';
 import { positiveInt } from './options.js';
 
-const SCENARIOS = ['scenarios/grasp-cube.yaml', 'scenarios/navigate-obstacles.yaml'];
+/** The package's own scenarios/ (the demo works from any working directory). */
+const SCENARIO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../scenarios');
+const SHORT_NAMES: Record<string, string> = { grasp: 'grasp-cube', navigate: 'navigate-obstacles', navigation: 'navigate-obstacles' };
+
+function scenarioFile(name: string): string {
+  if (existsSync(name)) return name;
+  const short = SHORT_NAMES[name];
+  if (short) return join(SCENARIO_DIR, `${short}.yaml`);
+  throw new InputError(`--scenario: expected grasp, navigate or a scenario file, got "${name}"`);
+}
 
 interface DemoFlags {
+  scenario: string;
+  reality?: string;
   out: string;
-  episodes: number;
+  quick?: boolean;
   workers: number;
 }
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run the pipeline on built-in defaults (today: expert demonstrations in randomized sim, summary, exact replay)')
+    .description('the pipeline on built-in defaults: sim demos → BC → sim eval → policy server + emulated robot → zero-shot → robot demos → fine-tune → deploy → robot eval; transfer table + report.html')
+    .option('--scenario <name>', 'grasp, navigate, or a scenario file', 'grasp')
+    .option('--reality <file>', "reality profile of the emulated robot (default: the scenario's shipped one)")
     .option('--out <dir>', 'run directory', `runs/demo-${new Date().toISOString().replace(/[:.]/g, '-')}`)
-    .option('--episodes <n>', 'episodes per scenario', positiveInt, 20)
+    .option('--quick', 'smaller budget (about 3 minutes on 2 cores)')
     .option('--workers <w>', 'worker threads', positiveInt, 2)
     .action(async (o: DemoFlags) => {
+      const file = scenarioFile(o.scenario);
+      const sc = loadScenario(file);
+      const realityFile = o.reality ?? join(SCENARIO_DIR, 'reality', `${sc.name}.yaml`);
+      if (!existsSync(realityFile)) throw new InputError(`--reality: expected a reality profile file, got none for scenario ${sc.name} (looked for ${realityFile})`);
+      const reality = loadReality(realityFile);
       const R = await loadRapier();
-      for (const file of SCENARIOS) {
-        const sc = loadScenario(file);
-        const dir = join(o.out, sc.name);
-        const bar = startProgress(`collect ${sc.name}`, o.episodes, { unit: 'ep' });
-        let ok = 0;
-        let n = 0;
-        await collect({
-          scenario: sc,
-          episodes: o.episodes,
-          out: dir,
-          workers: o.workers,
-          randomize: true,
-          onEpisode: (e) => {
-            n++;
-            ok += e.success ? 1 : 0;
-            bar.tick(1, `success ${((100 * ok) / n).toFixed(0)}%`);
-          },
-        });
-        bar.stop();
-        const { files, episodes } = await readEpisodes(dir);
-        const s = summarizeEpisodes(episodes, { files: files.length });
-        const check = replayCheck(R, sc, episodes[0]);
-        console.log(
-          `${sc.name}: ${s.episodes} expert episodes in randomized sim, success ${(100 * s.successRate).toFixed(1)}% ` +
-            `(95% CI ${(100 * s.successCi95[0]).toFixed(1)}–${(100 * s.successCi95[1]).toFixed(1)}%), mean return ${s.meanReturn.toFixed(2)}, ` +
-            `mean length ${s.meanLength.toFixed(1)}; replay of episode 0 by state: max divergence ${check.maxAbsDiff} → ${dir}`,
-        );
-      }
-      console.log(`\nOpen the .mcap files in Foxglove to watch the episodes (/scene channel).`);
+      const backend = await initBackend();
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      log(`sim2real demo: ${sc.name} against the reality profile ${reality.name} (${o.quick ? 'quick' : 'default'} budget, tfjs ${backend.name}) → ${o.out}`);
+      const result = await runDemo({ R, scenario: sc, scenarioFile: file, reality, realityFile, out: o.out, budget: demoBudget(sc, o.quick === true), workers: o.workers, quick: o.quick === true, log });
+      const report = await writeDemoReport(o.out, result);
+      console.log(`\nTransfer on ${sc.name} (reality profile ${reality.name}), ${result.totalSeconds.toFixed(0)} s:\n`);
+      console.log(formatTransferTable(transferRows(result)));
+      console.log(`\nReport: ${report}`);
+      console.log(`Episodes (MCAP, open in Foxglove): ${join(o.out, 'sim-demos')}, ${join(o.out, 'real-demos')}, ${result.recordings}`);
     });
 }

@@ -1,0 +1,248 @@
+/**
+ * The demo pipeline, one process from sim to robot: expert demonstrations in randomized sim →
+ * behaviour cloning → evaluation in sim → a policy server and an emulated "real" robot (hidden
+ * reality gap) talking ZeroMQ → zero-shot evaluation on the robot → teleoperated demonstrations
+ * recorded on the robot → fine-tuning → the fine-tuned policy deployed to the running server (hot
+ * swap) → evaluation on the robot again. Every stage leaves its artefact in the run directory.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Rapier } from '../sim/rapier.js';
+import type { Scenario } from '../sim/scenario-schema.js';
+import type { Reality } from '../sim/reality.js';
+import { InputError } from '../errors.js';
+import { collect } from '../collect/collect.js';
+import { recordRealDemos } from '../collect/real-demos.js';
+import { trainBcCommand } from '../cli/train.js';
+import { evaluate, type EvaluationReport } from '../policy/evaluate.js';
+import { loadPolicyDir } from '../policy/policy-dir.js';
+import { loadDataset } from '../policy/dataset.js';
+import { finetune, FINETUNE_DEFAULTS } from '../policy/finetune.js';
+import { saveCheckpoint } from '../policy/checkpoint.js';
+import type { Json } from '../sim/env.js';
+import { PolicyServer } from '../bridge/server.js';
+import { checkpointLoader } from '../bridge/served-policy.js';
+import { emulateRobot, type EmulateReport } from '../bridge/emulated-robot.js';
+import { deployTo } from '../bridge/deploy.js';
+import { RunDir } from '../runs/run-dir.js';
+import { startProgress } from '../cli/progress.js';
+import type { DemoBudget } from './budget.js';
+
+export interface DemoOptions {
+  R: Rapier;
+  scenario: Scenario;
+  scenarioFile: string;
+  reality: Reality;
+  realityFile: string;
+  out: string;
+  budget: DemoBudget;
+  workers: number;
+  quick: boolean;
+  /** One line per stage and notable event. */
+  log: (line: string) => void;
+}
+
+export interface StageRecord {
+  stage: string;
+  seconds: number;
+  artefact: string;
+}
+
+/** What the report needs: every figure with its episode count and 95% interval. */
+export interface DemoResult {
+  scenario: string;
+  scenarioFile: string;
+  realityFile: string;
+  quick: boolean;
+  budget: DemoBudget;
+  stages: StageRecord[];
+  simExpert: { episodes: number; successes: number };
+  realDemos: { episodes: number; successes: number };
+  pretrainRun: string;
+  finetuneRun: string;
+  simNominal: EvaluationReport;
+  simRandomized: EvaluationReport;
+  robotZeroShot: EmulateReport;
+  robotFinetuned: EmulateReport;
+  /** Served episodes (MCAP, source real, one file per robot session) recorded by the policy server. */
+  recordings: string;
+  totalSeconds: number;
+}
+
+const ROBOT_SEED = 5_000_000;
+const REAL_DEMO_SEED = 7_000_000;
+
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  const { R, scenario: sc, budget: b, log } = o;
+  if (existsSync(join(o.out, 'demo.json'))) throw new InputError(`${o.out}: expected a new run directory, got a finished demo (use another --out)`);
+  const stages: StageRecord[] = [];
+  const t0 = performance.now();
+  const stage = async <T>(name: string, artefact: string, f: () => Promise<T>): Promise<T> => {
+    log(`── ${name}`);
+    const t = performance.now();
+    const r = await f();
+    const seconds = (performance.now() - t) / 1000;
+    stages.push({ stage: name, seconds, artefact });
+    log(`   ${name}: ${seconds.toFixed(1)} s → ${artefact}`);
+    return r;
+  };
+
+  const simDemos = join(o.out, 'sim-demos');
+  const simExpert = await stage('collect expert demonstrations (randomized sim)', simDemos, async () => {
+    const bar = startProgress(`collect ${sc.name}`, b.simDemos, { unit: 'ep' });
+    let ok = 0;
+    const r = await collect({
+      scenario: sc,
+      episodes: b.simDemos,
+      out: simDemos,
+      workers: o.workers,
+      randomize: true,
+      expertNoise: b.expertNoise,
+      sceneEvery: 10,
+      onEpisode: (e) => {
+        ok += e.success ? 1 : 0;
+        bar.tick(1, `expert success ${ok}/${e.index + 1}`);
+      },
+    });
+    bar.stop();
+    return { episodes: r.episodes, successes: r.successes };
+  });
+
+  const pretrainRun = join(o.out, 'pretrain');
+  const pretrain = await stage('pretrain: behaviour cloning', join(pretrainRun, 'policy'), () =>
+    trainBcCommand(o.scenarioFile, {
+      algo: 'bc',
+      data: simDemos,
+      out: pretrainRun,
+      epochs: b.epochs,
+      daggerRounds: b.daggerRounds,
+      daggerEpisodes: b.daggerEpisodes,
+      evalEpisodes: b.simEval,
+      workers: o.workers,
+    }),
+  );
+  const simNominal = pretrain.evaluation!;
+  const { policy } = await loadPolicyDir(pretrain.policy);
+
+  const simRandomized = await stage('evaluate in randomized sim', join(pretrainRun, 'eval-randomized.json'), async () => {
+    const bar = startProgress('eval randomized sim', b.simEval, { unit: 'ep' });
+    let ok = 0;
+    const r = await evaluate(policy, sc, {
+      episodes: b.simEval,
+      randomize: true,
+      workers: o.workers,
+      onEpisode: (e) => {
+        ok += e.success ? 1 : 0;
+        bar.tick(1, `success ${ok}`);
+      },
+    });
+    bar.stop();
+    new RunDir(pretrainRun).writeJson('eval-randomized.json', r);
+    return r;
+  });
+
+  const recordings = join(o.out, 'robot-episodes');
+  const server = await PolicyServer.start({
+    bind: 'tcp://127.0.0.1:*',
+    policy,
+    recordDir: recordings,
+    scenario: { name: sc.name, controlHz: sc.control.rate_hz },
+    loadPolicy: checkpointLoader(policy.contract),
+    log: (line) => log(`   server: ${line}`),
+  });
+  try {
+    const onRobot = async (label: string): Promise<EmulateReport> => {
+      const bar = startProgress(label, b.robotEval, { unit: 'ep' });
+      let ok = 0;
+      const r = await emulateRobot(R, sc, o.reality, {
+        server: server.endpoint,
+        episodes: b.robotEval,
+        seed: ROBOT_SEED,
+        robotId: `emulated-${sc.name}`,
+        onEpisode: (e) => {
+          ok += e.success ? 1 : 0;
+          bar.tick(1, `success ${ok}`);
+        },
+      });
+      bar.stop();
+      return r;
+    };
+    const robotZeroShot = await stage('zero-shot on the emulated robot over ZeroMQ', recordings, () => onRobot('robot zero-shot'));
+
+    const realDemos = join(o.out, 'real-demos');
+    const real = await stage('record teleoperated demonstrations on the robot', realDemos, async () => {
+      const bar = startProgress('real demos', b.realDemos, { unit: 'ep' });
+      const r = await recordRealDemos({
+        scenario: sc,
+        reality: o.reality,
+        realityFile: o.realityFile,
+        episodes: b.realDemos,
+        out: realDemos,
+        seed: REAL_DEMO_SEED,
+        onEpisode: () => bar.tick(1),
+      });
+      bar.stop();
+      return r;
+    });
+
+    const finetuneRun = new RunDir(join(o.out, 'finetune'));
+    await stage('fine-tune on the robot demonstrations', finetuneRun.policyDir, async () => {
+      const contractOf = { contract: policy.contract, contractOf: `the policy ${pretrain.policy}` };
+      const target = await loadDataset(realDemos, { valFraction: 0.2, seed: 0, ...contractOf });
+      const sim = await loadDataset(simDemos, { valFraction: 0, ...contractOf });
+      const bar = startProgress('finetune', b.finetuneEpochs, { unit: 'epoch' });
+      let shown = 0;
+      const res = await finetune({
+        policy,
+        mode: 'bc',
+        target,
+        simData: sim.train,
+        simFraction: FINETUNE_DEFAULTS.simFraction,
+        pretrainLr: undefined,
+        epochs: b.finetuneEpochs,
+        onProgress: (p) => {
+          finetuneRun.logMetrics({ phase: 'train', epoch: p.epoch, trainLoss: p.trainLoss, valLoss: Number.isFinite(p.valLoss) ? p.valLoss : null });
+          bar.tick(p.epoch - shown, `loss ${p.trainLoss.toExponential(2)} val ${p.valLoss.toExponential(2)}`);
+          shown = p.epoch;
+        },
+      });
+      bar.tick(b.finetuneEpochs - shown, 'done');
+      bar.stop();
+      await finetuneRun.plot('loss', `fine-tuning on ${target.trainEpisodes} robot demonstrations: target loss`, 'epoch', ['trainLoss', 'valLoss'], { yTitle: 'loss' });
+      await saveCheckpoint(finetuneRun.policyDir, res.policy, {
+        scenario: sc as unknown as Json,
+        training: { command: 'demo finetune', mode: 'bc', from: policy.id, realDemos, simData: simDemos, lr: res.lr } as unknown as Json,
+        metrics: { bestValLoss: res.bc?.bestValLoss ?? null, epochs: res.bc?.epochs ?? null } as unknown as Json,
+      });
+      res.policy.dispose();
+    });
+
+    const robotFinetuned = await stage('deploy to the running server, evaluate on the robot again', recordings, async () => {
+      const d = await deployTo(server.endpoint, finetuneRun.policyDir);
+      log(`   deployed ${d.policyId} as policy version ${d.policyVersion}`);
+      return onRobot('robot fine-tuned');
+    });
+
+    policy.dispose();
+    return {
+      scenario: sc.name,
+      scenarioFile: o.scenarioFile,
+      realityFile: o.realityFile,
+      quick: o.quick,
+      budget: b,
+      stages,
+      simExpert,
+      realDemos: { episodes: real.episodes, successes: real.successes },
+      pretrainRun,
+      finetuneRun: finetuneRun.path,
+      simNominal,
+      simRandomized,
+      robotZeroShot,
+      robotFinetuned,
+      recordings,
+      totalSeconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    await server.close();
+  }
+}
