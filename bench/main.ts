@@ -3,6 +3,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { benchSim } from './sim.js';
 import { benchPolicy } from './policy.js';
 import { benchBridge } from './bridge.js';
+import { benchTransfer, printTransfer } from './transfer.js';
+import { reportError } from '../src/cli/errors.js';
+import { positiveInt } from '../src/cli/options.js';
 import { parseBackend, type BackendName } from '../src/policy/backend.js';
 
 const program = new Command();
@@ -36,5 +39,26 @@ program
   .option('--seconds-500 <s>', 'length of the 500 Hz run', '30')
   .option('--json', 'print JSON instead of a table')
   .action(async (o: { seconds500: string; json?: boolean }) => benchBridge({ seconds500: Number(o.seconds500), json: o.json === true }));
+
+program
+  .command('transfer')
+  .description('success on the emulated robot of policies pretrained in nominal / randomized sim, fine-tuned on N real episodes, trained on them from scratch, normaliser-adapted (Wilson 95% CIs)')
+  .option('--scenario <file>', 'scenario file (repeatable; default: both shipped scenarios)', (v: string, acc: string[] = []) => [...acc, v])
+  .option('--reality <file>', 'reality profile (default: scenarios/reality/<scenario>.yaml)')
+  .option('--episodes <n>', 'evaluation episodes per row (and per draw of real episodes)', positiveInt, 200)
+  .option('--sizes <list>', 'numbers of real episodes', '5,20,50')
+  .option('--draws <k>', 'independent recordings of real episodes, pooled in the fine-tuned / from-scratch / normaliser rows', positiveInt, 3)
+  .option('--real-mode <mode>', 'who drives while real episodes are recorded: expert | dagger (the pretrained policy drives, the expert labels)', 'expert')
+  .option('--workers <w>', 'worker threads (collection, evaluation)', positiveInt, 2)
+  .option('--out <dir>', 'keep demonstrations, real episodes and policies here')
+  .option('--json', 'print JSON instead of tables')
+  .action(async (o: { scenario?: string[]; reality?: string; episodes: number; sizes: string; draws: number; realMode: string; workers: number; out?: string; json?: boolean }) => {
+    try {
+      const json = o.json === true;
+      printTransfer(await benchTransfer({ scenarios: o.scenario, reality: o.reality, episodes: o.episodes, sizes: o.sizes.split(',').map(Number), draws: o.draws, realMode: o.realMode as 'expert', workers: o.workers, out: o.out, json }), json);
+    } catch (e) {
+      process.exitCode = reportError(e, process.argv.includes('--verbose'));
+    }
+  });
 
 await program.parseAsync(process.argv);

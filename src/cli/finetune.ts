@@ -14,7 +14,7 @@ import { initBackend, parseBackend } from '../policy/backend.js';
 import { loadDataset } from '../policy/dataset.js';
 import { saveCheckpoint } from '../policy/checkpoint.js';
 import { loadPolicyDir, resolvePolicyDir } from '../policy/policy-dir.js';
-import { finetune, type FinetuneMode, type Measurement } from '../policy/finetune.js';
+import { finetune, FINETUNE_DEFAULTS, type FinetuneMode, type Measurement } from '../policy/finetune.js';
 import { codeVersion } from '../policy/version.js';
 import { RunDir, type MetricRow } from '../runs/run-dir.js';
 import { startProgress } from './progress.js';
@@ -30,7 +30,7 @@ interface FinetuneFlags {
   simData?: string;
   simFraction?: number;
   normalizerOnly?: boolean;
-  keepNormalizer?: boolean;
+  refitNormalizer?: boolean;
   epochs?: number;
   patience?: number;
   batchSize?: number;
@@ -66,7 +66,7 @@ const fmt = (m: Measurement) =>
 export function registerFinetune(program: Command): void {
   program
     .command('finetune')
-    .description('adapt a trained policy to target episodes (BC with frozen layers, lower LR, sim co-training, normaliser re-estimation) or with PPO; records before/after metrics')
+    .description('adapt a trained policy to target episodes (BC with frozen layers, lower LR, sim co-training, optionally a re-estimated normaliser) or with PPO; records before/after metrics')
     .requiredOption('--policy <dir>', 'run directory (uses RUN/policy) or policy checkpoint directory')
     .option('--data <dir>', 'target episodes (MCAP file or directory); labels needed for --mode bc')
     .requiredOption('--out <run>', 'new run directory')
@@ -76,7 +76,7 @@ export function registerFinetune(program: Command): void {
     .option('--sim-data <dir>', 'original sim demonstrations to co-train on')
     .option('--sim-fraction <f>', 'fraction of every minibatch from --sim-data (default 0.3)', Number)
     .option('--normalizer-only', 'only re-estimate the observation normaliser on the target observations (no labels needed)')
-    .option('--keep-normalizer', 'do not re-estimate the normaliser (bc mode)')
+    .option('--refit-normalizer', '(bc, ppo) also re-estimate the normaliser on the target observations (default: keep it)')
     .option('--epochs <n>', 'maximum epochs (bc)', positiveInt)
     .option('--patience <p>', 'early stopping patience on the held-out target split (bc, default 10)', nonNegativeInt)
     .option('--batch-size <n>', 'rows per minibatch (bc)', positiveInt)
@@ -126,7 +126,7 @@ export function registerFinetune(program: Command): void {
         pretrainLr: pretrainLr ?? null,
         simData: o.simData ?? null,
         simFraction: o.simData ? (o.simFraction ?? 0.3) : 0,
-        refitNormalizer: mode === 'normalizer-only' || !o.keepNormalizer,
+        refitNormalizer: mode === 'normalizer-only' || (o.refitNormalizer ?? FINETUNE_DEFAULTS.refitNormalizer),
         epochs: o.epochs ?? null,
         patience: o.patience ?? null,
         valFraction: o.valFraction,
@@ -152,7 +152,7 @@ export function registerFinetune(program: Command): void {
         pretrainLr,
         simData: sim?.train,
         simFraction: o.simFraction,
-        refitNormalizer: !o.keepNormalizer,
+        refitNormalizer: o.refitNormalizer ?? FINETUNE_DEFAULTS.refitNormalizer,
         epochs,
         patience: o.patience,
         batchSize: o.batchSize,

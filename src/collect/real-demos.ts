@@ -81,7 +81,8 @@ export async function recordRealDemos(opts: RealDemoOptions): Promise<RealDemoRe
   const task = taskEnvOf(env);
   task.onWarn = () => {};
   const expert = expertActor(sc);
-  // The actor asks the expert first on every step, so the label is there even when a policy drives.
+  // The expert is asked on every step even when the policy drives: its answer is the label, and its
+  // phase logic (grasp: approach, descend, close, lift) has to follow the whole episode.
   let label: Float32Array = new Float32Array(0);
   const driver = mode === 'dagger' ? opts.policy!.id : expert.id;
   const actor: Actor = {

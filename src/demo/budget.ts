@@ -4,16 +4,9 @@
  * up as a wider interval rather than as a different claim.
  */
 import type { Scenario } from '../sim/scenario-schema.js';
+import { RECIPES, type Recipe } from '../policy/recipes.js';
 
-export interface DemoBudget {
-  /** Expert demonstrations in randomized sim, and the DART noise on the executed expert actions. */
-  simDemos: number;
-  expertNoise: number;
-  /** DAgger rounds after the first BC fit, and expert-relabelled episodes per round. */
-  daggerRounds: number;
-  daggerEpisodes: number;
-  /** Maximum BC epochs (early stopping usually ends sooner). */
-  epochs: number;
+export interface DemoBudget extends Recipe {
   /** Evaluation episodes in sim and on the emulated robot (each). */
   simEval: number;
   robotEval: number;
@@ -23,10 +16,7 @@ export interface DemoBudget {
 }
 
 export function demoBudget(sc: Scenario, quick: boolean): DemoBudget {
-  // Navigation from lidar needs DAgger to pass ~85% in sim (the expert plans over the whole map).
-  const nav = sc.task === 'navigate';
-  if (quick) {
-    return { simDemos: 60, expertNoise: nav ? 0.3 : 0.1, daggerRounds: nav ? 1 : 0, daggerEpisodes: 20, epochs: 60, simEval: 30, robotEval: 30, realDemos: 10, finetuneEpochs: 60 };
-  }
-  return { simDemos: 200, expertNoise: nav ? 0.3 : 0.1, daggerRounds: nav ? 2 : 0, daggerEpisodes: 50, epochs: 200, simEval: 100, robotEval: 100, realDemos: 20, finetuneEpochs: 200 };
+  const recipe = RECIPES[sc.task];
+  if (quick) return { ...recipe, simDemos: 100, daggerEpisodes: Math.min(recipe.daggerEpisodes, 30), daggerRounds: Math.min(recipe.daggerRounds, 1), simEval: 50, robotEval: 50, realDemos: 10, finetuneEpochs: 100 };
+  return { ...recipe, simEval: 100, robotEval: 100, realDemos: 20, finetuneEpochs: recipe.epochs };
 }

@@ -5,8 +5,10 @@
  * - `bc` (default): behaviour cloning on the target episodes starting from the policy, with the
  *   first `freeze` actor layers fixed, a learning rate 10× lower than pretraining, optional
  *   co-training rows from the original sim data (`simData`, `simFraction` of every minibatch) so the
- *   policy does not forget what the target data does not cover, the observation normaliser
- *   re-estimated on the target observations, and early stopping on a held-out target split.
+ *   policy does not forget what the target data does not cover, and early stopping on a held-out
+ *   target split. The normaliser is kept unless `refitNormalizer`: statistics of a handful of real
+ *   episodes are a poor estimate, and on the shipped reality profiles re-estimating them did not
+ *   help and cost 5-10 points of success with 5 episodes (`npm run bench -- transfer`).
  * - `normalizer-only`: only re-estimate the normaliser on target observations (no labels needed:
  *   sensor offsets and scales differ, the behaviour does not). The network is untouched.
  * - `ppo`: PPO from the policy (`init`) with a lower learning rate in `scenario` (e.g. randomized).
@@ -42,7 +44,7 @@ export interface FinetuneOptions {
   simData?: Transitions;
   /** Fraction of every minibatch from `simData` (default 0.3). */
   simFraction?: number;
-  /** Re-estimate the normaliser on target observations (default true; `normalizer-only` always does). */
+  /** Re-estimate the normaliser on target observations (default false; `normalizer-only` always does). */
   refitNormalizer?: boolean;
   epochs?: number;
   /** Default 10. */
@@ -79,7 +81,7 @@ export interface FinetuneResult {
   ppo: PpoUpdateMetrics[] | null;
 }
 
-export const FINETUNE_DEFAULTS = { simFraction: 0.3, patience: 10, epochs: BC_DEFAULTS.epochs };
+export const FINETUNE_DEFAULTS = { simFraction: 0.3, patience: 10, epochs: BC_DEFAULTS.epochs, refitNormalizer: false };
 
 /** A deep copy (actor, critic, σ, normaliser) under a new id. */
 export function clonePolicy(p: GaussianMlpPolicy, id: string): GaussianMlpPolicy {
@@ -131,7 +133,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       patience: opts.patience ?? FINETUNE_DEFAULTS.patience,
       batchSize: opts.batchSize,
       seed: opts.seed,
-      refitNormalizer: opts.refitNormalizer ?? true,
+      refitNormalizer: opts.refitNormalizer ?? FINETUNE_DEFAULTS.refitNormalizer,
       coData: opts.simData,
       coFraction: opts.simData ? (opts.simFraction ?? FINETUNE_DEFAULTS.simFraction) : 0,
       onProgress: opts.onProgress,

@@ -30,12 +30,12 @@ describe('sim2real demo --quick', () => {
     expect(real.episodes).toHaveLength(10);
     expect(real.episodes.every((e) => e.start.source === 'real')).toBe(true);
     const served = await readEpisodes(join(out, 'robot-episodes'));
-    expect(served.episodes).toHaveLength(60); // 30 zero-shot + 30 after the deploy
+    expect(served.episodes).toHaveLength(100); // 50 zero-shot + 50 after the deploy
     expect(new Set(served.episodes.map((e) => e.start.policyId)).size).toBe(2);
 
     const demo = JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8'));
-    expect(demo.robotZeroShot.episodes).toBe(30);
-    expect(demo.robotFinetuned.episodes).toBe(30);
+    expect(demo.robotZeroShot.episodes).toBe(50);
+    expect(demo.robotFinetuned.episodes).toBe(50);
     expect(demo.robotFinetuned.policyVersions).toEqual([2]);
     for (const t of demo.transfer) {
       expect(t.successes).toBeLessThanOrEqual(t.episodes);

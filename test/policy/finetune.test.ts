@@ -40,7 +40,7 @@ afterAll(() => {
 describe('finetune', () => {
   it('bc with the first layer frozen: that layer is unchanged, the others move; the input policy is untouched', async () => {
     const original = weights(pre);
-    const res = await finetune({ policy: pre, target, freeze: 1, pretrainLr: 1e-3, simData: sim.train, simFraction: 0.3, epochs: 3, batchSize: 32, patience: 0 });
+    const res = await finetune({ policy: pre, target, freeze: 1, pretrainLr: 1e-3, simData: sim.train, simFraction: 0.3, refitNormalizer: true, epochs: 3, batchSize: 32, patience: 0 });
     expect(res.lr).toBeCloseTo(1e-4, 12);
     expect(res.bc!.coSamples).toBe(sim.train.n);
     const after = weights(res.policy);
