@@ -54,6 +54,8 @@ export interface BcRunConfig {
   seed: number;
   daggerRounds: number;
   daggerEpisodes: number;
+  /** DAgger rounds drive the policy in randomized sim (absent in runs from before the flag: false). */
+  daggerRandomize?: boolean;
   evalEpisodes: number;
   evalEvery: number;
   workers: number;
@@ -85,6 +87,7 @@ function bcConfig(o: TrainFlags): BcRunConfig {
     seed: num(o.seed, BC_DEFAULTS.seed),
     daggerRounds: num(o.daggerRounds, 0),
     daggerEpisodes: num(o.daggerEpisodes, DAGGER_DEFAULTS.episodesPerRound),
+    daggerRandomize: o.randomize === true,
     evalEpisodes: num(o.evalEpisodes, 50),
     evalEvery: num(o.evalEvery, 0),
     workers: num(o.workers, 2),
@@ -193,6 +196,7 @@ export async function trainBcCommand(scenarioFile: string, o: TrainFlags): Promi
     policyId: `bc-${sc.name}-${new Date().toISOString().slice(0, 19)}Z`,
     rounds,
     episodesPerRound: cfg.daggerEpisodes,
+    randomize: cfg.daggerRandomize === true,
     dataDir: join(run.path, 'dagger'),
     checkpoint: { dir: run.checkpointsDir, resume: o.resume === true, scenario: sc as unknown as Json, training: training as unknown as Json },
     onRound: (r) => {
@@ -315,7 +319,7 @@ export function registerTrain(program: Command): void {
     .option('--checkpoint-every <n>', '(ppo) updates between checkpoints', positiveInt)
     .option('--target-kl <x>', '(ppo) stop the epochs of an update early past this approximate KL', positiveNumber)
     .option('--critic-warmup <n>', '(ppo) critic-only updates before the actor moves (default 30 with --init and no critic)', nonNegativeInt)
-    .option('--randomize', "(ppo) train with the scenario's domain randomization")
+    .option('--randomize', "with the scenario's domain randomization: (ppo) the training envs, (bc) the DAgger rounds' rollouts")
     .option('--json', 'print the report as JSON')
     .action(async (file: string, o: TrainFlags) => {
       if (o.algo === 'ppo') {

@@ -117,6 +117,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       epochs: b.epochs,
       daggerRounds: b.daggerRounds,
       daggerEpisodes: b.daggerEpisodes,
+      // The demos are randomized; so are the states the DAgger rounds relabel.
+      randomize: true,
       evalEpisodes: b.simEval,
       workers: o.workers,
     }),

@@ -7,6 +7,7 @@ import { collect } from '../../src/collect/collect.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
 import { initBackend } from '../../src/policy/backend.js';
 import { loadCheckpoint } from '../../src/policy/checkpoint.js';
+import { readEpisodes } from '../../src/episodes/reader.js';
 import { sim2real, spawnSim2real } from './helpers.js';
 
 const SCENARIO = 'scenarios/grasp-cube.yaml';
@@ -76,5 +77,17 @@ describe('train --algo bc', () => {
     const r = await sim2real(['train', SCENARIO, '--algo', 'bc', '--data', demos, '--out', join(dir, 'run')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/expected a new run directory.*--resume/);
+  });
+
+  it('--randomize runs the DAgger rounds in randomized sim (kept in config.json)', async () => {
+    const run = join(dir, 'run-dagger');
+    const r = await sim2real(['train', SCENARIO, '--algo', 'bc', '--data', demos, '--out', run, '--epochs', '3', '--hidden', '16,16', '--dagger-rounds', '1', '--dagger-episodes', '2', '--randomize', '--eval-episodes', '0', '--workers', '1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const cfg = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
+    expect(cfg.bc.daggerRandomize).toBe(true);
+    const { episodes } = await readEpisodes(join(run, 'dagger'));
+    expect(episodes).toHaveLength(2);
+    // Every relabelled episode ran with sampled physics, not the nominal scales.
+    for (const e of episodes) expect(Object.values(e.start.physics ?? {}).some((v) => typeof v === 'number' && v !== 1 && v !== 0)).toBe(true);
   });
 });
