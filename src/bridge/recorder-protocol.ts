@@ -41,6 +41,11 @@ export type FromRecorder = { op: 'log'; line: string } | { op: 'closed'; session
 /** What the recorder thread is started with. */
 export interface RecorderInit {
   ring: StepRingBuffers;
+  /**
+   * Int32[1]: events posted so far. The timer may only drain steps once every posted event has
+   * been handled, or a step could be recorded before its episode's start (or after its end).
+   */
+  posted: SharedArrayBuffer;
 }
 
 export interface StepRingBuffers {

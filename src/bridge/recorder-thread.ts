@@ -29,6 +29,8 @@ export interface SessionRecording {
 export class RecorderThread {
   private readonly worker: Worker;
   private readonly ring: StepRing;
+  /** Events posted to the recorder thread (see RecorderInit.posted). */
+  private readonly posted = new Int32Array(new SharedArrayBuffer(4));
   private readonly closing = new Map<number, () => void>();
   private readonly closes = new Set<Promise<void>>();
   private nextSession = 1;
@@ -43,7 +45,7 @@ export class RecorderThread {
     private readonly log: (line: string) => void,
   ) {
     this.ring = StepRing.create(contract, RING_CAPACITY);
-    this.worker = startWorker('recorder-worker', import.meta.url, { workerData: { ring: this.ring.buffers } satisfies RecorderInit });
+    this.worker = startWorker('recorder-worker', import.meta.url, { workerData: { ring: this.ring.buffers, posted: this.posted.buffer as SharedArrayBuffer } satisfies RecorderInit });
     this.worker.on('message', (m: FromRecorder) => {
       if (m.op === 'log') this.log(m.line);
       else this.closing.get(m.session)?.();
@@ -57,7 +59,9 @@ export class RecorderThread {
   }
 
   private post(m: ToRecorder): void {
-    if (this.alive) this.worker.postMessage(m);
+    if (!this.alive) return;
+    Atomics.add(this.posted, 0, 1);
+    this.worker.postMessage(m);
   }
 
   /** Start recording a session into `file` (inside the recording directory). */

@@ -25,7 +25,10 @@ if (process.platform === 'linux') {
 
 const port = parentPort!;
 const post = (m: FromRecorder) => port.postMessage(m);
-const ring = new StepRing((workerData as RecorderInit).ring);
+const init = workerData as RecorderInit;
+const ring = new StepRing(init.ring);
+const posted = new Int32Array(init.posted);
+let handled = 0;
 
 interface Recording {
   recorder: SessionRecorder | null;
@@ -56,9 +59,15 @@ function record(s: RecordedStep): void {
   if (r) enqueue(r, (rec) => rec.step(s.obs, s.action, s.latencyMs));
 }
 
-setInterval(() => ring.drain(record), DRAIN_MS);
+setInterval(() => {
+  // The head first, then the event count: an event posted after this check was posted with at >=
+  // head, so draining to head never runs ahead of it; one posted before and not yet handled waits.
+  const head = ring.head;
+  if (Atomics.load(posted, 0) === handled) ring.drain(record, head);
+}, DRAIN_MS);
 
 port.on('message', (m: ToRecorder) => {
+  handled++;
   ring.drain(record, m.at);
   if (m.op === 'open') {
     const r: Recording = { recorder: null, robotId: m.meta.robotId, queue: Promise.resolve(), failed: false };

@@ -3,8 +3,7 @@
  * see src/demo/pipeline.ts for the stages. Prints the transfer table and writes report.html.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { loadScenario } from '../sim/scenario-file.js';
@@ -15,15 +14,19 @@ import { demoBudget } from '../demo/budget.js';
 import { runDemo } from '../demo/pipeline.js';
 import { formatTransferTable, transferRows, writeDemoReport } from '../demo/report.js';
 import { positiveInt } from './options.js';
+import { projectRoot } from '../policy/version.js';
 
 /** The package's own scenarios/ (the demo works from any working directory). */
-const SCENARIO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../scenarios');
+const SCENARIO_DIR = join(projectRoot(), 'scenarios');
 const SHORT_NAMES: Record<string, string> = { grasp: 'grasp-cube', navigate: 'navigate-obstacles', navigation: 'navigate-obstacles' };
 
 function scenarioFile(name: string): string {
-  if (existsSync(name)) return name;
   const short = SHORT_NAMES[name];
   if (short) return join(SCENARIO_DIR, `${short}.yaml`);
+  if (/\.ya?ml$/i.test(name)) {
+    if (!existsSync(name)) throw new InputError(`--scenario: expected a scenario file, got "${name}" (not found)`);
+    return name;
+  }
   throw new InputError(`--scenario: expected grasp, navigate or a scenario file, got "${name}"`);
 }
 
@@ -48,8 +51,12 @@ export function registerDemo(program: Command): void {
       const file = scenarioFile(o.scenario);
       const sc = loadScenario(file);
       const realityFile = o.reality ?? join(SCENARIO_DIR, 'reality', `${sc.name}.yaml`);
-      if (!existsSync(realityFile)) throw new InputError(`--reality: expected a reality profile file, got none for scenario ${sc.name} (looked for ${realityFile})`);
+      if (!existsSync(realityFile)) {
+        throw new InputError(o.reality ? `--reality: expected a reality profile file, got "${o.reality}" (not found)` : `--reality: expected a reality profile file; none ships for scenario ${sc.name} (looked for ${realityFile})`);
+      }
       const reality = loadReality(realityFile);
+      // Before minutes of collecting and training, not at the first robot stage.
+      if (reality.scenario !== sc.name) throw new InputError(`${realityFile}:scenario: expected "${sc.name}" (the demo's scenario), got "${reality.scenario}"`);
       const R = await loadRapier();
       const backend = await initBackend();
       const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -18,6 +18,7 @@ import { evaluate, type EvaluationReport } from '../policy/evaluate.js';
 import { loadPolicyDir } from '../policy/policy-dir.js';
 import { loadDataset } from '../policy/dataset.js';
 import { finetune, FINETUNE_DEFAULTS } from '../policy/finetune.js';
+import { BC_DEFAULTS } from '../policy/bc.js';
 import { saveCheckpoint } from '../policy/checkpoint.js';
 import type { Json } from '../sim/env.js';
 import { PolicyServer } from '../bridge/server.js';
@@ -25,8 +26,9 @@ import { checkpointLoader } from '../bridge/served-policy.js';
 import { emulateRobot, type EmulateReport } from '../bridge/emulated-robot.js';
 import { deployTo } from '../bridge/deploy.js';
 import { RunDir } from '../runs/run-dir.js';
-import { startProgress } from '../cli/progress.js';
+import { startProgress, type Progress } from '../cli/progress.js';
 import type { DemoBudget } from './budget.js';
+import type { GaussianMlpPolicy } from '../policy/gaussian-policy.js';
 
 export interface DemoOptions {
   R: Rapier;
@@ -70,6 +72,23 @@ export interface DemoResult {
 }
 
 const ROBOT_SEED = 5_000_000;
+/** How long the server waits for the robot's last episode_end and bye before closing, ms. */
+const LEAVE_TIMEOUT_MS = 5000;
+
+/** Run f with a progress bar that is stopped however f ends (a live bar keeps the process alive). */
+async function withBar<T>(label: string, total: number, unit: string, f: (bar: Progress) => Promise<T>): Promise<T> {
+  const bar = startProgress(label, total, { unit });
+  try {
+    return await f(bar);
+  } finally {
+    bar.stop();
+  }
+}
+
+async function untilRobotsLeft(server: PolicyServer): Promise<void> {
+  const t0 = performance.now();
+  while (server.stats().robots > 0 && performance.now() - t0 < LEAVE_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 10));
+}
 const REAL_DEMO_SEED = 7_000_000;
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
@@ -88,8 +107,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   };
 
   const simDemos = join(o.out, 'sim-demos');
-  const simExpert = await stage('collect expert demonstrations (randomized sim)', simDemos, async () => {
-    const bar = startProgress(`collect ${sc.name}`, b.simDemos, { unit: 'ep' });
+  const simExpert = await stage('collect expert demonstrations (randomized sim)', simDemos, () => withBar(`collect ${sc.name}`, b.simDemos, 'ep', async (bar) => {
     let ok = 0;
     const r = await collect({
       scenario: sc,
@@ -104,9 +122,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         bar.tick(1, `expert success ${ok}/${e.index + 1}`);
       },
     });
-    bar.stop();
     return { episodes: r.episodes, successes: r.successes };
-  });
+  }));
 
   const pretrainRun = join(o.out, 'pretrain');
   const pretrain = await stage('pretrain: behaviour cloning', join(pretrainRun, 'policy'), () =>
@@ -126,8 +143,29 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const simNominal = pretrain.evaluation!;
   const { policy } = await loadPolicyDir(pretrain.policy);
 
-  const simRandomized = await stage('evaluate in randomized sim', join(pretrainRun, 'eval-randomized.json'), async () => {
-    const bar = startProgress('eval randomized sim', b.simEval, { unit: 'ep' });
+  try {
+    return await onPolicy(o, policy, { stage, stages, t0, simDemos, simExpert, pretrainRun, pretrainPolicy: pretrain.policy, simNominal });
+  } finally {
+    policy.dispose();
+  }
+}
+
+interface Pretrained {
+  stage: <T>(name: string, artefact: string, f: () => Promise<T>) => Promise<T>;
+  stages: StageRecord[];
+  t0: number;
+  simDemos: string;
+  simExpert: { episodes: number; successes: number };
+  pretrainRun: string;
+  pretrainPolicy: string;
+  simNominal: EvaluationReport;
+}
+
+/** The stages after pretraining: randomized-sim eval, the robot, fine-tuning, the deploy. */
+async function onPolicy(o: DemoOptions, policy: GaussianMlpPolicy, pre: Pretrained): Promise<DemoResult> {
+  const { R, scenario: sc, budget: b, log } = o;
+  const { stage, stages, t0, simDemos, simExpert, pretrainRun, simNominal } = pre;
+  const simRandomized = await stage('evaluate in randomized sim', join(pretrainRun, 'eval-randomized.json'), () => withBar('eval randomized sim', b.simEval, 'ep', async (bar) => {
     let ok = 0;
     const r = await evaluate(policy, sc, {
       episodes: b.simEval,
@@ -138,10 +176,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         bar.tick(1, `success ${ok}`);
       },
     });
-    bar.stop();
     new RunDir(pretrainRun).writeJson('eval-randomized.json', r);
     return r;
-  });
+  }));
 
   const recordings = join(o.out, 'robot-episodes');
   const server = await PolicyServer.start({
@@ -153,10 +190,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     log: (line) => log(`   server: ${line}`),
   });
   try {
-    const onRobot = async (label: string): Promise<EmulateReport> => {
-      const bar = startProgress(label, b.robotEval, { unit: 'ep' });
+    const onRobot = (label: string): Promise<EmulateReport> => withBar(label, b.robotEval, 'ep', async (bar) => {
       let ok = 0;
-      const r = await emulateRobot(R, sc, o.reality, {
+      return emulateRobot(R, sc, o.reality, {
         server: server.endpoint,
         episodes: b.robotEval,
         seed: ROBOT_SEED,
@@ -166,15 +202,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           bar.tick(1, `success ${ok}`);
         },
       });
-      bar.stop();
-      return r;
-    };
+    });
     const robotZeroShot = await stage('zero-shot on the emulated robot over ZeroMQ', recordings, () => onRobot('robot zero-shot'));
 
     const realDemos = join(o.out, 'real-demos');
-    const real = await stage('record teleoperated demonstrations on the robot', realDemos, async () => {
-      const bar = startProgress('real demos', b.realDemos, { unit: 'ep' });
-      const r = await recordRealDemos({
+    const real = await stage('record teleoperated demonstrations on the robot', realDemos, () => withBar('real demos', b.realDemos, 'ep', (bar) =>
+      recordRealDemos({
         scenario: sc,
         reality: o.reality,
         realityFile: o.realityFile,
@@ -182,50 +215,54 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         out: realDemos,
         seed: REAL_DEMO_SEED,
         onEpisode: () => bar.tick(1),
-      });
-      bar.stop();
-      return r;
-    });
+      }),
+    ));
 
     const finetuneRun = new RunDir(join(o.out, 'finetune'));
     await stage('fine-tune on the robot demonstrations', finetuneRun.policyDir, async () => {
-      const contractOf = { contract: policy.contract, contractOf: `the policy ${pretrain.policy}` };
+      const contractOf = { contract: policy.contract, contractOf: `the policy ${pre.pretrainPolicy}` };
       const target = await loadDataset(realDemos, { valFraction: 0.2, seed: 0, ...contractOf });
       const sim = await loadDataset(simDemos, { valFraction: 0, ...contractOf });
-      const bar = startProgress('finetune', b.finetuneEpochs, { unit: 'epoch' });
       let shown = 0;
-      const res = await finetune({
-        policy,
-        mode: 'bc',
-        target,
-        simData: sim.train,
-        simFraction: FINETUNE_DEFAULTS.simFraction,
-        pretrainLr: undefined,
-        epochs: b.finetuneEpochs,
-        onProgress: (p) => {
-          finetuneRun.logMetrics({ phase: 'train', epoch: p.epoch, trainLoss: p.trainLoss, valLoss: Number.isFinite(p.valLoss) ? p.valLoss : null });
-          bar.tick(p.epoch - shown, `loss ${p.trainLoss.toExponential(2)} val ${p.valLoss.toExponential(2)}`);
-          shown = p.epoch;
-        },
+      const res = await withBar('finetune', b.finetuneEpochs, 'epoch', async (bar) => {
+        const r = await finetune({
+          policy,
+          mode: 'bc',
+          target,
+          simData: sim.train,
+          simFraction: FINETUNE_DEFAULTS.simFraction,
+          pretrainLr: BC_DEFAULTS.lr,
+          epochs: b.finetuneEpochs,
+          onProgress: (p) => {
+            finetuneRun.logMetrics({ phase: 'train', epoch: p.epoch, trainLoss: p.trainLoss, valLoss: Number.isFinite(p.valLoss) ? p.valLoss : null });
+            bar.tick(p.epoch - shown, `loss ${p.trainLoss.toExponential(2)} val ${p.valLoss.toExponential(2)}`);
+            shown = p.epoch;
+          },
+        });
+        bar.tick(b.finetuneEpochs - shown, 'done');
+        return r;
       });
-      bar.tick(b.finetuneEpochs - shown, 'done');
-      bar.stop();
-      await finetuneRun.plot('loss', `fine-tuning on ${target.trainEpisodes} robot demonstrations: target loss`, 'epoch', ['trainLoss', 'valLoss'], { yTitle: 'loss' });
-      await saveCheckpoint(finetuneRun.policyDir, res.policy, {
-        scenario: sc as unknown as Json,
-        training: { command: 'demo finetune', mode: 'bc', from: policy.id, realDemos, simData: simDemos, lr: res.lr } as unknown as Json,
-        metrics: { bestValLoss: res.bc?.bestValLoss ?? null, epochs: res.bc?.epochs ?? null } as unknown as Json,
-      });
-      res.policy.dispose();
+      try {
+        await finetuneRun.plot('loss', `fine-tuning on ${target.trainEpisodes} robot demonstrations: target loss`, 'epoch', ['trainLoss', 'valLoss'], { yTitle: 'loss' });
+        await saveCheckpoint(finetuneRun.policyDir, res.policy, {
+          scenario: sc as unknown as Json,
+          training: { command: 'demo finetune', mode: 'bc', from: policy.id, realDemos, simData: simDemos, lr: res.lr } as unknown as Json,
+          metrics: { bestValLoss: res.bc?.bestValLoss ?? null, epochs: res.bc?.epochs ?? null } as unknown as Json,
+        });
+      } finally {
+        res.policy.dispose();
+      }
     });
 
     const robotFinetuned = await stage('deploy to the running server, evaluate on the robot again', recordings, async () => {
       const d = await deployTo(server.endpoint, finetuneRun.policyDir);
       log(`   deployed ${d.policyId} as policy version ${d.policyVersion}`);
-      return onRobot('robot fine-tuned');
+      const r = await onRobot('robot fine-tuned');
+      // The robot's last episode_end and bye are still in flight: let the server record them.
+      await untilRobotsLeft(server);
+      return r;
     });
 
-    policy.dispose();
     return {
       scenario: sc.name,
       scenarioFile: o.scenarioFile,

@@ -29,11 +29,14 @@ describe('sim2real demo --quick', () => {
     const real = await readEpisodes(join(out, 'real-demos'));
     expect(real.episodes).toHaveLength(10);
     expect(real.episodes.every((e) => e.start.source === 'real')).toBe(true);
+    const demo = JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8'));
     const served = await readEpisodes(join(out, 'robot-episodes'));
     expect(served.episodes).toHaveLength(100); // 50 zero-shot + 50 after the deploy
     expect(new Set(served.episodes.map((e) => e.start.policyId)).size).toBe(2);
+    // Every served episode was recorded whole, the last one before the server closed included.
+    expect(served.episodes.filter((e) => !e.end)).toHaveLength(0);
+    expect(served.episodes.reduce((n, e) => n + e.steps.length, 0)).toBe(demo.robotZeroShot.steps + demo.robotFinetuned.steps);
 
-    const demo = JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8'));
     expect(demo.robotZeroShot.episodes).toBe(50);
     expect(demo.robotFinetuned.episodes).toBe(50);
     expect(demo.robotFinetuned.policyVersions).toEqual([2]);

@@ -11,6 +11,8 @@
  * only order and prune the casts; test/sim/navigate.test.ts checks against World.castRay). Fixed
  * colliders that are vertical boxes, cylinders or balls get a planar bound; any other collider
  * (moving, or another shape) is cast on every beam; a change in the collider count re-reads them.
+ * Fixed colliders are read once per lidar: code that moves, reshapes or swaps one in place must
+ * build a new Lidar (the navigate task never does; a new episode builds a new world).
  */
 import type { Collider, Rapier, World } from '../rapier.js';
 import { rawSets, rawVector, type RawColliderSet, type RawVec } from '../rapier-raw.js';
@@ -56,6 +58,12 @@ function planarBound(R: Rapier, c: Collider): Primitive | null {
   return null;
 }
 
+/** The shape grown by BOUND_MARGIN: a ray grazing an edge in f64 may still hit it in Rapier's f32. */
+function grown(p: Primitive | null): Primitive | null {
+  if (!p) return null;
+  return p.kind === 'box' ? { ...p, hx: p.hx + BOUND_MARGIN, hy: p.hy + BOUND_MARGIN } : { ...p, r: p.r + BOUND_MARGIN };
+}
+
 /** The colliders a scan asks, read from the world. */
 class RayTargets {
   readonly colliderCount: number;
@@ -75,7 +83,7 @@ class RayTargets {
     world.forEachCollider((c) => {
       n++;
       if (c.handle === self) return;
-      const p = planarBound(R, c);
+      const p = grown(planarBound(R, c));
       if (p) {
         prims.push(p);
         handles.push(c.handle);
