@@ -71,6 +71,8 @@ export class PolicyServer {
   private zap: ZapHandler | null = null;
   private recorder: RecorderThread | null = null;
   private closed = false;
+  /** Policies loaded from deployments (freed when replaced or at close). */
+  private readonly loaded = new Set<Policy>();
   private actions = 0;
   private errors = 0;
   private readonly obsSize: number;
@@ -287,7 +289,18 @@ export class PolicyServer {
     // Loading runs beside the control loop; the swap itself happens between two messages.
     load(files)
       .then((policy) => {
-        const v = this.swapPolicy(policy);
+        if (this.closed) return release(policy);
+        const previous = this.slot.policy;
+        let v: number;
+        try {
+          v = this.swapPolicy(policy);
+        } catch (e) {
+          release(policy);
+          throw e;
+        }
+        // Policies the server loaded are its own to free once replaced; the first one is the caller's.
+        if (this.loaded.delete(previous)) release(previous);
+        this.loaded.add(policy);
         answer({ type: 'deployed', seq: 0, time: Date.now() / 1000, policy_id: policy.id, policy_version: v });
       })
       .catch((e: Error) => {
@@ -346,5 +359,12 @@ export class PolicyServer {
     await this.loop;
     await this.zap?.close();
     await this.recorder?.stop();
+    for (const p of this.loaded) release(p);
+    this.loaded.clear();
   }
+}
+
+/** Free a policy's model memory (tfjs tensors) if it holds any. */
+function release(p: Policy): void {
+  (p as { dispose?: () => void }).dispose?.();
 }
