@@ -132,21 +132,25 @@ export interface TrainBcReport extends SuccessFields {
   evaluation: EvaluationReport | null;
 }
 
-async function evaluateWithBar(policy: GaussianMlpPolicy, sc: Scenario, episodes: number, workers: number, quiet: boolean): Promise<EvaluationReport> {
-  const bar = startProgress(`eval ${sc.name}`, episodes, { unit: 'ep', quiet });
+/** evaluate() with a progress bar (live success rate), in nominal or randomized sim. */
+export async function evaluateWithBar(policy: GaussianMlpPolicy, sc: Scenario, episodes: number, workers: number, quiet: boolean, opts: { randomize?: boolean } = {}): Promise<EvaluationReport> {
+  const bar = startProgress(`eval ${sc.name}${opts.randomize ? ' (randomized)' : ''}`, episodes, { unit: 'ep', quiet });
   let ok = 0;
   let n = 0;
-  const r = await evaluate(policy, sc, {
-    episodes,
-    workers,
-    onEpisode: (e) => {
-      n++;
-      ok += e.success ? 1 : 0;
-      bar.tick(1, `success ${pct(ok / n)}`);
-    },
-  });
-  bar.stop();
-  return r;
+  try {
+    return await evaluate(policy, sc, {
+      episodes,
+      workers,
+      randomize: opts.randomize,
+      onEpisode: (e) => {
+        n++;
+        ok += e.success ? 1 : 0;
+        bar.tick(1, `success ${pct(ok / n)}`);
+      },
+    });
+  } finally {
+    bar.stop();
+  }
 }
 
 export async function trainBcCommand(scenarioFile: string, o: TrainFlags): Promise<TrainBcReport> {

@@ -13,8 +13,8 @@ import type { Reality } from '../sim/reality.js';
 import { InputError } from '../errors.js';
 import { collect } from '../collect/collect.js';
 import { recordRealDemos } from '../collect/real-demos.js';
-import { trainBcCommand } from '../cli/train.js';
-import { evaluate, type EvaluationReport } from '../policy/evaluate.js';
+import { evaluateWithBar, trainBcCommand } from '../cli/train.js';
+import type { EvaluationReport } from '../policy/evaluate.js';
 import { loadPolicyDir } from '../policy/policy-dir.js';
 import { loadDataset } from '../policy/dataset.js';
 import { finetune, FINETUNE_DEFAULTS } from '../policy/finetune.js';
@@ -165,20 +165,11 @@ interface Pretrained {
 async function onPolicy(o: DemoOptions, policy: GaussianMlpPolicy, pre: Pretrained): Promise<DemoResult> {
   const { R, scenario: sc, budget: b, log } = o;
   const { stage, stages, t0, simDemos, simExpert, pretrainRun, simNominal } = pre;
-  const simRandomized = await stage('evaluate in randomized sim', join(pretrainRun, 'eval-randomized.json'), () => withBar('eval randomized sim', b.simEval, 'ep', async (bar) => {
-    let ok = 0;
-    const r = await evaluate(policy, sc, {
-      episodes: b.simEval,
-      randomize: true,
-      workers: o.workers,
-      onEpisode: (e) => {
-        ok += e.success ? 1 : 0;
-        bar.tick(1, `success ${ok}`);
-      },
-    });
+  const simRandomized = await stage('evaluate in randomized sim', join(pretrainRun, 'eval-randomized.json'), async () => {
+    const r = await evaluateWithBar(policy, sc, b.simEval, o.workers, false, { randomize: true });
     new RunDir(pretrainRun).writeJson('eval-randomized.json', r);
     return r;
-  }));
+  });
 
   const recordings = join(o.out, 'robot-episodes');
   const server = await PolicyServer.start({
