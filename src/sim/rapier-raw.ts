@@ -23,6 +23,8 @@ export interface RawColliderSet {
   /** Time of impact of the ray on this one collider (in its current pose), or a negative number on a miss. */
   coCastRay(handle: number, origin: RawVec, dir: RawVec, maxToi: number, solid: boolean): number;
   len(): number;
+  /** Handle of the body the collider is attached to, undefined if none. */
+  coParent(handle: number): number | undefined;
 }
 
 /** The raw body and collider sets of a world (valid as long as the world is). */
@@ -34,4 +36,25 @@ export function rawSets(world: World): { bodies: RawBodySet; colliders: RawColli
 /** A new wasm vector owned by the caller (lives as long as the Rapier module; free() when done). */
 export function rawVector(R: Rapier, x = 0, y = 0, z = 0): RawVec {
   return R.VectorOps.intoRaw({ x, y, z }) as unknown as RawVec;
+}
+
+/** A wasm-side rotation (only ever the identity here). */
+export interface RawRot {
+  free(): void;
+}
+
+/** A wasm-side shape outside any world: Rapier's ray test against it at a given pose. */
+export interface RawShapeRef {
+  castRay(shapePos: RawVec, shapeRot: RawRot, rayOrig: RawVec, rayDir: RawVec, maxToi: number, solid: boolean): number;
+  free(): void;
+}
+
+/** Rapier's ball shape of this radius, owned by the caller. */
+export function rawBall(R: Rapier, radius: number): RawShapeRef {
+  return new R.Ball(radius).intoRaw() as unknown as RawShapeRef;
+}
+
+/** The identity rotation, owned by the caller. */
+export function rawIdentity(R: Rapier): RawRot {
+  return R.RotationOps.intoRaw({ x: 0, y: 0, z: 0, w: 1 }) as unknown as RawRot;
 }

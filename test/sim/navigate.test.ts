@@ -6,7 +6,7 @@ import { Rng } from '../../src/sim/rng.js';
 import { navigateTask, type NavigatePrivileged } from '../../src/sim/tasks/navigate.js';
 import { navigateExpert } from '../../src/sim/experts/navigate-expert.js';
 import { ClearanceGrid, astar } from '../../src/sim/tasks/navigate-grid.js';
-import { arenaWalls, type Primitive } from '../../src/sim/tasks/navigate-geometry.js';
+import { StaticShapes, arenaWalls, type Primitive } from '../../src/sim/tasks/navigate-geometry.js';
 import type { NavigateScenario } from '../../src/sim/scenario-schema.js';
 
 const FILE = 'scenarios/navigate-obstacles.yaml';
@@ -128,8 +128,8 @@ describe('navigate task', () => {
     }
   });
 
-  /** The ranges Rapier's public World.castRay gives from the base's pose, beam by beam. */
-  function castRayRanges(env: TaskEnv): number[] {
+  /** Per beam: the range Rapier's public World.castRay gives from the base's pose, and whether it hit a cylinder. */
+  function castRayRanges(env: TaskEnv): { range: number; cylinder: boolean }[] {
     const world = env.physicsWorld;
     const p = env.privileged() as NavigatePrivileged;
     let self: number | undefined;
@@ -145,20 +145,49 @@ describe('navigate task', () => {
       ray.dir.x = Math.cos(a);
       ray.dir.y = Math.sin(a);
       const hit = world.castRay(ray, max, true, undefined, undefined, selfCollider);
-      return hit && hit.timeOfImpact < max ? hit.timeOfImpact : max;
+      if (!hit || hit.timeOfImpact >= max) return { range: max, cylinder: false };
+      return { range: hit.timeOfImpact, cylinder: hit.collider.shapeType() === R.ShapeType.Cylinder };
     });
+  }
+
+  /** Exact planar ranges against the layout's shapes. */
+  function exactRanges(env: TaskEnv): number[] {
+    const p = env.privileged() as NavigatePrivileged;
+    const shapes = new StaticShapes([...p.layout.walls, ...p.layout.obstacles]);
+    return Array.from({ length: RAYS }, (_, i) => {
+      const a = p.pose.yaw + (2 * Math.PI * i) / RAYS;
+      return shapes.raycast(p.pose.x, p.pose.y, Math.cos(a), Math.sin(a), base.robot.lidar_max_range);
+    });
+  }
+
+  /**
+   * Boxes and walls: what World.castRay returns (to f32). Vertical cylinders: the lidar casts their
+   * circle in the scan plane (Rapier's ball ray test), exact, where World.castRay runs GJK on the
+   * cylinder, which is off by up to ~1 mm; so those beams must match the exact geometry and stay
+   * within GJK's tolerance of World.castRay.
+   */
+  function expectCastRayRanges(env: TaskEnv, obs: Float32Array, label: string): number {
+    const exact = exactRanges(env);
+    let cylinders = 0;
+    castRayRanges(env).forEach((w, i) => {
+      if (!w.cylinder) return expect(obs[i], `${label} beam ${i}`).toBeCloseTo(w.range, 5);
+      cylinders++;
+      expect(Math.abs(obs[i] - w.range), `${label} beam ${i} (cylinder) vs World.castRay`).toBeLessThan(2e-3);
+      expect(obs[i], `${label} beam ${i} (cylinder) vs exact (f32 poses)`).toBeCloseTo(exact[i], 4);
+    });
+    return cylinders;
   }
 
   it("the rapier lidar returns what Rapier's public World.castRay returns, all along episodes", async () => {
     const env = await makeEnv(variant((s) => (s.robot.lidar_backend = 'rapier')));
     const expert = navigateExpert(base);
     let compared = 0;
+    let cylinderBeams = 0;
     for (const seed of [0, 3, 6, 9]) {
       expert.reset();
       let obs = env.reset({ seed }).obs;
       for (let t = 0; t < 60; t++) {
-        const want = castRayRanges(env);
-        want.forEach((w, i) => expect(obs[i], `seed ${seed} step ${t} beam ${i}`).toBeCloseTo(w, 5));
+        cylinderBeams += expectCastRayRanges(env, obs, `seed ${seed} step ${t}`);
         compared++;
         const r = env.step(expert.act(env.privileged()));
         if (r.terminated) break;
@@ -166,27 +195,44 @@ describe('navigate task', () => {
       }
     }
     expect(compared).toBeGreaterThan(100);
+    expect(cylinderBeams).toBeGreaterThan(50);
   });
 
-  it('the rapier lidar sees colliders added after reset: tilted, moving, any shape', async () => {
+  /** An arena without obstacles (rapier lidar), one scan taken, and where a point at (distance, bearing) from the base is. */
+  async function emptyArenaScan() {
     const env = await makeEnv(variant((s) => {
       s.robot.lidar_backend = 'rapier';
       s.world.obstacle_count = [0, 0];
     }));
     env.reset({ seed: 2 });
-    const world = env.physicsWorld;
     const p = env.privileged() as NavigatePrivileged;
     const before = env.step([0, 0]).obs.slice(0, RAYS);
-    // A tilted box ahead, a ball behind, a capsule to the left: none of them a vertical prism.
     const at = (d: number, a: number) => ({ x: p.pose.x + d * Math.cos(p.pose.yaw + a), y: p.pose.y + d * Math.sin(p.pose.yaw + a), z: 0.06 });
+    return { env, world: env.physicsWorld, before, at };
+  }
+
+  it('the rapier lidar sees colliders added after reset: tilted, moving, any shape', async () => {
+    const { env, world, before, at } = await emptyArenaScan();
+    // A tilted box ahead, a ball behind, a capsule to the left: none of them a vertical prism.
     world.createCollider(R.ColliderDesc.cuboid(0.1, 0.1, 0.1).setTranslation(at(0.5, 0).x, at(0.5, 0).y, 0.06).setRotation({ x: 0.2, y: 0.1, z: 0, w: Math.sqrt(1 - 0.05) }));
     const ball = world.createRigidBody(R.RigidBodyDesc.kinematicPositionBased().setTranslation(at(0.6, Math.PI).x, at(0.6, Math.PI).y, 0.06));
     world.createCollider(R.ColliderDesc.ball(0.1), ball);
     world.createCollider(R.ColliderDesc.capsule(0.1, 0.05).setTranslation(at(0.7, Math.PI / 2).x, at(0.7, Math.PI / 2).y, 0.06));
     const obs = env.step([0, 0]).obs;
-    const want = castRayRanges(env);
-    want.forEach((w, i) => expect(obs[i], `beam ${i}`).toBeCloseTo(w, 5));
+    castRayRanges(env).forEach((w, i) => expect(obs[i], `beam ${i}`).toBeCloseTo(w.range, 5));
     for (const beam of [0, RAYS / 2, RAYS / 4]) expect(obs[beam], `beam ${beam} sees the new collider`).toBeLessThan(before[beam] - 0.1);
+  });
+
+  it('the rapier lidar sees a vertical cylinder only where it spans the scan plane', async () => {
+    const { env, world, before, at } = await emptyArenaScan();
+    const upright = { x: Math.SQRT1_2, y: 0, z: 0, w: Math.SQRT1_2 };
+    // Ahead: a low cylinder under the scan plane (z = 0.06). Behind: a tall one through it.
+    world.createCollider(R.ColliderDesc.cylinder(0.02, 0.1).setRotation(upright).setTranslation(at(0.5, 0).x, at(0.5, 0).y, 0.02));
+    world.createCollider(R.ColliderDesc.cylinder(0.15, 0.1).setRotation(upright).setTranslation(at(0.5, Math.PI).x, at(0.5, Math.PI).y, 0.15));
+    const obs = env.step([0, 0]).obs;
+    castRayRanges(env).forEach((w, i) => expect(Math.abs(obs[i] - w.range), `beam ${i}`).toBeLessThan(2e-3));
+    expect(obs[0], 'the low cylinder is under the beams').toBeCloseTo(before[0], 5);
+    expect(obs[RAYS / 2], 'the tall cylinder is hit at its circle').toBeCloseTo(0.4, 4);
   });
 
   it('driving straight into a wall terminates the episode as a failure', async () => {
@@ -213,6 +259,26 @@ describe('navigate task', () => {
     expect(last!.info.terms.collision).toBe(1);
     expect(last!.reward).toBeLessThan(-5);
     expect(Math.min(...last!.obs.subarray(0, RAYS))).toBeLessThan(base.robot.radius + 0.02); // the lidar sees the wall
+  });
+
+  it('bumping into a collider the task did not build ends the episode too (Rapier contacts)', async () => {
+    const env = await makeEnv(variant((s) => (s.world.obstacle_count = [0, 0])));
+    for (let seed = 0; ; seed++) {
+      env.reset({ seed });
+      const { pose, layout } = env.privileged() as NavigatePrivileged;
+      // A ball 0.4 m ahead, where the goal is not.
+      const bx = pose.x + 0.4 * Math.cos(pose.yaw);
+      const by = pose.y + 0.4 * Math.sin(pose.yaw);
+      if (Math.hypot(layout.goal.x - bx, layout.goal.y - by) < 0.6) continue;
+      env.physicsWorld.createCollider(R.ColliderDesc.ball(0.08).setTranslation(bx, by, 0.06));
+      let last;
+      for (let t = 0; t < 30 && !last?.terminated; t++) last = env.step([1, 0]);
+      expect(last!.terminated).toBe(true);
+      expect(last!.info.terms.collision).toBe(1);
+      const { pose: end } = env.privileged() as NavigatePrivileged;
+      expect(Math.hypot(end.x - bx, end.y - by), 'stopped at the ball, not at a wall').toBeLessThan(base.robot.radius + 0.08 + 0.05);
+      return;
+    }
   });
 
   it('the scripted expert reaches the goal on at least 9 of 10 seeds, observations inside the space', async () => {

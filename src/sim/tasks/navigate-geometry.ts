@@ -144,20 +144,24 @@ export class StaticShapes {
 
 /** Entry distance of a ray (origin p, unit dir v) into the box |x| <= hx, |y| <= hy; 0 inside, Infinity on a miss. */
 function slab(px: number, py: number, vx: number, vy: number, hx: number, hy: number): number {
+  // Outside a slab and heading away from it: a miss without a division (half of a wall's beams).
+  if ((px > hx && vx >= 0) || (px < -hx && vx <= 0) || (py > hy && vy >= 0) || (py < -hy && vy <= 0)) return Infinity;
   let t0 = -Infinity;
   let t1 = Infinity;
   if (vx !== 0) {
-    const a = (-hx - px) / vx;
-    const b = (hx - px) / vx;
+    const inv = 1 / vx;
+    const a = (-hx - px) * inv;
+    const b = (hx - px) * inv;
     t0 = Math.max(t0, Math.min(a, b));
     t1 = Math.min(t1, Math.max(a, b));
-  } else if (px < -hx || px > hx) return Infinity;
+  }
   if (vy !== 0) {
-    const a = (-hy - py) / vy;
-    const b = (hy - py) / vy;
+    const inv = 1 / vy;
+    const a = (-hy - py) * inv;
+    const b = (hy - py) * inv;
     t0 = Math.max(t0, Math.min(a, b));
     t1 = Math.min(t1, Math.max(a, b));
-  } else if (py < -hy || py > hy) return Infinity;
+  }
   if (t1 < 0 || t0 > t1) return Infinity;
   return t0 > 0 ? t0 : 0;
 }

@@ -3,32 +3,66 @@
  * from the base centre in the plane z = base centre. Ranges in metres, clipped to maxRange (no
  * return = maxRange). Cast once per control step.
  *
- * The `rapier` backend gets every range from Rapier's ray cast against the collider it hits; only
- * the choice of which colliders to ask is ours. Rapier's world-level castRay costs ~0.9 µs per
- * beam here, mostly wasm-bindgen allocation of the hit record; asking single colliders
- * (`coCastRay`, a number back, no allocation) in the order of exact planar lower bounds on their
- * hit distance needs ~1.1 collider casts per beam and returns the same distances (the bounds
- * only order and prune the casts; test/sim/navigate.test.ts checks against World.castRay). Fixed
- * colliders that are vertical boxes, cylinders or balls get a planar bound; any other collider
- * (moving, or another shape) is cast on every beam; a change in the collider count re-reads them.
- * Fixed colliders are read once per lidar: code that moves, reshapes or swaps one in place must
- * build a new Lidar (the navigate task never does; a new episode builds a new world).
+ * The `rapier` backend gets every range from a Rapier ray cast; only the choice of what to ask is
+ * ours. Rapier's world-level castRay costs ~0.9 µs per beam here, mostly wasm-bindgen allocation
+ * of the hit record; asking single colliders (`coCastRay`, a number back, no allocation) in the
+ * order of exact planar lower bounds on their hit distance needs ~0.9 casts per beam and returns
+ * the same distances (the bounds only order and prune the casts). Fixed vertical cylinders are
+ * cast as their circle in the scan plane (Rapier's ball ray test, exact) instead of the cylinder
+ * collider, which Rapier casts by GJK at ~30x the cost and ±1 mm (test/sim/navigate.test.ts
+ * checks both against World.castRay and exact geometry). Fixed colliders that are vertical boxes,
+ * cylinders or balls get a planar bound; any other collider (moving, or another shape) is cast on
+ * every beam; a change in the collider count re-reads them. Fixed colliders are read once per
+ * lidar: code that moves, reshapes or swaps one in place must build a new Lidar (the navigate
+ * task never does; a new episode builds a new world).
  */
 import type { Collider, Rapier, World } from '../rapier.js';
-import { rawSets, rawVector, type RawColliderSet, type RawVec } from '../rapier-raw.js';
+import { rawBall, rawIdentity, rawSets, rawVector, type RawColliderSet, type RawRot, type RawShapeRef, type RawVec } from '../rapier-raw.js';
 import { StaticShapes, type Primitive } from './navigate-geometry.js';
 
 export type LidarBackend = 'rapier' | 'geometry';
 
 /** One origin/direction pair per Rapier module, reused by every lidar (scans never interleave). */
-const scratch = new WeakMap<Rapier, { origin: RawVec; dir: RawVec }>();
-function scratchVectors(R: Rapier): { origin: RawVec; dir: RawVec } {
+const scratch = new WeakMap<Rapier, { origin: RawVec; dir: RawVec; identity: RawRot }>();
+function scratchVectors(R: Rapier): { origin: RawVec; dir: RawVec; identity: RawRot } {
   let v = scratch.get(R);
   if (!v) {
-    v = { origin: rawVector(R), dir: rawVector(R, 1, 0, 0) };
+    v = { origin: rawVector(R), dir: rawVector(R, 1, 0, 0), identity: rawIdentity(R) };
     scratch.set(R, v);
   }
   return v;
+}
+
+/**
+ * A vertical cylinder's cross-section in the scan plane, a circle, as Rapier's ball shape centred
+ * in that plane: for a horizontal ray between the cylinder's caps both give the same hit. Rapier
+ * casts against a cylinder collider by GJK (~1.9 µs and ±1 mm here); against a ball it solves
+ * the quadratic (~0.06 µs, exact to f32), and cylinders are most of a scan's cost otherwise.
+ */
+class CrossSection {
+  readonly ball: RawShapeRef;
+  readonly centre: RawVec;
+  /** The scan plane the centre is at (a JS copy: reading the wasm vector is a call). */
+  planeZ: number;
+
+  constructor(
+    R: Rapier,
+    x: number,
+    y: number,
+    radius: number,
+    /** Heights of the caps: only rays strictly between them see the circle. */
+    readonly zLow: number,
+    readonly zHigh: number,
+  ) {
+    this.ball = rawBall(R, radius);
+    this.planeZ = (zLow + zHigh) / 2;
+    this.centre = rawVector(R, x, y, this.planeZ);
+  }
+
+  free(): void {
+    this.ball.free();
+    this.centre.free();
+  }
 }
 
 /** Metres a planar bound is lowered by before it may prune a collider (f64 bound vs f32 Rapier). */
@@ -38,9 +72,11 @@ const BOUND_MARGIN = 1e-4;
 const TILT_EPS = 1e-6;
 
 /** A planar bound for a fixed collider whose cross-section in any horizontal plane it contains; null if none. */
-function planarBound(R: Rapier, c: Collider): Primitive | null {
-  const body = c.parent();
-  if (body && !body.isFixed()) return null;
+function planarBound(R: Rapier, world: World, c: Collider): (Primitive & { section?: CrossSection }) | null {
+  // The raw parent: after World.restoreSnapshot, Collider.parent() names a body even for colliders
+  // attached to none (Rapier 0.20), which would make every wall look like a moving part.
+  const parent = rawSets(world).colliders.coParent(c.handle);
+  if (parent !== undefined && !world.getRigidBody(parent).isFixed()) return null;
   const t = c.translation();
   const q = c.rotation();
   const type = c.shapeType();
@@ -53,15 +89,18 @@ function planarBound(R: Rapier, c: Collider): Primitive | null {
     // The cylinder's axis (local y) in world coordinates must be vertical.
     const ax = 2 * (q.x * q.y - q.w * q.z);
     const ay = 1 - 2 * (q.x * q.x + q.z * q.z);
-    if (Math.abs(ax) < TILT_EPS && Math.abs(ay) < TILT_EPS) return { kind: 'cylinder', x: t.x, y: t.y, r: c.radius() };
+    if (Math.abs(ax) < TILT_EPS && Math.abs(ay) < TILT_EPS) {
+      const r = c.radius();
+      const hh = c.halfHeight();
+      return { kind: 'cylinder', x: t.x, y: t.y, r, section: new CrossSection(R, t.x, t.y, r, t.z - hh, t.z + hh) };
+    }
   }
   return null;
 }
 
 /** The shape grown by BOUND_MARGIN: a ray grazing an edge in f64 may still hit it in Rapier's f32. */
-function grown(p: Primitive | null): Primitive | null {
-  if (!p) return null;
-  return p.kind === 'box' ? { ...p, hx: p.hx + BOUND_MARGIN, hy: p.hy + BOUND_MARGIN } : { ...p, r: p.r + BOUND_MARGIN };
+function grown(p: Primitive): Primitive {
+  return p.kind === 'box' ? { ...p, hx: p.hx + BOUND_MARGIN, hy: p.hy + BOUND_MARGIN } : { kind: p.kind, x: p.x, y: p.y, r: p.r + BOUND_MARGIN };
 }
 
 /** The colliders a scan asks, read from the world. */
@@ -70,6 +109,8 @@ class RayTargets {
   readonly shapes: StaticShapes;
   /** Collider handle of each planar shape. */
   readonly handles: Float64Array;
+  /** The scan-plane circle cast instead of the collider, per planar shape (vertical cylinders only). */
+  readonly sections: (CrossSection | null)[];
   /** Colliders cast on every beam. */
   readonly always: Float64Array;
   /** Scratch: lower bound per planar shape for the current beam. */
@@ -79,21 +120,28 @@ class RayTargets {
     const prims: Primitive[] = [];
     const handles: number[] = [];
     const always: number[] = [];
+    const sections: (CrossSection | null)[] = [];
     let n = 0;
     world.forEachCollider((c) => {
       n++;
       if (c.handle === self) return;
-      const p = grown(planarBound(R, c));
+      const p = planarBound(R, world, c);
       if (p) {
-        prims.push(p);
+        prims.push(grown(p));
         handles.push(c.handle);
+        sections.push(p.section ?? null);
       } else always.push(c.handle);
     });
+    this.sections = sections;
     this.colliderCount = n;
     this.shapes = new StaticShapes(prims);
     this.handles = Float64Array.from(handles);
     this.always = Float64Array.from(always);
     this.bounds = new Float64Array(prims.length);
+  }
+
+  free(): void {
+    for (const s of this.sections) s?.free();
   }
 }
 
@@ -103,6 +151,7 @@ export class Lidar {
   private readonly colliders: RawColliderSet;
   private readonly origin: RawVec;
   private readonly dir: RawVec;
+  private readonly identity: RawRot;
   private targets: RayTargets;
 
   constructor(
@@ -124,7 +173,7 @@ export class Lidar {
       this.sinBeam[i] = Math.sin(a);
     }
     this.colliders = rawSets(world).colliders;
-    ({ origin: this.origin, dir: this.dir } = scratchVectors(R));
+    ({ origin: this.origin, dir: this.dir, identity: this.identity } = scratchVectors(R));
     this.targets = new RayTargets(R, world, self.handle);
   }
 
@@ -139,7 +188,10 @@ export class Lidar {
       }
       return;
     }
-    if (this.colliders.len() !== this.targets.colliderCount) this.targets = new RayTargets(this.R, this.world, this.self.handle);
+    if (this.colliders.len() !== this.targets.colliderCount) {
+      this.targets.free();
+      this.targets = new RayTargets(this.R, this.world, this.self.handle);
+    }
     const tg = this.targets;
     const bounds = tg.bounds;
     const cols = this.colliders;
@@ -163,18 +215,30 @@ export class Lidar {
       // the beam is done. The margin keeps a bound computed in f64 from hiding a hit Rapier finds in f32.
       const first = tg.shapes.entries(x, y, dx, dy, max, bounds);
       if (first >= 0 && bounds[first] - BOUND_MARGIN < best) {
-        const t = cols.coCastRay(tg.handles[first], origin, dir, best, true);
+        const t = this.castPlanar(first, z, best);
         if (t >= 0 && t < best) best = t;
         bounds[first] = Infinity;
-        if (tg.shapes.secondEntry - BOUND_MARGIN < best) best = this.castRest(bounds, best);
+        if (tg.shapes.secondEntry - BOUND_MARGIN < best) best = this.castRest(bounds, z, best);
       }
       out[offset + i] = best;
     }
   }
 
+  /** Rapier's hit distance on planar shape k for the current ray (negative on a miss). */
+  private castPlanar(k: number, z: number, maxToi: number): number {
+    const section = this.targets.sections[k];
+    if (section && z > section.zLow && z < section.zHigh) {
+      if (section.planeZ !== z) {
+        section.centre.z = z;
+        section.planeZ = z;
+      }
+      return section.ball.castRay(section.centre, this.identity, this.origin, this.dir, maxToi, true);
+    }
+    return this.colliders.coCastRay(this.targets.handles[k], this.origin, this.dir, maxToi, true);
+  }
+
   /** The remaining colliders in the order of their bounds, while a bound is below the best hit. */
-  private castRest(bounds: Float64Array, best: number): number {
-    const tg = this.targets;
+  private castRest(bounds: Float64Array, z: number, best: number): number {
     for (;;) {
       let next = -1;
       let lo = best;
@@ -186,7 +250,7 @@ export class Lidar {
       }
       if (next < 0) return best;
       bounds[next] = Infinity;
-      const t = this.colliders.coCastRay(tg.handles[next], this.origin, this.dir, best, true);
+      const t = this.castPlanar(next, z, best);
       if (t >= 0 && t < best) best = t;
     }
   }

@@ -45,6 +45,7 @@ import type { Evaluation, LayoutEntry, ScenePrimitive, TaskDef, TaskInstance } f
 import { StaticShapes, type Layout, type Pose2, type Primitive } from './navigate-geometry.js';
 import { sampleLayout } from './navigate-layout.js';
 import { Lidar } from './navigate-lidar.js';
+import { rawSets, type RawColliderSet } from '../rapier-raw.js';
 import { DiffDriveBase, buildBase } from './navigate-robot.js';
 import { buildScene } from './navigate-scene.js';
 
@@ -105,6 +106,9 @@ class NavigateInstance implements TaskInstance {
   private prevDist: number;
   private collided: boolean;
   private checkSubsteps = true;
+  private readonly rawColliders: RawColliderSet;
+  /** Walls, obstacles and the base. */
+  private readonly builtColliders: number;
 
   constructor(
     R: Rapier,
@@ -121,6 +125,8 @@ class NavigateInstance implements TaskInstance {
     this.base.prevV = st.prev[0];
     this.base.prevW = st.prev[1];
     this.shapes = new StaticShapes([...layout.walls, ...layout.obstacles]);
+    this.rawColliders = rawSets(world).colliders;
+    this.builtColliders = layout.walls.length + layout.obstacles.length + 1;
     this.lidar = new Lidar(R, world, this.base.collider, sc.robot.lidar_rays, sc.robot.lidar_max_range, sc.robot.lidar_backend, this.shapes);
     ({ low: this.obsLow, high: this.obsHigh } = bounds(sc.contract.obs));
     this.collideAt = sc.robot.radius + sc.robot.contact_margin;
@@ -156,6 +162,9 @@ class NavigateInstance implements TaskInstance {
 
   /** Rapier's view: any contact point of the base closer than the margin (catches shapes we did not build). */
   private rapierContact(): boolean {
+    // With only the colliders this task built (the walls, the obstacles and the base), the exact
+    // planar distance already decided contact; Rapier's contact graph is asked only when more exist.
+    if (this.rawColliders.len() === this.builtColliders) return false;
     this.contactHit = false;
     this.world.contactPairsWith(this.base.collider, this.onContactPair);
     return this.contactHit;
@@ -164,6 +173,9 @@ class NavigateInstance implements TaskInstance {
   // Callbacks made once: closures per control step would be garbage on every step.
   private contactHit = false;
   private readonly onManifold = (m: TempContactManifold): void => {
+    // A solver contact means Rapier is keeping the shapes apart: touching. The reported distance
+    // alone misses some (a cylinder against a ball reads ~2 cm while they press on each other).
+    if (m.numSolverContacts() > 0) this.contactHit = true;
     const margin = this.sc.robot.contact_margin;
     for (let i = 0; i < m.numContacts(); i++) if (m.contactDist(i) <= margin) this.contactHit = true;
   };
