@@ -84,6 +84,14 @@ export class StepRing {
     this.size = HEADER + buffers.obsSize + 2 * buffers.actSize;
   }
 
+  /** The most records (a power of two, at most `maxRecords`, at least 1024) that fit in `bytes`. */
+  static capacityFor(contract: Contract, bytes: number, maxRecords: number): number {
+    const recordBytes = (HEADER + totalSize(contract.obs) + 2 * totalSize(contract.action)) * 8;
+    let n = 1024;
+    while (n * 2 <= maxRecords && n * 2 * recordBytes <= bytes) n *= 2;
+    return n;
+  }
+
   /** `capacity` (records) is a power of two, so slot numbers stay in order when the counters wrap. */
   static create(contract: Contract, capacity: number): StepRing {
     if (!(capacity > 0 && (capacity & (capacity - 1)) === 0)) throw new Error(`StepRing: capacity must be a power of two, got ${capacity}`);

@@ -11,10 +11,13 @@ import type { EpisodeEndMsg, EpisodeStartMsg } from './messages.js';
 import { StepRing, type FromRecorder, type RecordedObs, type RecorderInit, type SessionMeta, type ToRecorder } from './recorder-protocol.js';
 
 /**
- * Steps the ring holds: at 500 Hz, 16 s of the recorder thread not getting to run (it drains every
- * few tens of ms); past that, steps are dropped and logged rather than the control loop waiting.
+ * Steps the ring holds: up to 65,536 (at 500 Hz, 131 s of the recorder thread not getting to run;
+ * it drains every few tens of ms, at the lowest priority) within 32 MB of shared memory (fewer
+ * steps for big observations). Past that, steps are dropped and logged rather than the control
+ * loop waiting.
  */
-const RING_CAPACITY = 8192;
+const RING_MAX_STEPS = 65536;
+const RING_BYTES = 32 * 1024 * 1024;
 
 /** One robot session's recording, as the control loop sees it: fire-and-forget events, then close. */
 export interface SessionRecording {
@@ -44,7 +47,7 @@ export class RecorderThread {
     contract: Contract,
     private readonly log: (line: string) => void,
   ) {
-    this.ring = StepRing.create(contract, RING_CAPACITY);
+    this.ring = StepRing.create(contract, StepRing.capacityFor(contract, RING_BYTES, RING_MAX_STEPS));
     this.worker = startWorker('recorder-worker', import.meta.url, { workerData: { ring: this.ring.buffers, posted: this.posted.buffer as SharedArrayBuffer } satisfies RecorderInit });
     this.worker.on('message', (m: FromRecorder) => {
       if (m.op === 'log') this.log(m.line);

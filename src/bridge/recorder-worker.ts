@@ -11,13 +11,16 @@ import { StepRing, type FromRecorder, type RecordedStep, type RecorderInit, type
 /** How often the ring is drained, ms: how long a step waits in shared memory at most (give or take a busy machine). */
 const DRAIN_MS = 20;
 
-// Recording is background work: below the control loop's priority it cannot take the CPU from it
-// on a busy machine. Nice 10, not 19: at 500 Hz it needs ~3% of a core, which it still gets beside
-// two busy processes. Only on Linux, where setpriority() acts on the calling thread; elsewhere it
-// would slow the whole server down.
+// Recording is background work: at nice 19 the scheduler hands the CPU to the control loop's
+// threads (the server's and ZeroMQ's) as soon as they wake. At nice 10 its drains (every DRAIN_MS,
+// MCAP writes and chunk compression) still delayed round trips: flat-out p99 0.85-1.4 ms with
+// recording vs 0.3-0.4 ms without; at nice 19, 0.37-0.54 ms. On a machine whose cores are all busy
+// it may fall behind (it needs ~3% of a core at 500 Hz): the ring then holds minutes of steps
+// (recorder-thread.ts) before any is dropped, and a drop is logged. Only on Linux, where
+// setpriority() acts on the calling thread; elsewhere it would slow the whole server down.
 if (process.platform === 'linux') {
   try {
-    setPriority(10);
+    setPriority(19);
   } catch {
     // Not allowed here: record at normal priority.
   }

@@ -70,6 +70,14 @@ describe('StepRing', () => {
     expect(() => StepRing.create(contract, 6)).toThrow(/power of two, got 6/);
   });
 
+  it('sizes the ring by a memory budget: most steps for small observations, fewer for big ones', () => {
+    // A navigate step: (5 header + 29 obs + 2 x 2 action) float64 = 304 bytes.
+    expect(StepRing.capacityFor(contract, 32 * 1024 * 1024, 65536)).toBe(65536);
+    expect(StepRing.capacityFor(contract, 304 * 5000, 65536)).toBe(4096);
+    const big = { obs: [{ name: 'image', size: 64 * 64, unit: '1', low: 0, high: 1 }], action: contract.action };
+    expect(StepRing.capacityFor(big as typeof contract, 32 * 1024 * 1024, 65536)).toBe(1024);
+  });
+
   it('carries steps to a reader on another thread through shared memory alone', async () => {
     const ring = StepRing.create(contract, 16);
     const n = 300;
