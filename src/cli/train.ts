@@ -97,6 +97,7 @@ function bcConfig(o: TrainFlags): BcRunConfig {
 /** After a resume: forget rows the killed run logged past the point it resumes from. */
 function pruneMetrics(run: RunDir, round: number, epoch: number): number {
   const keep = run.readMetrics().filter((r) => {
+    if (r.final === true) return false; // written again after training
     const rr = typeof r.round === 'number' ? r.round : 0;
     const re = typeof r.roundEpoch === 'number' ? r.roundEpoch : 0;
     return rr < round || (rr === round && re < epoch);
@@ -226,6 +227,8 @@ export async function trainBcCommand(scenarioFile: string, o: TrainFlags): Promi
       shown = target;
     },
   });
+  // Resumed after its last epoch (killed during the final evaluation): nothing was trained again.
+  if (!pruned) lastGlobal = pruneMetrics(run, Infinity, Infinity);
   bar.tick(cfg.epochs * (rounds + 1) - shown, 'done');
   bar.stop();
   const trainSeconds = (performance.now() - t0) / 1000;

@@ -254,8 +254,10 @@ export async function trainBC(opts: BcOptions): Promise<{ policy: GaussianMlpPol
       }
       policy.syncFastPath();
       const every = opts.checkpoint?.every ?? 1;
-      if (opts.checkpoint) await saveBcCheckpoint(opts.checkpoint, policy, state, { best: improved, latest: epoch % every === 0 || epoch === epochs });
+      // Progress (the caller's metrics row) before the checkpoint: a run killed between the two
+      // resumes from the epoch before and rewrites that row, where the other order lost it.
       await opts.onProgress?.({ epoch, epochs, trainLoss, valLoss, bestValLoss: state.bestValLoss, bestEpoch: state.bestEpoch, seconds: (performance.now() - t0) / 1000, policy });
+      if (opts.checkpoint) await saveBcCheckpoint(opts.checkpoint, policy, state, { best: improved, latest: epoch % every === 0 || epoch === epochs });
       if (patience > 0 && epoch - state.bestEpoch >= patience) {
         stoppedEarly = true;
         break;

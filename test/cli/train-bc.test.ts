@@ -1,5 +1,5 @@
 /** `sim2real train --algo bc` through the built CLI: killed with SIGKILL after a checkpoint, `--resume` finishes it. */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,22 @@ describe('train --algo bc', () => {
     const r = await sim2real(['train', SCENARIO, '--algo', 'bc', '--data', demos, '--out', join(dir, 'run')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/expected a new run directory.*--resume/);
+  });
+
+  it('resumes a run killed during its final evaluation: no epoch again, every row kept once', async () => {
+    // The state such a kill leaves: the last epoch checkpointed and logged, no policy, no final row.
+    const run = join(dir, 'run-eval-killed');
+    const args = ['train', SCENARIO, '--algo', 'bc', '--data', demos, '--out', run, '--epochs', '3', '--hidden', '16,16', '--patience', '0', '--eval-episodes', '1', '--workers', '1', '--json'];
+    expect((await sim2real(args)).code).toBe(0);
+    rmSync(join(run, 'policy'), { recursive: true });
+    writeFileSync(join(run, 'metrics.jsonl'), metricRows(run).filter((r) => r.final !== true).map((r) => JSON.stringify(r) + '\n').join(''));
+    const again = await sim2real(['train', SCENARIO, '--algo', 'bc', '--out', run, '--resume', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).epochs).toBe(3);
+    const rows = metricRows(run);
+    expect(rows.filter((r) => r.final !== true).map((r) => r.epoch)).toEqual([1, 2, 3]);
+    expect(rows.at(-1)).toMatchObject({ final: true, epoch: 3 });
+    expect(existsSync(join(run, 'policy', 'policy.json'))).toBe(true);
   });
 
   it('--randomize runs the DAgger rounds in randomized sim (kept in config.json)', async () => {
