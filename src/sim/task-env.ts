@@ -108,6 +108,8 @@ export class TaskEnv implements Env {
       episodeSeed = this.rng.nextU32();
     }
     this.params = { ...this.nominal(), ...(opts.options?.physics ?? {}) };
+    this.instance?.dispose?.();
+    this.instance = null;
     this.world?.free();
     this.world = this.newWorld(this.params);
     this.instance = this.task.create(this.R, this.world, this.scenario, this.params, Rng.derive(episodeSeed, 'start-state'));
@@ -181,7 +183,10 @@ export class TaskEnv implements Env {
   /** Continue from a saved state (a logged initial snapshot, for replay). */
   setState(state: EnvState): Float32Array {
     if (this.closed) throw new Error('env: setState() after close()');
+    this.instance?.dispose?.();
+    this.instance = null;
     this.world?.free();
+    this.world = null;
     const world = this.R.World.restoreSnapshot(state.snapshot);
     if (!world) throw new Error('env: the Rapier snapshot could not be restored (corrupt or from another Rapier version)');
     this.world = world;
@@ -193,6 +198,7 @@ export class TaskEnv implements Env {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.instance?.dispose?.();
     this.world?.free();
     this.world = null;
     this.instance = null;

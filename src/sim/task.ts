@@ -43,6 +43,8 @@ export interface TaskInstance {
   scene(): ScenePrimitive[];
   /** Everything beyond the Rapier snapshot needed to continue the episode after a restore. */
   taskState(): Json;
+  /** Free what the instance holds outside the world (wasm objects); called before its world is freed. */
+  dispose?(): void;
 }
 
 export interface LayoutEntry {

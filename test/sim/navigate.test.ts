@@ -364,6 +364,31 @@ describe('navigate task', () => {
     expect(plan(0.7)).not.toBeNull();
   });
 
+  it("frees the lidar's wasm shapes with the episode (reset, restore, close)", async () => {
+    const env = await makeEnv(variant((s) => (s.world.obstacle_count = [8, 8])));
+    type Freed = { __wbg_ptr: number };
+    const sections = (): Freed[] => {
+      const lidar = (env as unknown as { instance: { lidar: { targets: { sections: ({ ball: Freed } | null)[] } } } }).instance.lidar;
+      return lidar.targets.sections.filter((x) => x !== null).map((x) => x!.ball);
+    };
+    // A layout with cylinders: each gets a ball shape in wasm memory.
+    let seed = 0;
+    for (env.reset({ seed }); sections().length === 0; ) env.reset({ seed: ++seed });
+    const state = env.getState();
+    const live = (b: Freed) => b.__wbg_ptr !== 0;
+    for (const [what, next] of [
+      ['reset', () => env.reset({ seed })],
+      ['setState', () => env.setState(state)],
+      ['close', () => env.close()],
+    ] as const) {
+      const held = sections();
+      expect(held.length).toBeGreaterThan(0);
+      expect(held.every(live)).toBe(true);
+      next();
+      expect(held.some(live), `freed by ${what}`).toBe(false);
+    }
+  });
+
   it('describes the scene and refuses a foreign state on restore', async () => {
     const env = await makeEnv();
     env.reset({ seed: 2 });

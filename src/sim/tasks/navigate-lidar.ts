@@ -224,6 +224,11 @@ export class Lidar {
     }
   }
 
+  /** Free the wasm shapes the scans use (the lidar is unusable afterwards). */
+  dispose(): void {
+    this.targets.free();
+  }
+
   /** Rapier's hit distance on planar shape k for the current ray (negative on a miss). */
   private castPlanar(k: number, z: number, maxToi: number): number {
     const section = this.targets.sections[k];

@@ -239,6 +239,10 @@ class NavigateInstance implements TaskInstance {
     return buildScene(this.sc, this.layout, this.base);
   }
 
+  dispose(): void {
+    this.lidar.dispose();
+  }
+
   taskState(): Json {
     const st: NavigateState = {
       body: this.handles.body,
