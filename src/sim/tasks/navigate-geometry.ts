@@ -63,6 +63,23 @@ export class StaticShapes {
     return best;
   }
 
+  /** Indices of the shapes closer to (x, y) than `limit` into `out` (length >= count); returns how many. */
+  within(x: number, y: number, limit: number, out: Int32Array): number {
+    let n = 0;
+    for (let i = 0; i < this.count; i++) if (this.distanceTo(i, x, y) < limit) out[n++] = i;
+    return n;
+  }
+
+  /** Signed distance from (x, y) to the nearest of the first n shapes listed in `indices`, m. */
+  distanceAmong(indices: Int32Array, n: number, x: number, y: number): number {
+    let best = Infinity;
+    for (let k = 0; k < n; k++) {
+      const s = this.distanceTo(indices[k], x, y);
+      if (s < best) best = s;
+    }
+    return best;
+  }
+
   /** Signed distance from (x, y) to the surface of shape i (negative inside), m. */
   distanceTo(i: number, x: number, y: number): number {
     const d = this.data;

@@ -106,6 +106,9 @@ class NavigateInstance implements TaskInstance {
   private prevDist: number;
   private collided: boolean;
   private checkSubsteps = true;
+  /** The shapes the base can reach this control step (indices into `shapes`), and how many. */
+  private readonly near: Int32Array;
+  private nearCount: number;
   private readonly rawColliders: RawColliderSet;
   /** Walls, obstacles and the base. */
   private readonly builtColliders: number;
@@ -125,6 +128,9 @@ class NavigateInstance implements TaskInstance {
     this.base.prevV = st.prev[0];
     this.base.prevW = st.prev[1];
     this.shapes = new StaticShapes([...layout.walls, ...layout.obstacles]);
+    this.near = new Int32Array(this.shapes.count);
+    this.nearCount = this.shapes.count;
+    this.near.forEach((_, i, a) => (a[i] = i));
     this.rawColliders = rawSets(world).colliders;
     this.builtColliders = layout.walls.length + layout.obstacles.length + 1;
     this.lidar = new Lidar(R, world, this.base.collider, sc.robot.lidar_rays, sc.robot.lidar_max_range, sc.robot.lidar_backend, this.shapes);
@@ -137,7 +143,9 @@ class NavigateInstance implements TaskInstance {
   }
 
   private goalDistance(): number {
-    return Math.hypot(this.layout.goal.x - this.base.x, this.layout.goal.y - this.base.y);
+    const dx = this.layout.goal.x - this.base.x;
+    const dy = this.layout.goal.y - this.base.y;
+    return Math.sqrt(dx * dx + dy * dy);
   }
 
   applyAction(action: Float32Array): void {
@@ -147,7 +155,9 @@ class NavigateInstance implements TaskInstance {
     this.base.readState();
     const T = this.controlPeriod;
     const reach = (this.base.speed + this.base.maxAccel * T) * T + 0.01;
-    this.checkSubsteps = this.collided || this.shapes.distance(this.base.x, this.base.y) < this.collideAt + reach;
+    // Only the shapes within reach can be touched this control step: the substeps check those.
+    this.nearCount = this.shapes.within(this.base.x, this.base.y, this.collideAt + reach, this.near);
+    this.checkSubsteps = this.collided || this.nearCount > 0;
   }
 
   beforeSubstep(dt: number): void {
@@ -157,7 +167,7 @@ class NavigateInstance implements TaskInstance {
   afterSubstep(): void {
     if (this.collided || !this.checkSubsteps) return;
     this.base.readPosition();
-    if (this.shapes.distance(this.base.x, this.base.y) < this.collideAt) this.collided = true;
+    if (this.shapes.distanceAmong(this.near, this.nearCount, this.base.x, this.base.y) < this.collideAt) this.collided = true;
   }
 
   /** Rapier's view: any contact point of the base closer than the margin (catches shapes we did not build). */
