@@ -33,7 +33,8 @@
  * goal reachable by A* on the grid inflated by radius + clearance (else the layout is re-drawn).
  * Termination: success when the base centre is within success.goal_radius of the goal; failure
  * when the base comes within robot.contact_margin of a wall or obstacle (checked after every
- * substep, plus Rapier contact pairs once per control step). Time limit: a wrapper (episode.max_steps).
+ * substep against the shapes within reach; when the world holds colliders the task did not build,
+ * also Rapier's contacts once per control step). Time limit: a wrapper (episode.max_steps).
  */
 import { bounds } from '../contract.js';
 import type { Json } from '../env.js';
@@ -128,9 +129,8 @@ class NavigateInstance implements TaskInstance {
     this.base.prevV = st.prev[0];
     this.base.prevW = st.prev[1];
     this.shapes = new StaticShapes([...layout.walls, ...layout.obstacles]);
-    this.near = new Int32Array(this.shapes.count);
+    this.near = Int32Array.from({ length: this.shapes.count }, (_, i) => i);
     this.nearCount = this.shapes.count;
-    this.near.forEach((_, i, a) => (a[i] = i));
     this.rawColliders = rawSets(world).colliders;
     this.builtColliders = layout.walls.length + layout.obstacles.length + 1;
     this.lidar = new Lidar(R, world, this.base.collider, sc.robot.lidar_rays, sc.robot.lidar_max_range, sc.robot.lidar_backend, this.shapes);
