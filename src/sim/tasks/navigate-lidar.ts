@@ -204,6 +204,12 @@ export class Lidar {
     for (let i = 0; i < this.rays; i++) {
       const dx = c * this.cosBeam[i] - s * this.sinBeam[i];
       const dy = s * this.cosBeam[i] + c * this.sinBeam[i];
+      // Each write to the wasm vector is a call: made only for beams that cast.
+      const first = tg.shapes.entries(x, y, dx, dy, max, bounds);
+      if (first < 0 && tg.always.length === 0) {
+        out[offset + i] = max;
+        continue;
+      }
       dir.x = dx;
       dir.y = dy;
       let best = max;
@@ -213,7 +219,6 @@ export class Lidar {
       }
       // Ask the collider with the smallest bound; usually its hit is below every other bound and
       // the beam is done. The margin keeps a bound computed in f64 from hiding a hit Rapier finds in f32.
-      const first = tg.shapes.entries(x, y, dx, dy, max, bounds);
       if (first >= 0 && bounds[first] - BOUND_MARGIN < best) {
         const t = this.castPlanar(first, z, best);
         if (t >= 0 && t < best) best = t;
