@@ -65,6 +65,11 @@ const APPLIED = 4;
 /** session, episode, reward, flags, latencyMs; then obs, action and applied action. */
 const HEADER = 5;
 
+/** Float64 values in one step record. */
+function recordValues(obsSize: number, actSize: number): number {
+  return HEADER + obsSize + 2 * actSize;
+}
+
 export interface RecordedStep {
   session: number;
   obs: RecordedObs;
@@ -81,12 +86,12 @@ export class StepRing {
   constructor(readonly buffers: StepRingBuffers) {
     this.control = new Int32Array(buffers.control);
     this.records = new Float64Array(buffers.records);
-    this.size = HEADER + buffers.obsSize + 2 * buffers.actSize;
+    this.size = recordValues(buffers.obsSize, buffers.actSize);
   }
 
   /** The most records (a power of two, at most `maxRecords`, at least 1024) that fit in `bytes`. */
   static capacityFor(contract: Contract, bytes: number, maxRecords: number): number {
-    const recordBytes = (HEADER + totalSize(contract.obs) + 2 * totalSize(contract.action)) * 8;
+    const recordBytes = recordValues(totalSize(contract.obs), totalSize(contract.action)) * 8;
     let n = 1024;
     while (n * 2 <= maxRecords && n * 2 * recordBytes <= bytes) n *= 2;
     return n;
@@ -97,8 +102,7 @@ export class StepRing {
     if (!(capacity > 0 && (capacity & (capacity - 1)) === 0)) throw new Error(`StepRing: capacity must be a power of two, got ${capacity}`);
     const obsSize = totalSize(contract.obs);
     const actSize = totalSize(contract.action);
-    const size = HEADER + obsSize + 2 * actSize;
-    return new StepRing({ control: new SharedArrayBuffer(8), records: new SharedArrayBuffer(capacity * size * 8), capacity, obsSize, actSize });
+    return new StepRing({ control: new SharedArrayBuffer(8), records: new SharedArrayBuffer(capacity * recordValues(obsSize, actSize) * 8), capacity, obsSize, actSize });
   }
 
   /** Steps written so far (wrapping Int32): what `at` of an event refers to. */
