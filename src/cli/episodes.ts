@@ -6,6 +6,9 @@ import { listEpisodeFiles } from '../episodes/files.js';
 import { readEpisodeFile } from '../episodes/reader.js';
 import { summarizeEpisodes, type EpisodeSummary } from '../episodes/summary.js';
 import type { Episode, EpisodeFile, EpisodeSource } from '../episodes/types.js';
+import { readEpisodes } from '../episodes/reader.js';
+import { estimateLoopDelay, type LoopDelayEstimate } from '../episodes/loop-delay.js';
+import { positiveInt } from './options.js';
 
 export interface InspectedEpisode {
   file: string;
@@ -112,4 +115,27 @@ export function registerEpisodes(program: Command): void {
       const report = await inspectEpisodes(path);
       process.stdout.write(`${o.json ? JSON.stringify(report, null, 2) : formatInspect(report)}\n`);
     });
+  episodes
+    .command('latency')
+    .description("estimate a robot's control-loop delay (command → its effect in the observation, actuation plus sensing) from its logged episodes")
+    .argument('<path>', 'episode file (.mcap) or directory, recorded on one robot')
+    .option('--max-steps <n>', 'largest delay considered, control steps', positiveInt, 12)
+    .option('--json', 'print the estimate as one JSON object')
+    .action(async (path: string, o: { maxSteps: number; json?: boolean }) => {
+      const { episodes: eps } = await readEpisodes(path);
+      if (eps.length === 0) throw new InputError(`${path}: expected .mcap episode files, got none`);
+      const est = estimateLoopDelay(eps, { maxSteps: o.maxSteps });
+      process.stdout.write(`${o.json ? JSON.stringify(est, null, 2) : formatLatency(est)}\n`);
+    });
+}
+
+/** The estimate, the fitted motor response per channel, and how clearly the residual picks it. */
+export function formatLatency(e: LoopDelayEstimate): string {
+  const r = e.residualByDelay;
+  const rel = r.map((x) => (x / r[e.steps]).toFixed(2));
+  return [
+    `loop delay ${e.steps} control steps = ${e.ms.toFixed(0)} ms at ${e.controlHz} Hz (actuation + sensing), from ${e.episodes} episodes, ${e.rows} steps`,
+    ...e.channels.map((c) => `  ${c.action} → ${c.obs}: lag ${c.tau.toFixed(3)} s, acceleration limit ${Number.isFinite(c.accelLimit) ? c.accelLimit.toFixed(2) : 'none'} per s`),
+    `  residual relative to the best, delay 0..${r.length - 1}: ${rel.join(' ')}`,
+  ].join('\n');
 }
