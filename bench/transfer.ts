@@ -36,6 +36,7 @@ import type { GaussianMlpPolicy } from '../src/policy/gaussian-policy.js';
 import { startProgress } from '../src/cli/progress.js';
 import { printTable } from './table.js';
 import { RECIPES, type Recipe } from '../src/policy/recipes.js';
+import { robotCompensation } from '../src/policy/robot-delay.js';
 
 export const SHIPPED_SCENARIOS = ['scenarios/grasp-cube.yaml', 'scenarios/navigate-obstacles.yaml'];
 
@@ -98,6 +99,8 @@ export interface TransferScenarioReport {
   evalEpisodes: number;
   /** Recordings of real episodes pooled in rows (c)-(e). */
   draws: number;
+  /** Delay compensation (recipes with `compensateDelay`): (b)'s prior and the loop delays (c)/(d) estimated, per draw and N; control steps. */
+  loopDelay: { prior: number; estimated: number[] } | null;
   rows: TransferRow[];
   goals: GoalCheck[];
   seconds: number;
@@ -225,6 +228,8 @@ async function benchScenario(run: Run, o: Resolved): Promise<TransferScenarioRep
     p.seconds += seconds;
     parts.set(key, p);
   };
+  /** Loop delays estimated from the real episodes, per draw and N (recipes that compensate delay). */
+  const delays: number[] = [];
   for (let k = 0; k < o.draws; k++) {
     const realDir = join(dir, `real-${k}`);
     const bar = startProgress(`real episodes, draw ${k + 1}/${o.draws} (${o.realMode} drives)`, maxN, { unit: 'ep', quiet });
@@ -244,7 +249,10 @@ async function benchScenario(run: Run, o: Resolved): Promise<TransferScenarioRep
     bar.stop();
     keep('recording', real, (performance.now() - since) / 1000);
     for (const n of o.sizes) {
-      const target = await loadDataset(realDir, { valFraction: 0.2, seed: 0, maxEpisodes: n, ...contractOf });
+      // (c) and (d) compensate the robot's loop delay estimated from these episodes (when the recipe
+      // compensates); (e) keeps (b)'s.
+      const split = { valFraction: 0.2, seed: 0, maxEpisodes: n, ...contractOf };
+      const target = await loadDataset(realDir, { ...split, compensate: robotCompensation(b.delayCompensation, 'bc', undefined, (e) => delays.push(e.steps)) });
       since = performance.now();
       let eb = epochBar(`finetune (b) N=${n}`, o.epochs, quiet);
       const ft = await finetune({ policy: b, target, simData: pre.b.demos.train, pretrainLr: BC_DEFAULTS.lr, epochs: o.epochs, seed: 0, onProgress: eb.tick });
@@ -254,17 +262,19 @@ async function benchScenario(run: Run, o: Resolved): Promise<TransferScenarioRep
 
       since = performance.now();
       eb = epochBar(`from scratch N=${n}`, o.epochs, quiet);
-      const scratch = await trainBC({ data: target, contract: sc.contract, epochs: o.epochs, policyId: `bc-${sc.name}-real-${n}`, onProgress: eb.tick });
+      const scratch = await trainBC({ data: target, contract: sc.contract, epochs: o.epochs, policyId: `bc-${sc.name}-real-${n}`, delayCompensation: target.delayCompensation, onProgress: eb.tick });
       eb.stop();
       keep(`d${n}`, await evalOnce(`d N=${n}`, scratch.policy, 'robot'), (performance.now() - since) / 1000);
       scratch.policy.dispose();
 
       since = performance.now();
-      const norm = await finetune({ policy: b, target, mode: 'normalizer-only' });
+      const unlabelled = await loadDataset(realDir, { ...split, compensate: robotCompensation(b.delayCompensation, 'normalizer-only') });
+      const norm = await finetune({ policy: b, target: unlabelled, mode: 'normalizer-only' });
       keep(`e${n}`, await evalOnce(`e N=${n}`, norm.policy, 'robot'), (performance.now() - since) / 1000);
       norm.policy.dispose();
     }
   }
+  if (delays.length) o.log(`  robot loop delay estimated from the real episodes (per draw and N): ${delays.join(' ')} control steps; (b) was trained to compensate ${b.delayCompensation.steps}`);
   const recording = parts.get('recording')!;
   addRow('recording', o.realMode === 'dagger' ? '(b) driving the recorded real episodes (expert labels)' : 'the scripted expert (true state) recording the real episodes', 'robot', maxN, recording.stats, recording.seconds);
   for (const n of o.sizes) {
@@ -288,6 +298,7 @@ async function benchScenario(run: Run, o: Resolved): Promise<TransferScenarioRep
     realMode: o.realMode,
     evalEpisodes: o.episodes,
     draws: o.draws,
+    loopDelay: b.delayCompensation.steps > 0 ? { prior: b.delayCompensation.steps, estimated: delays } : null,
     rows,
     goals: goals(rows),
     seconds: (performance.now() - t0) / 1000,
@@ -298,7 +309,7 @@ async function benchScenario(run: Run, o: Resolved): Promise<TransferScenarioRep
 async function pretrain(sc: Scenario, randomize: boolean, recipe: Recipe, dir: string, o: Resolved, quiet: boolean): Promise<{ policy: GaussianMlpPolicy; demos: Dataset }> {
   const label = randomize ? 'randomized sim' : 'nominal sim';
   const cbar = startProgress(`collect ${sc.name} (${label})`, recipe.simDemos, { unit: 'ep', quiet });
-  await collect({ scenario: sc, episodes: recipe.simDemos, out: join(dir, 'demos'), workers: o.workers, randomize, expertNoise: recipe.expertNoise, sceneEvery: 0, onEpisode: () => cbar.tick(1) });
+  await collect({ scenario: sc, episodes: recipe.simDemos, out: join(dir, 'demos'), workers: o.workers, randomize, expertNoise: recipe.expertNoise, compensateDelay: recipe.compensateDelay, sceneEvery: 0, onEpisode: () => cbar.tick(1) });
   cbar.stop();
   const demos = await loadDataset(join(dir, 'demos'), { valFraction: 0.1, seed: 0, contract: sc.contract });
   const total = recipe.epochs * (recipe.daggerRounds + 1);
@@ -312,6 +323,8 @@ async function pretrain(sc: Scenario, randomize: boolean, recipe: Recipe, dir: s
     rounds: recipe.daggerRounds,
     episodesPerRound: recipe.daggerEpisodes,
     randomize,
+    compensateDelay: recipe.compensateDelay,
+    delayCompensation: demos.delayCompensation.steps > 0 ? demos.delayCompensation : undefined,
     dataDir: join(dir, 'dagger'),
     policyId: `bc-${sc.name}-${randomize ? 'dr' : 'nominal'}`,
     onProgress: (p) => {
@@ -362,6 +375,7 @@ export function goals(rows: TransferRow[]): GoalCheck[] {
 
 function printReport(r: TransferScenarioReport): void {
   console.log(`\n${r.scenario} on ${r.reality} (${r.realityFile}), ${r.evalEpisodes} evaluation episodes per row and draw, ${r.draws} draws of real episodes (${r.realMode} drives), ${r.seconds.toFixed(0)} s`);
+  if (r.loopDelay) console.log(`delay compensation: (a) none, (b) and (e) ${r.loopDelay.prior} steps (training mean), (c) and (d) the robot's estimated from their real episodes: ${r.loopDelay.estimated.join(' ')}`);
   printTable(
     ['variant', 'N real', 'where', 'episodes', 'success', '95% CI', 'per draw', 'seconds'],
     r.rows.map((x) => [

@@ -14,6 +14,7 @@ import { PolicySlot } from './served-policy.js';
 import { isStepAware } from './replay-policy.js';
 import { RecorderThread, type SessionRecording } from './recorder-thread.js';
 import { checkBindSecurity } from './endpoint.js';
+import { SessionCompensation } from './session-compensation.js';
 import { configureCurveServer, type CurveServerKeys, type ZapHandler } from './curve.js';
 
 export interface PolicyServerOptions {
@@ -26,8 +27,8 @@ export interface PolicyServerOptions {
   liveness?: number;
   /** Record served episodes as MCAP files here (one per robot session); none if absent. */
   recordDir?: string;
-  /** Scenario name and control rate recorded with served episodes. */
-  scenario?: { name: string; controlHz: number };
+  /** Scenario name and control rate recorded with served episodes; the rate and safe action also drive delay compensation. */
+  scenario?: { name: string; controlHz: number; safeAction?: readonly number[] };
   /** CurveZMQ: server key pair and the robot public keys allowed in. */
   curve?: CurveServerKeys;
   /** Allow a non-loopback bind without CurveZMQ. */
@@ -49,6 +50,7 @@ interface Session {
   lastHeard: number;
   lastSent: number;
   recorder: SessionRecording | null;
+  compensation: SessionCompensation;
 }
 
 export interface ServerStats {
@@ -222,7 +224,8 @@ export class PolicyServer {
           }
           const t0 = performance.now();
           const policy = this.slot.policy;
-          const action = isStepAware(policy) ? policy.actAt(msg.step, msg.obs) : policy.act(msg.obs);
+          const action = isStepAware(policy) ? policy.actAt(msg.step, msg.obs) : policy.act(session.compensation.input(policy, msg));
+          session.compensation.sent(action);
           const computeUs = (performance.now() - t0) * 1000;
           this.actions++;
           this.send(session, { type: 'action', seq: 0, time: 0, reply_to: msg.seq, episode: msg.episode, step: msg.step, action, policy_id: policy.id, policy_version: this.slot.version, compute_us: computeUs });
@@ -273,7 +276,7 @@ export class PolicyServer {
         contract: msg.contract,
         controlHz: this.opts.scenario?.controlHz || msg.control_hz || 0,
       }) ?? null;
-    const session: Session = { id, routing, robotId: msg.robot_id, helloContract: JSON.stringify(msg.contract), lastSeqIn: msg.seq, seqOut: 0, lastHeard: Date.now(), lastSent: 0, recorder: rec };
+    const session: Session = { id, routing, robotId: msg.robot_id, helloContract: JSON.stringify(msg.contract), lastSeqIn: msg.seq, seqOut: 0, lastHeard: Date.now(), lastSent: 0, recorder: rec, compensation: new SessionCompensation(this.opts.scenario?.controlHz || msg.control_hz || 0, this.opts.scenario?.safeAction, (line) => this.log(`robot ${msg.robot_id}: ${line}`)) };
     this.sessions.set(key, session);
     this.log(`robot ${msg.robot_id} connected (session ${id.slice(0, 8)}, ${this.sessions.size} robot(s))`);
     this.send(session, { type: 'welcome', seq: 0, time: 0, protocol: PROTOCOL_VERSION, session: id, policy_id: this.slot.policy.id, policy_version: this.slot.version, heartbeat_ms: this.heartbeatMs, liveness: this.liveness });

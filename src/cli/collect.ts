@@ -12,6 +12,7 @@ interface CollectFlags {
   workers: number;
   randomize?: boolean;
   expertNoise: number;
+  compensateDelay?: boolean;
   seed: number;
   sceneEvery: number;
   json?: boolean;
@@ -27,6 +28,7 @@ export function registerCollect(program: Command): void {
     .option('--workers <w>', 'worker threads', positiveInt, 2)
     .option('--randomize', "apply the scenario's domain randomization")
     .option('--expert-noise <sigma>', 'DART noise: gaussian std on executed expert actions (labels stay clean)', nonNegativeNumber, 0)
+    .option('--compensate-delay', "record observations predicted for the present from each episode's drawn latency and sensing delay (training data for a policy that compensates a robot's loop delay; navigate)")
     .option('--seed <s>', 'episode i uses seed s + i', nonNegativeInt, 0)
     .option('--scene-every <k>', 'write the Foxglove /scene channel every k steps', positiveInt, 1)
     .option('--json', 'print the report as JSON')
@@ -43,6 +45,7 @@ export function registerCollect(program: Command): void {
         workers: o.workers,
         randomize: o.randomize === true,
         expertNoise: o.expertNoise,
+        compensateDelay: o.compensateDelay === true,
         seed: o.seed,
         sceneEvery: o.sceneEvery,
         onEpisode: (e) => {
@@ -56,6 +59,7 @@ export function registerCollect(program: Command): void {
         scenario: sc.name,
         randomized: o.randomize === true,
         expertNoise: o.expertNoise,
+        compensateDelay: o.compensateDelay === true,
         files: res.files,
         episodes: res.episodes,
         successRate: res.successes / Math.max(1, res.episodes),

@@ -12,6 +12,7 @@ import { ScenarioSchema, type Scenario } from '../sim/scenario-schema.js';
 import { InputError } from '../errors.js';
 import { initBackend, parseBackend } from '../policy/backend.js';
 import { loadDataset } from '../policy/dataset.js';
+import { robotCompensation } from '../policy/robot-delay.js';
 import { saveCheckpoint } from '../policy/checkpoint.js';
 import { loadPolicyDir, resolvePolicyDir } from '../policy/policy-dir.js';
 import { finetune, FINETUNE_DEFAULTS, type FinetuneMode, type Measurement } from '../policy/finetune.js';
@@ -21,6 +22,7 @@ import { startProgress } from './progress.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 
 interface FinetuneFlags {
+  loopDelay?: number;
   policy: string;
   data?: string;
   out: string;
@@ -92,6 +94,7 @@ export function registerFinetune(program: Command): void {
     .option('--randomize', "(ppo) train with the scenario's domain randomization")
     .option('--workers <w>', 'worker threads (evaluation, ppo envs)', positiveInt, 2)
     .option('--backend <name>', 'tensorflow | wasm | cpu (default: the best available)')
+    .option('--loop-delay <steps>', "(policies trained with delay compensation) the robot's control-loop delay to compensate, control steps (default: estimated from --data, as `episodes latency` does)", nonNegativeInt)
     .option('--json', 'print the report as JSON')
     .action(async (o: FinetuneFlags) => {
       if (o.mode !== 'bc' && o.mode !== 'ppo') throw new InputError(`--mode: expected bc | ppo, got "${o.mode}"`);
@@ -111,7 +114,8 @@ export function registerFinetune(program: Command): void {
         const m = sc ? contractMismatch(sc.contract, policy.contract) : null;
         if (m) throw new InputError(`${resolvePolicyDir(o.policy)}: the policy's contract does not match ${flag} (scenario ${sc!.name}): ${m}`);
       }
-      const target = o.data ? await loadDataset(o.data, { valFraction: o.valFraction, seed: o.seed, ...contractOf }) : undefined;
+      const compensate = robotCompensation(policy.delayCompensation, mode, o.loopDelay, (e) => o.json || process.stderr.write(`robot loop delay estimated from the target episodes: ${e.steps} control steps (${e.ms.toFixed(0)} ms); the policy compensates it (it was trained for ${policy.delayCompensation.steps})\n`));
+      const target = o.data ? await loadDataset(o.data, { valFraction: o.valFraction, seed: o.seed, compensate, ...contractOf }) : undefined;
       const sim = o.simData ? await loadDataset(o.simData, { valFraction: 0, ...contractOf }) : undefined;
       const training = file.training as { bc?: { lr?: number }; learningRate?: number } | null;
       const pretrainLr = training?.bc?.lr ?? training?.learningRate;
@@ -131,6 +135,7 @@ export function registerFinetune(program: Command): void {
         patience: o.patience ?? null,
         valFraction: o.valFraction,
         seed: o.seed,
+        loopDelay: target && target.delayCompensation.steps > 0 ? { steps: target.delayCompensation.steps, estimated: o.loopDelay === undefined && mode === 'bc' } : null,
         target: target ? { trainEpisodes: target.trainEpisodes, valEpisodes: target.valEpisodes, trainSamples: target.train.n, valSamples: target.val.n, labels: target.labels } : null,
         evaluation: evalScenario ? { scenario: o.evalScenario, episodes: o.evalEpisodes, randomize: o.evalRandomize === true, reality: o.evalReality ?? null } : null,
         codeVersion: codeVersion(),

@@ -46,12 +46,12 @@ export function registerServe(program: Command): void {
       const curve = o.curveKeys ? { ...readKeyPair(o.curveKeys), allow: readAllowList(o.allow) } : undefined;
       const backend = await initBackend(o.backend ? parseBackend(o.backend) : undefined);
       let policy: Policy;
-      let scenario: { name: string; controlHz: number } | undefined;
+      let scenario: { name: string; controlHz: number; safeAction?: number[] } | undefined;
       if (o.policy) {
         const { policy: p, file } = await loadPolicyDir(o.policy);
         policy = p;
-        const sc = file.scenario as { name?: string; control?: { rate_hz?: number } } | null;
-        if (sc?.name) scenario = { name: sc.name, controlHz: sc.control?.rate_hz ?? 0 };
+        const sc = file.scenario as { name?: string; control?: { rate_hz?: number }; safe_action?: number[] } | null;
+        if (sc?.name) scenario = { name: sc.name, controlHz: sc.control?.rate_hz ?? 0, safeAction: sc.safe_action };
       } else {
         const r = await loadReplayPolicy(o.replay!, o.episode);
         policy = r.policy;

@@ -202,6 +202,9 @@ export async function trainBcCommand(scenarioFile: string, o: TrainFlags): Promi
     rounds,
     episodesPerRound: cfg.daggerEpisodes,
     randomize: cfg.daggerRandomize === true,
+    // Demonstrations recorded with `collect --compensate-delay`: the policy compensates their mean delay, its DAgger episodes observe like them.
+    delayCompensation: data.delayCompensation.steps > 0 ? data.delayCompensation : undefined,
+    compensateDelay: data.delayCompensation.steps > 0,
     dataDir: join(run.path, 'dagger'),
     checkpoint: { dir: run.checkpointsDir, resume: o.resume === true, scenario: sc as unknown as Json, training: training as unknown as Json },
     onRound: (r) => {

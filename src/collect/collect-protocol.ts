@@ -6,6 +6,8 @@ export interface CollectWorkerInit {
   seed: number;
   randomize: boolean;
   expertNoise: number;
+  /** Record observations predicted for the present (make-env `compensateDelay`). */
+  compensateDelay: boolean;
   file: string;
   sceneEvery: number;
 }

@@ -15,7 +15,7 @@ const post = (m: CollectWorkerMessage) => parentPort!.postMessage(m);
 try {
   const R = await loadRapier();
   const sc = init.scenario as Scenario;
-  const env = makeEnv(R, sc, { randomize: init.randomize });
+  const env = makeEnv(R, sc, { randomize: init.randomize, compensateDelay: init.compensateDelay });
   const task = taskEnvOf(env);
   task.onWarn = () => {};
   const actor = expertActor(sc);

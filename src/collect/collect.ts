@@ -18,6 +18,8 @@ export interface CollectOptions {
   randomize?: boolean;
   /** DART-style gaussian noise on the executed expert action (normalised units). */
   expertNoise?: number;
+  /** Record observations predicted for the present from each episode's drawn delays (training data for delay-compensating policies; navigate). */
+  compensateDelay?: boolean;
   seed?: number;
   /** Write `/scene` every k steps (default 1). */
   sceneEvery?: number;
@@ -58,6 +60,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       seed,
       randomize: opts.randomize ?? false,
       expertNoise: opts.expertNoise ?? 0,
+      compensateDelay: opts.compensateDelay ?? false,
       file,
       sceneEvery: opts.sceneEvery ?? 1,
     };

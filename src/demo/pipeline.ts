@@ -17,6 +17,7 @@ import { evaluateWithBar, trainBcCommand } from '../cli/train.js';
 import type { EvaluationReport } from '../policy/evaluate.js';
 import { loadPolicyDir } from '../policy/policy-dir.js';
 import { loadDataset } from '../policy/dataset.js';
+import { robotCompensation } from '../policy/robot-delay.js';
 import { finetune, FINETUNE_DEFAULTS } from '../policy/finetune.js';
 import { BC_DEFAULTS } from '../policy/bc.js';
 import { saveCheckpoint } from '../policy/checkpoint.js';
@@ -116,6 +117,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       workers: o.workers,
       randomize: true,
       expertNoise: b.expertNoise,
+      compensateDelay: b.compensateDelay,
       sceneEvery: 10,
       onEpisode: (e) => {
         ok += e.success ? 1 : 0;
@@ -176,7 +178,7 @@ async function onPolicy(o: DemoOptions, policy: GaussianMlpPolicy, pre: Pretrain
     bind: 'tcp://127.0.0.1:*',
     policy,
     recordDir: recordings,
-    scenario: { name: sc.name, controlHz: sc.control.rate_hz },
+    scenario: { name: sc.name, controlHz: sc.control.rate_hz, safeAction: sc.safe_action },
     loadPolicy: checkpointLoader(policy.contract),
     log: (line) => log(`   server: ${line}`),
   });
@@ -212,7 +214,8 @@ async function onPolicy(o: DemoOptions, policy: GaussianMlpPolicy, pre: Pretrain
     const finetuneRun = new RunDir(join(o.out, 'finetune'));
     await stage('fine-tune on the robot demonstrations', finetuneRun.policyDir, async () => {
       const contractOf = { contract: policy.contract, contractOf: `the policy ${pre.pretrainPolicy}` };
-      const target = await loadDataset(realDemos, { valFraction: 0.2, seed: 0, ...contractOf });
+      const compensate = robotCompensation(policy.delayCompensation, 'bc', undefined, (e) => log(`   robot loop delay estimated from the demonstrations: ${e.steps} control steps (${e.ms.toFixed(0)} ms); the policy was trained for ${policy.delayCompensation.steps}`));
+      const target = await loadDataset(realDemos, { valFraction: 0.2, seed: 0, compensate, ...contractOf });
       const sim = await loadDataset(simDemos, { valFraction: 0, ...contractOf });
       let shown = 0;
       const res = await withBar('finetune', b.finetuneEpochs, 'epoch', async (bar) => {

@@ -35,6 +35,8 @@ export interface RelabelOptions {
   /** Episode i uses seed + i. */
   seed: number;
   randomize?: boolean;
+  /** Observations predicted for the present, as in the demonstrations (make-env `compensateDelay`). */
+  compensateDelay?: boolean;
   /** Record the episodes (steps carry `expertAction`) into this MCAP file. */
   record?: string;
 }
@@ -50,7 +52,7 @@ export interface RelabelResult {
 export async function relabelWithExpert(opts: RelabelOptions): Promise<RelabelResult> {
   const sc = opts.scenario;
   const R = await loadRapier();
-  const env = makeEnv(R, sc, { randomize: opts.randomize ?? false });
+  const env = makeEnv(R, sc, { randomize: opts.randomize ?? false, compensateDelay: opts.compensateDelay ?? false });
   const task = taskEnvOf(env);
   task.onWarn = () => {};
   const expert = expertActor(sc);
@@ -112,6 +114,8 @@ export interface DaggerOptions extends Omit<BcOptions, 'checkpoint' | 'onProgres
   /** First seed of the relabelled episodes (default 2,000,000: away from demonstration and evaluation seeds). */
   daggerSeed?: number;
   randomize?: boolean;
+  /** Relabelled episodes observe the present predicted from their drawn delays, like the demonstrations (make-env `compensateDelay`). */
+  compensateDelay?: boolean;
   /** Fraction of each round's episodes added to the validation set (default 0.1), seeded like the demonstrations' split. */
   valFraction?: number;
   /** Where relabelled episodes are written (`dagger-round-<r>.mcap`). */
@@ -182,7 +186,7 @@ export async function trainBcDagger(opts: DaggerOptions): Promise<{ policy: Gaus
     if (r >= rounds) return { policy, metrics: res.metrics, rounds: done };
     const file = opts.dataDir ? roundFile(opts.dataDir, r + 1) : undefined;
     if (file) rmSync(file, { force: true });
-    const rel = await relabelWithExpert({ scenario: opts.scenario, policy, episodes: perRound, seed: seed0 + r * perRound, randomize: opts.randomize, record: file });
+    const rel = await relabelWithExpert({ scenario: opts.scenario, policy, episodes: perRound, seed: seed0 + r * perRound, randomize: opts.randomize, compensateDelay: opts.compensateDelay, record: file });
     rolloutSuccessRate = rel.successRate;
     await opts.onRound?.({ round: r + 1, episodes: rel.episodes.length, rows: rel.episodes.reduce((n, t) => n + t.n, 0), successRate: rel.successRate });
     add(rel.episodes, r + 1);

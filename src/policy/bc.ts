@@ -17,6 +17,7 @@
  * a lower `lr`, co-training rows from `coData` in a `coFraction` of every minibatch, and
  * `refitNormalizer` (re-estimate the normaliser on the new training observations).
  */
+import type { DelayCompensation } from './delay-compensation.js';
 import * as tf from '@tensorflow/tfjs';
 import type { Contract } from '../sim/contract.js';
 import { Rng } from '../sim/rng.js';
@@ -65,6 +66,8 @@ export interface BcOptions {
   coFraction?: number;
   /** Id of a new policy (default `bc-<timestamp>`). */
   policyId?: string;
+  /** The delay compensation the training observations carry (Dataset.delayCompensation); default: none, or `init`'s. */
+  delayCompensation?: DelayCompensation;
   /** Periodic checkpoints and `resume`. */
   checkpoint?: BcCheckpointing;
   /** After every epoch (awaited: it may evaluate or log). */
@@ -178,6 +181,7 @@ export async function trainBC(opts: BcOptions): Promise<{ policy: GaussianMlpPol
     policy = new GaussianMlpPolicy(opts.policyId ?? `bc-${new Date().toISOString()}`, opts.contract, arch);
     if (opts.refitNormalizer !== false) policy.normalizer = fitNormalizer(train, opts.contract);
   }
+  if (opts.delayCompensation) policy.delayCompensation = opts.delayCompensation;
   const { obsSize, actSize } = policy;
   checkData('training data', train, obsSize, actSize);
   checkData('validation data', val, obsSize, actSize);

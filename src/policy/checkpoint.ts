@@ -11,6 +11,7 @@ import { contractMismatch, type Contract } from '../sim/contract.js';
 import type { Json } from '../sim/env.js';
 import { InputError } from '../errors.js';
 import { Normalizer, type NormalizerState } from './normalizer.js';
+import { checkDelayCompensation, NO_DELAY_COMPENSATION, type DelayCompensation } from './delay-compensation.js';
 import { GaussianMlpPolicy, type PolicyArchitecture } from './gaussian-policy.js';
 import { codeVersion } from './version.js';
 
@@ -27,6 +28,8 @@ export interface PolicyFile {
   architecture: PolicyArchitecture;
   logStd: number[];
   normalizer: NormalizerState;
+  /** Control-loop delay the policy compensates (absent in checkpoints written before it existed: none). */
+  delayCompensation?: DelayCompensation;
   /** Training settings (algorithm, hyper-parameters, data). */
   training: Json;
   /** Final metrics of the run that wrote it. */
@@ -116,6 +119,7 @@ export async function saveCheckpoint(dir: string, policy: GaussianMlpPolicy, opt
       architecture: policy.arch,
       logStd: policy.logStdValues,
       normalizer: policy.normalizer.toJSON(),
+      delayCompensation: policy.delayCompensation,
       training: opts.training,
       metrics: opts.metrics,
     };
@@ -183,5 +187,11 @@ export async function loadCheckpoint(requested: string, expect?: { contract: Con
     logStd: file.logStd,
     normalizer: Normalizer.fromJSON(file.normalizer),
   });
+  try {
+    policy.delayCompensation = checkDelayCompensation(file.delayCompensation ?? NO_DELAY_COMPENSATION, `${path}:delayCompensation`);
+  } catch (e) {
+    policy.dispose();
+    throw new InputError((e as Error).message);
+  }
   return { policy, file };
 }

@@ -14,6 +14,7 @@ import { EpisodeFileError } from '../episodes/errors.js';
 import { readEpisodes } from '../episodes/reader.js';
 import type { Episode, EpisodeStep } from '../episodes/types.js';
 import { Normalizer } from './normalizer.js';
+import { compensateEpisode, DelayCompensator, NO_DELAY_COMPENSATION, type DelayCompensation } from './delay-compensation.js';
 
 /** Row-major observation / label matrices. `act` is empty for unlabelled data. */
 export interface Transitions {
@@ -46,6 +47,12 @@ export interface Dataset {
   labels: LabelCounts;
   /** Where the episodes came from. */
   source: string;
+  /**
+   * The delay compensation the observations carry, for the policy trained on them: `compensate`
+   * when given; for sim episodes recorded with `compensateDelay` (each at its own drawn delays) the
+   * mean total delay as the prior a policy starts from on a robot of unknown delay; else none.
+   */
+  delayCompensation: DelayCompensation;
 }
 
 export interface DatasetOptions {
@@ -61,6 +68,13 @@ export interface DatasetOptions {
   labels?: boolean;
   /** Use at most this many episodes (the first ones after the shuffle). */
   maxEpisodes?: number;
+  /**
+   * Observations as a policy compensating this control-loop delay sees them (predicted from each
+   * recorded observation and the actions sent before it; e.g. real episodes with the robot's
+   * estimated delay). A function gets the episodes in use (after `maxEpisodes`), e.g. to estimate
+   * the delay from them (`estimatedCompensation`). Default: as recorded.
+   */
+  compensate?: DelayCompensation | ((episodes: Episode[]) => DelayCompensation);
 }
 
 /** The label of one step: the clean expert action when recorded, else the action as sent. */
@@ -148,6 +162,8 @@ export async function loadDataset(source: string, opts: DatasetOptions = {}): Pr
   }
   const counts: LabelCounts = { expert: 0, action: 0 };
   const first = complete[0].start;
+  const comp = typeof opts.compensate === 'function' ? opts.compensate([...train, ...val]) : opts.compensate;
+  if (comp && comp.steps > 0) [train, val] = [compensated(train, comp), compensated(val, comp)];
   return {
     contract,
     scenarioSpec: first.scenarioSpec ?? null,
@@ -159,7 +175,34 @@ export async function loadDataset(source: string, opts: DatasetOptions = {}): Pr
     incompleteEpisodes: incomplete,
     labels: counts,
     source,
+    delayCompensation: comp ?? recordedCompensation(complete),
   };
+}
+
+/** The episodes with every observation replaced by what a policy compensating `cfg` sees (from the actions as sent). */
+function compensated(episodes: Episode[], cfg: DelayCompensation): Episode[] {
+  return episodes.map((e) => {
+    const spec = e.start.scenarioSpec as { safe_action?: number[] } | undefined;
+    const comp = new DelayCompensator(e.start.contract, e.start.controlHz, spec?.safe_action ?? new Array(totalSize(e.start.contract.action)).fill(0), cfg);
+    const obsSize = comp.obsSize;
+    const n = e.steps.length;
+    const obs = new Float32Array(n * obsSize);
+    const act = new Float32Array(n * comp.actSize);
+    e.steps.forEach((s, t) => {
+      obs.set(s.obs, t * obsSize);
+      act.set(s.action, t * comp.actSize);
+    });
+    const out = compensateEpisode(obs, act, n, comp);
+    return { ...e, steps: e.steps.map((s, t) => ({ ...s, obs: out.subarray(t * obsSize, (t + 1) * obsSize) })) };
+  });
+}
+
+/** The prior of sim episodes recorded with delay compensation (make-env `compensateDelay`): their mean total delay. */
+function recordedCompensation(episodes: Episode[]): DelayCompensation {
+  const recs = episodes.map((e) => e.start.randomization.delay_compensation as { action_latency: number; obs_delay: number; tau: number } | undefined);
+  if (!recs.every((r) => r !== undefined)) return NO_DELAY_COMPENSATION;
+  const mean = recs.reduce((s, r) => s + r!.action_latency + r!.obs_delay, 0) / recs.length;
+  return { steps: Math.round(mean), tau: recs[0]!.tau };
 }
 
 /**

@@ -29,6 +29,7 @@ import { Normalizer, type NormalizerState } from './normalizer.js';
 import { denseWeights, type Activation, type DenseWeights } from './mlp.js';
 import type { Policy } from './policy.js';
 import type { GaussianMlpPolicy } from './gaussian-policy.js';
+import { compensatorFor, withDelayCompensation, type DelayCompensation } from './delay-compensation.js';
 
 export const DEFAULT_EVAL_SEED = 1_000_000;
 
@@ -81,6 +82,7 @@ export interface PortablePolicy {
   activation: Activation;
   layers: DenseWeights[];
   normalizer: NormalizerState;
+  delayCompensation?: DelayCompensation;
 }
 
 /** The env evaluation runs in: nominal or randomized sim, or an emulated reality profile. */
@@ -117,7 +119,7 @@ export function policyActor(policy: Pick<Policy, 'id' | 'act'>): Actor {
 export function portablePolicy(policy: Policy): PortablePolicy | null {
   const p = policy as Partial<GaussianMlpPolicy>;
   if (!p.actor || !p.arch || !p.normalizer) return null;
-  return { id: policy.id, contract: policy.contract, activation: p.arch.activation, layers: denseWeights(p.actor), normalizer: p.normalizer.toJSON() };
+  return { id: policy.id, contract: policy.contract, activation: p.arch.activation, layers: denseWeights(p.actor), normalizer: p.normalizer.toJSON(), delayCompensation: policy.delayCompensation };
 }
 
 function portableActor(p: PortablePolicy): Actor {
@@ -141,12 +143,13 @@ interface Shard {
   file: string | null;
 }
 
-/** Run a shard of episodes in this thread. */
-async function runShard(actor: Actor, s: Shard, R: Rapier, onEpisode: (e: EpisodeOutcome, r: RolloutResult) => void): Promise<void> {
+/** Run a shard of episodes in this thread (with the policy's delay compensation, if it has one). */
+async function runShard(policyActor: Actor, delay: DelayCompensation | undefined, s: Shard, R: Rapier, onEpisode: (e: EpisodeOutcome, r: RolloutResult) => void): Promise<void> {
   const env = makeEvalEnv(R, s.scenario, { randomize: s.randomize, reality: s.reality ?? undefined, maxSteps: s.maxSteps ?? undefined });
   const task = taskEnvOf(env);
   task.onWarn = () => {};
   const writer = s.file ? await EpisodeWriter.open(s.file, { sceneEvery: 1 }) : null;
+  const actor = withDelayCompensation(policyActor, compensatorFor(delay, s.scenario));
   try {
     for (const index of s.indices) {
       const seed = s.seed + index;
@@ -197,7 +200,7 @@ export async function evaluate(policy: Policy, scenario: Scenario, opts: Evaluat
     opts.onEpisode?.(e);
   };
   if (workers === 1) {
-    await runShard(policyActor(policy), shards[0], await loadRapier(), (e, r) => add(e, r.truncated));
+    await runShard(policyActor(policy), policy.delayCompensation, shards[0], await loadRapier(), (e, r) => add(e, r.truncated));
   } else {
     const threads = shards.map((shard) => startWorker('evaluate', import.meta.url, { workerData: { kind: WORKER_KIND, shard, policy: portable } }));
     try {
@@ -246,7 +249,7 @@ if (!isMainThread && (workerData as { kind?: string } | null)?.kind === WORKER_K
   const { shard, policy } = workerData as { shard: Shard; policy: PortablePolicy };
   const post = (m: WorkerMessage) => parentPort!.postMessage(m);
   try {
-    await runShard(portableActor(policy), shard, await loadRapier(), (e, r) => post({ type: 'episode', e, truncated: r.truncated }));
+    await runShard(portableActor(policy), policy.delayCompensation, shard, await loadRapier(), (e, r) => post({ type: 'episode', e, truncated: r.truncated }));
     post({ type: 'done' });
   } catch (e) {
     post({ type: 'error', message: (e as Error).message, input: e instanceof InputError });

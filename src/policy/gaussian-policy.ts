@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { totalSize, type Contract } from '../sim/contract.js';
 import { Rng } from '../sim/rng.js';
 import { Normalizer } from './normalizer.js';
+import { NO_DELAY_COMPENSATION, type DelayCompensation } from './delay-compensation.js';
 import { buildMlp, denseWeights, type Activation } from './mlp.js';
 import { FastMlp } from './fast-mlp.js';
 import type { ActOptions, Policy } from './policy.js';
@@ -30,6 +31,8 @@ export class GaussianMlpPolicy implements Policy {
   readonly critic: tf.Sequential | null;
   readonly logStd: tf.Variable;
   normalizer: Normalizer;
+  /** Set by training on delay-compensated data (a prior) and by fine-tuning (the robot's estimated delay). */
+  delayCompensation: DelayCompensation = NO_DELAY_COMPENSATION;
   private fastActor: FastMlp;
   private fastCritic: FastMlp | null;
   private std: Float32Array;

@@ -1,7 +1,8 @@
 /**
  * Builds the environment a scenario describes: the task env wrapped (inside out) in physics
  * randomization, action noise, action latency, observation noise, observation delay, the time
- * limit and episode seeding. Without `randomize` only the time limit and seeding apply.
+ * limit and episode seeding. Without `randomize` only the time limit and seeding apply; with
+ * `compensateDelay` the sim's delay compensation goes around it all.
  */
 import type { Env } from './env.js';
 import type { Scenario } from './scenario-schema.js';
@@ -16,6 +17,7 @@ import { ObservationDelay } from './wrappers/observation-delay.js';
 import { TimeLimit } from './wrappers/time-limit.js';
 import { EpisodeSeeds } from './wrappers/episode-seeds.js';
 import { AdrEpisodes } from './wrappers/adr-episodes.js';
+import { SimDelayCompensation } from './wrappers/delay-compensation.js';
 import type { Adr } from './adr.js';
 
 export interface MakeEnvOptions {
@@ -25,6 +27,11 @@ export interface MakeEnvOptions {
   adr?: Adr;
   /** Override the scenario's episode length. */
   maxSteps?: number;
+  /**
+   * Observations predicted for the present from the episode's drawn delays (training data for
+   * delay-compensating policies; navigate). Outermost, after seeding.
+   */
+  compensateDelay?: boolean;
 }
 
 export function makeEnv(R: Rapier, sc: Scenario, opts: MakeEnvOptions = {}): Env {
@@ -39,7 +46,8 @@ export function makeEnv(R: Rapier, sc: Scenario, opts: MakeEnvOptions = {}): Env
   }
   env = new TimeLimit(env, opts.maxSteps ?? sc.episode.max_steps);
   if (opts.adr) env = new AdrEpisodes(env, opts.adr);
-  return new EpisodeSeeds(env);
+  env = new EpisodeSeeds(env);
+  return opts.compensateDelay ? new SimDelayCompensation(env, sc.safe_action) : env;
 }
 
 /** The TaskEnv inside a wrapped env (for experts, snapshots and scene output). */

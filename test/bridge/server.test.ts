@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PolicyServer } from '../../src/bridge/server.js';
 import { RobotClient } from '../../src/bridge/robot-client.js';
 import { freePort, navScenario, tinyPolicy } from './fixtures.js';
+import { DelayCompensator } from '../../src/policy/delay-compensation.js';
+import { Rng } from '../../src/sim/rng.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -48,6 +50,41 @@ describe('policy server + robot client', () => {
     const results = await Promise.all(clients.map((c, i) => c.act(0, 0, obs().fill(i / 10))));
     expect(results.every((r) => !r.missed)).toBe(true);
     expect(server.stats().robots).toBe(4);
+  });
+
+  it("compensates a policy's loop delay per robot session, from the actions the robots applied", async () => {
+    const policy = await tinyPolicy('tiny-delay');
+    policy.delayCompensation = { steps: 3, tau: 0.1 };
+    const server = await serve({ policy, scenario: { name: navScenario.name, controlHz: navScenario.control.rate_hz, safeAction: navScenario.safe_action } });
+    const robots = await Promise.all([0, 1].map((i) => robot(server, { robotId: `r${i}` })));
+    // Each robot's own compensator, fed what that robot sent and applied: the server must agree with it.
+    const local = robots.map(() => new DelayCompensator(navScenario.contract, navScenario.control.rate_hz, navScenario.safe_action, policy.delayCompensation));
+    const rng = new Rng(5);
+    const observation = () => {
+      const o = new Float32Array(29);
+      for (let i = 0; i < 24; i++) o[i] = 0.3 + 2.5 * rng.next();
+      const b = rng.next() * 6.28;
+      o.set([1 + rng.next(), Math.sin(b), Math.cos(b), 0.4 * rng.next(), rng.next() - 0.5], 24);
+      return o;
+    };
+    let compensated = 0;
+    for (const episode of [0, 1]) {
+      local.forEach((c) => c.reset());
+      let prev: (Float32Array | null)[] = [null, null];
+      for (let step = 0; step < 8; step++) {
+        for (const [k, c] of robots.entries()) {
+          const o = observation();
+          if (prev[k]) local[k].commanded(prev[k]!);
+          const seen = local[k].observe(o);
+          if (seen.some((v, i) => v !== o[i])) compensated++;
+          const r = await c.act(episode, step, o, prev[k] ? { reward: 0, terminated: false, truncated: false, applied: prev[k]! } : undefined);
+          expect(Array.from(r.action)).toEqual(Array.from(policy.act(seen)));
+          prev[k] = r.action;
+        }
+      }
+      prev = [null, null];
+    }
+    expect(compensated).toBeGreaterThan(20); // the check above compared compensated observations
   });
 
   it('swaps the policy between two steps without dropping a robot', async () => {

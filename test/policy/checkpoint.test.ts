@@ -87,6 +87,22 @@ describe('checkpoints', () => {
     expectSamePolicy(p, again.policy);
   });
 
+  it('keeps the delay a policy compensates; an older checkpoint without one compensates none; a bad one is refused by name', async () => {
+    const p = trainedLooking('nav-delay', navigate.contract, 3);
+    p.delayCompensation = { steps: 6, tau: 0.1 };
+    const dir = join(root, 'delay', 'ckpt');
+    await saveCheckpoint(dir, p, META);
+    expect((await load(dir)).policy.delayCompensation).toEqual({ steps: 6, tau: 0.1 });
+    const path = join(dir, 'policy.json');
+    const file = JSON.parse(readFileSync(path, 'utf8'));
+    delete file.delayCompensation;
+    writeFileSync(path, JSON.stringify(file));
+    expect((await load(dir)).policy.delayCompensation).toEqual({ steps: 0, tau: 0 });
+    writeFileSync(path, JSON.stringify({ ...file, delayCompensation: { steps: -2, tau: 0.1 } }));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(InputError);
+    await expect(loadCheckpoint(dir)).rejects.toThrow(`${path}:delayCompensation: steps must be a whole number ≥ 0, got -2`);
+  });
+
   it('replaces an older checkpoint in place', async () => {
     const dir = join(root, 'replace', 'ckpt');
     const a = trainedLooking('nav-old', navigate.contract, 2);

@@ -11,6 +11,8 @@ import { evaluate } from '../../src/policy/evaluate.js';
 import { readEpisodes } from '../../src/episodes/reader.js';
 import { sim2real } from '../cli/helpers.js';
 
+import { clonePolicy } from '../../src/policy/finetune.js';
+import { DelayCompensator } from '../../src/policy/delay-compensation.js';
 const dir = mkdtempSync(join(tmpdir(), 'sim2real-eval-'));
 const nav = loadScenario('scenarios/navigate-obstacles.yaml');
 const grasp = loadScenario('scenarios/grasp-cube.yaml');
@@ -54,6 +56,33 @@ describe('evaluate', () => {
     // Deterministic actions: what was sent is the policy's mean action for the logged observation.
     const step = episodes[0].steps[1];
     expect(step.action).toEqual(policy.act(step.obs));
+  });
+});
+
+describe('evaluate a delay-compensating policy', () => {
+  it('acts on the compensated observation on one thread and on two workers alike; episodes record what the robot observed', async () => {
+    const comp = clonePolicy(policy, 'eval-test-delay');
+    comp.delayCompensation = { steps: 3, tau: 0.1 };
+    try {
+      const opts = { episodes: 4, seed: 40, maxSteps: 60 };
+      const one = await evaluate(comp, nav, opts);
+      const two = await evaluate(comp, nav, { ...opts, workers: 2, record: join(dir, 'rec-delay') });
+      for (const k of ['successes', 'meanReturn', 'meanLength', 'failedSeeds'] as const) expect(two[k], k).toEqual(one[k]);
+      const { episodes } = await readEpisodes(join(dir, 'rec-delay'));
+      const e = episodes.find((x) => x.start.seed === 40)!;
+      // Replay the episode through a compensator: every action is the policy's on the compensated observation.
+      const c = new DelayCompensator(nav.contract, nav.control.rate_hz, nav.safe_action, comp.delayCompensation);
+      let differs = 0;
+      for (const s of e.steps) {
+        const seen = c.observe(s.obs);
+        expect(s.action).toEqual(comp.act(seen));
+        if (!comp.act(s.obs).every((v, i) => v === s.action[i])) differs++;
+        c.commanded(s.action);
+      }
+      expect(differs).toBeGreaterThan(e.steps.length / 2);
+    } finally {
+      comp.dispose();
+    }
   });
 });
 

@@ -1,0 +1,42 @@
+/**
+ * Training-time delay compensation in sim: the observation becomes the state predicted for the
+ * present, from the delayed observation and the commands applied since it was measured, using the
+ * delays this episode actually drew (the ActionLatency / ObservationDelay wrappers' reset info — known
+ * in sim, and only there). Outermost wrapper, so experts, recorders and DAgger learners all see it.
+ *
+ * In sim the split is known, so the prediction stops at the present (the last d_a commands have not
+ * acted yet) and matches what the expert's labels answer; on the robot only the total loop delay is
+ * known and the policy's own compensator predicts to when its command acts
+ * (src/policy/delay-compensation.ts). Policies trained this way measured better on the emulated
+ * robot than ones trained on predictions to the acting time (`npm run bench -- transfer`).
+ */
+import { Wrapper, type Env, type ResetOptions, type ResetResult, type StepResult } from '../env.js';
+import { DEFAULT_COMPENSATION_TAU, DelayCompensator } from '../../policy/delay-compensation.js';
+
+export class SimDelayCompensation extends Wrapper {
+  private comp: DelayCompensator | null = null;
+
+  constructor(
+    env: Env,
+    private readonly safeAction: readonly number[],
+    private readonly tau = DEFAULT_COMPENSATION_TAU,
+  ) {
+    super(env);
+  }
+
+  override reset(opts: { seed?: number; options?: ResetOptions } = {}): ResetResult {
+    const res = this.env.reset(opts);
+    const r = res.info.randomization;
+    const da = typeof r.action_latency === 'number' ? r.action_latency : 0;
+    const dObs = typeof r.obs_delay === 'number' ? r.obs_delay : 0;
+    r.delay_compensation = { action_latency: da, obs_delay: dObs, tau: this.tau };
+    this.comp = dObs > 0 ? new DelayCompensator(this.contract, this.controlHz, this.safeAction, { steps: da + dObs, tau: this.tau }, { skipLatest: da }) : null;
+    return this.comp ? { ...res, obs: this.comp.observe(res.obs) } : res;
+  }
+
+  override step(action: ArrayLike<number>): StepResult {
+    this.comp?.commanded(action);
+    const res = this.env.step(action);
+    return this.comp ? { ...res, obs: this.comp.observe(res.obs) } : res;
+  }
+}

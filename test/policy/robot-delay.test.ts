@@ -1,0 +1,71 @@
+/** Delay compensation through the data path: sim demonstrations carry a prior, robot episodes are compensated with the robot's estimated delay, fine-tuning keeps it. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadScenario } from '../../src/sim/scenario-file.js';
+import { loadReality } from '../../src/sim/reality.js';
+import { collect } from '../../src/collect/collect.js';
+import { recordRealDemos } from '../../src/collect/real-demos.js';
+import { readEpisodes } from '../../src/episodes/reader.js';
+import { initBackend } from '../../src/policy/backend.js';
+import { loadDataset } from '../../src/policy/dataset.js';
+import { robotCompensation } from '../../src/policy/robot-delay.js';
+import { finetune } from '../../src/policy/finetune.js';
+import { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
+
+const nav = loadScenario('scenarios/navigate-obstacles.yaml');
+const dir = mkdtempSync(join(tmpdir(), 'sim2real-robot-delay-'));
+const real = join(dir, 'real');
+beforeAll(async () => {
+  await initBackend();
+  // The shipped navigate robot: 4 + 3 steps of delay; the expert with some noise, as a teleoperator drives.
+  await recordRealDemos({ scenario: nav, reality: loadReality('scenarios/reality/navigate-obstacles.yaml'), episodes: 8, out: real, seed: 900, expertNoise: 0.2, sceneEvery: 0 });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('delay compensation in datasets', () => {
+  it('sim demonstrations recorded with compensateDelay carry their mean drawn delay as the prior; plain ones none', async () => {
+    for (const compensateDelay of [true, false]) await collect({ scenario: nav, episodes: 6, out: join(dir, `sim-${compensateDelay}`), workers: 1, randomize: true, compensateDelay, sceneEvery: 0 });
+    const { episodes } = await readEpisodes(join(dir, 'sim-true'));
+    const drawn = episodes.map((e) => (e.start.randomization.action_latency as number) + (e.start.randomization.obs_delay as number));
+    const withComp = await loadDataset(join(dir, 'sim-true'), { valFraction: 0 });
+    expect(withComp.delayCompensation).toEqual({ steps: Math.round(drawn.reduce((a, b) => a + b) / drawn.length), tau: 0.1 });
+    expect(withComp.delayCompensation.steps).toBeGreaterThan(0);
+    const plain = await loadDataset(join(dir, 'sim-false'), { valFraction: 0 });
+    expect(plain.delayCompensation.steps).toBe(0);
+    // Same seeds, same physics: the compensated observations differ from the recorded delayed ones.
+    expect(withComp.train.obs).not.toEqual(plain.train.obs);
+  });
+
+  it("robot episodes: a compensating policy's fine-tuning data is compensated with the robot's delay, estimated from the episodes in use", async () => {
+    const prior = { steps: 4, tau: 0.1 };
+    const seen: number[] = [];
+    const target = await loadDataset(real, { valFraction: 0.25, maxEpisodes: 6, compensate: robotCompensation(prior, 'bc', undefined, (e) => seen.push(e.episodes, e.steps)) });
+    expect(seen).toEqual([6, 7]);
+    expect(target.delayCompensation).toEqual({ steps: 7, tau: 0.1 });
+    const raw = await loadDataset(real, { valFraction: 0.25, maxEpisodes: 6 });
+    expect(raw.delayCompensation.steps).toBe(0);
+    expect(target.train.n).toBe(raw.train.n);
+    expect(target.train.obs).not.toEqual(raw.train.obs);
+    expect(target.train.act).toEqual(raw.train.act);
+    // Adapting only the normaliser keeps the policy's delay; a given delay wins over the estimate.
+    expect(robotCompensation(prior, 'normalizer-only')).toEqual(prior);
+    expect(robotCompensation(prior, 'bc', 5)).toEqual({ steps: 5, tau: 0.1 });
+    expect(robotCompensation({ steps: 0, tau: 0 }, 'bc')).toBeUndefined();
+
+    const policy = new GaussianMlpPolicy('prior', nav.contract, { hidden: [16], activation: 'tanh', critic: false, initLogStd: -1 });
+    policy.delayCompensation = prior;
+    try {
+      const ft = await finetune({ policy, target, epochs: 2 });
+      expect(ft.policy.delayCompensation).toEqual({ steps: 7, tau: 0.1 });
+      expect(policy.delayCompensation).toEqual(prior);
+      ft.policy.dispose();
+      const norm = await finetune({ policy, target: await loadDataset(real, { valFraction: 0.25, maxEpisodes: 6, compensate: robotCompensation(prior, 'normalizer-only') }), mode: 'normalizer-only' });
+      expect(norm.policy.delayCompensation).toEqual(prior);
+      norm.policy.dispose();
+    } finally {
+      policy.dispose();
+    }
+  });
+});
