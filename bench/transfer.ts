@@ -10,7 +10,9 @@
  * also in nominal sim, so the reality gap shows. Real episodes are recorded `draws` times (other
  * seeds) and rows (c)-(e) pool the draws, listing each draw's success. Pretraining is the recipe a user runs
  * (`collect --expert-noise` → `train --algo bc [--dagger-rounds]`); fine-tuning uses the defaults of
- * `sim2real finetune` (src/policy/finetune.ts) with (b)'s demonstrations as the co-training data.
+ * `sim2real finetune` (src/policy/finetune.ts) with (b)'s demonstrations as the co-training data, at the
+ * recipe's co-training fraction; a recipe that compensates delay has (c) and (d) compensate the robot's
+ * loop delay estimated from their real episodes, (e) keep (b)'s.
  *
  * Run: `npm run bench -- transfer [--scenario FILE]... [--reality FILE] [--episodes 200] [--draws 3] [--json]`.
  */
@@ -255,7 +257,7 @@ async function benchScenario(run: Run, o: Resolved): Promise<TransferScenarioRep
       const target = await loadDataset(realDir, { ...split, compensate: robotCompensation(b.delayCompensation, 'bc', undefined, (e) => delays.push(e.steps)) });
       since = performance.now();
       let eb = epochBar(`finetune (b) N=${n}`, o.epochs, quiet);
-      const ft = await finetune({ policy: b, target, simData: pre.b.demos.train, pretrainLr: BC_DEFAULTS.lr, epochs: o.epochs, seed: 0, onProgress: eb.tick });
+      const ft = await finetune({ policy: b, target, simData: pre.b.demos.train, simFraction: recipe.finetuneSimFraction, pretrainLr: BC_DEFAULTS.lr, epochs: o.epochs, seed: 0, onProgress: eb.tick });
       eb.stop();
       keep(`c${n}`, await evalOnce(`c N=${n}`, ft.policy, 'robot'), (performance.now() - since) / 1000);
       ft.policy.dispose();

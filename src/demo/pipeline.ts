@@ -18,7 +18,7 @@ import type { EvaluationReport } from '../policy/evaluate.js';
 import { loadPolicyDir } from '../policy/policy-dir.js';
 import { loadDataset } from '../policy/dataset.js';
 import { robotCompensation } from '../policy/robot-delay.js';
-import { finetune, FINETUNE_DEFAULTS } from '../policy/finetune.js';
+import { finetune } from '../policy/finetune.js';
 import { BC_DEFAULTS } from '../policy/bc.js';
 import { saveCheckpoint } from '../policy/checkpoint.js';
 import type { Json } from '../sim/env.js';
@@ -224,7 +224,7 @@ async function onPolicy(o: DemoOptions, policy: GaussianMlpPolicy, pre: Pretrain
           mode: 'bc',
           target,
           simData: sim.train,
-          simFraction: FINETUNE_DEFAULTS.simFraction,
+          simFraction: b.finetuneSimFraction,
           pretrainLr: BC_DEFAULTS.lr,
           epochs: b.finetuneEpochs,
           onProgress: (p) => {
