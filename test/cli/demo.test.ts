@@ -49,6 +49,25 @@ describe('sim2real demo --quick', () => {
     for (const part of ['Transfer', 'Learning curve', 'latency', '<svg']) expect(html).toContain(part);
   });
 
+  it('navigation: pretrains a delay-compensating policy, fine-tunes it to the delay it estimates on the robot, serves both', { timeout: 600_000 }, async () => {
+    const out = join(dir, 'demo-nav');
+    const r = await sim2real(['demo', '--quick', '--scenario', 'navigate', '--out', out], { timeoutMs: 590_000 });
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    expect(r.stdout).toMatch(/Transfer on navigate-obstacles/);
+    const delayOf = (d: string) => JSON.parse(readFileSync(join(out, d, 'policy', 'policy.json'), 'utf8')).delayCompensation;
+    // Trained on randomized delays of 0-4 + 0-4 steps: it assumes about their mean until it meets the robot.
+    expect(delayOf('pretrain').steps).toBeGreaterThanOrEqual(3);
+    expect(delayOf('pretrain').steps).toBeLessThanOrEqual(5);
+    // The shipped robot's loop delay is 7 steps; closed-loop expert demonstrations read 6-7.
+    const m = `${r.stdout}${r.stderr}`.match(/robot loop delay estimated from the demonstrations: (\d+) control steps/);
+    expect(m).not.toBeNull();
+    expect(delayOf('finetune')).toEqual({ steps: Number(m![1]), tau: delayOf('pretrain').tau });
+    expect(Number(m![1])).toBeGreaterThanOrEqual(6);
+    expect(Number(m![1])).toBeLessThanOrEqual(7);
+    const served = await readEpisodes(join(out, 'robot-episodes'));
+    expect(new Set(served.episodes.map((e) => e.start.policyId)).size).toBe(2);
+  });
+
   it('refuses an unknown scenario with a one-line error and exit 2', async () => {
     const r = await sim2real(['demo', '--quick', '--scenario', 'juggling', '--out', join(dir, 'bad')]);
     expect(r.code).toBe(2);

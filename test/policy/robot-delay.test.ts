@@ -13,6 +13,9 @@ import { loadDataset } from '../../src/policy/dataset.js';
 import { robotCompensation } from '../../src/policy/robot-delay.js';
 import { finetune } from '../../src/policy/finetune.js';
 import { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
+import { saveCheckpoint } from '../../src/policy/checkpoint.js';
+import { readFileSync } from 'node:fs';
+import { sim2real } from '../cli/helpers.js';
 
 const nav = loadScenario('scenarios/navigate-obstacles.yaml');
 const dir = mkdtempSync(join(tmpdir(), 'sim2real-robot-delay-'));
@@ -66,6 +69,22 @@ describe('delay compensation in datasets', () => {
       norm.policy.dispose();
     } finally {
       policy.dispose();
+    }
+  });
+
+  it('sim2real finetune: a compensating policy takes on the delay estimated from --data, or the one --loop-delay gives', async () => {
+    const policy = new GaussianMlpPolicy('prior-cli', nav.contract, { hidden: [16], activation: 'tanh', critic: false, initLogStd: -1 });
+    policy.delayCompensation = { steps: 4, tau: 0.1 };
+    await saveCheckpoint(join(dir, 'pre', 'policy'), policy, { scenario: nav as never, training: { algo: 'bc', bc: { lr: 1e-3 } }, metrics: null });
+    policy.dispose();
+    for (const given of [undefined, 5]) {
+      const out = join(dir, `ft-${given}`);
+      const r = await sim2real(['finetune', '--policy', join(dir, 'pre'), '--data', real, '--out', out, '--epochs', '2', ...(given ? ['--loop-delay', String(given)] : [])]);
+      expect(r.code, r.stderr).toBe(0);
+      const steps = given ?? 7;
+      if (!given) expect(r.stderr).toContain('robot loop delay estimated from the target episodes: 7 control steps (700 ms); the policy compensates it (it was trained for 4)');
+      expect(JSON.parse(readFileSync(join(out, 'policy', 'policy.json'), 'utf8')).delayCompensation).toEqual({ steps, tau: 0.1 });
+      expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).loopDelay).toEqual({ steps, estimated: !given });
     }
   });
 });
