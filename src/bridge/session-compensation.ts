@@ -1,27 +1,34 @@
 /**
  * The server's side of delay compensation, one per robot session: a policy that compensates a
  * control-loop delay (`policy.delayCompensation`) sees, instead of each received observation, the
- * state predicted for when its action will act — from that observation and the commands the robot
- * applied (the `applied` field of the next obs message; what was sent when the robot does not say).
- * Replay policies and policies without compensation get the observation as received. Recordings
- * keep the received observation.
+ * state predicted for when its action will act — from that observation and the commands sent to
+ * the robot since. The commands are the ones this server sent (a step the robot reported no action
+ * for — a gap in the step numbers — counts as the safe action); the `applied` field is not used:
+ * a robot may report there what reached its actuators, i.e. after its own latency.
+ * The session keeps its own command history, so a policy deployed mid-episode predicts from the
+ * commands already in flight. Replay policies and policies without compensation get the
+ * observation as received; recordings keep the received observation.
  */
 import { totalSize } from '../sim/contract.js';
 import type { Policy } from '../policy/policy.js';
-import { DelayCompensator, type DelayCompensation } from '../policy/delay-compensation.js';
+import { DelayCompensator, MAX_DELAY_STEPS, type DelayCompensation } from '../policy/delay-compensation.js';
 import type { ObsMsg } from './messages.js';
 
 export class SessionCompensation {
   private comp: DelayCompensator | null = null;
   private config: DelayCompensation | undefined;
-  private episode: number | null = null;
-  private last: Float32Array | null = null;
   private buf: Float32Array | null = null;
+  /** The last MAX_DELAY_STEPS commands of this episode (normalised), a ring; `count` sent so far. */
+  private history: Float32Array | null = null;
+  private count = 0;
+  private actSize = 0;
+  private episode: number | null = null;
+  private lastStep = -1;
   private warned = false;
 
   /**
    * @param controlHz the robot's control rate (the server's scenario, else the robot's hello; 0: unknown)
-   * @param safeAction what the robot applies before its first command acts (default all zeros)
+   * @param safeAction what the robot applies without a command (default all zeros)
    */
   constructor(
     private readonly controlHz: number,
@@ -31,6 +38,7 @@ export class SessionCompensation {
 
   /** The observation `policy` should act on for `msg`; call `sent` with the action that goes back. */
   input(policy: Policy, msg: ObsMsg): Float32Array {
+    this.follow(policy, msg);
     const cfg = policy.delayCompensation;
     if (!cfg || cfg.steps === 0) return msg.obs;
     if (!(this.controlHz > 0)) {
@@ -38,24 +46,53 @@ export class SessionCompensation {
       this.warned = true;
       return msg.obs;
     }
-    if (cfg !== this.config) {
-      // A new policy (deployed mid-episode) starts without the commands already in flight.
-      this.comp = new DelayCompensator(policy.contract, this.controlHz, this.safeAction ?? new Array(totalSize(policy.contract.action)).fill(0), cfg);
-      this.buf = new Float32Array(this.comp.obsSize);
-      this.config = cfg;
-      this.episode = null;
-    }
-    const comp = this.comp!;
-    if (msg.episode !== this.episode || msg.step === 0) {
-      comp.reset();
-      this.episode = msg.episode;
-    } else if (this.last) comp.commanded(msg.applied ?? this.last);
-    this.last = null;
-    return comp.observe(msg.obs, this.buf!);
+    if (cfg !== this.config) this.rebuild(policy, cfg);
+    return this.comp!.observe(msg.obs, this.buf!);
   }
 
   /** The action sent back for the observation last passed to `input`. */
   sent(action: Float32Array): void {
-    this.last = action;
+    this.push(action);
+  }
+
+  /** Episode bookkeeping before an observation: a new episode clears the history, skipped steps count as the safe action. */
+  private follow(policy: Policy, msg: ObsMsg): void {
+    if (!this.history) {
+      this.actSize = totalSize(policy.contract.action);
+      this.history = new Float32Array(MAX_DELAY_STEPS * this.actSize);
+    }
+    if (msg.episode !== this.episode || msg.step <= this.lastStep || msg.step === 0) {
+      this.episode = msg.episode;
+      this.count = 0;
+      this.comp?.reset();
+    } else {
+      for (let s = this.lastStep + 1; s < msg.step; s++) this.push(this.safe());
+    }
+    this.lastStep = msg.step;
+  }
+
+  private safe(): readonly number[] {
+    return this.safeAction ?? new Array(this.actSize).fill(0);
+  }
+
+  private push(action: ArrayLike<number>): void {
+    const h = this.history!;
+    const at = (this.count % MAX_DELAY_STEPS) * this.actSize;
+    for (let i = 0; i < this.actSize; i++) h[at + i] = action[i];
+    this.count++;
+    this.comp?.commanded(action);
+  }
+
+  /** A compensator for `cfg` that already knows the commands in flight. */
+  private rebuild(policy: Policy, cfg: DelayCompensation): void {
+    const comp = new DelayCompensator(policy.contract, this.controlHz, this.safe(), cfg);
+    const h = this.history!;
+    for (let j = Math.max(0, this.count - cfg.steps); j < this.count; j++) {
+      const at = (j % MAX_DELAY_STEPS) * this.actSize;
+      comp.commanded(h.subarray(at, at + this.actSize));
+    }
+    this.comp = comp;
+    this.buf = new Float32Array(comp.obsSize);
+    this.config = cfg;
   }
 }

@@ -2,6 +2,7 @@
  * `collect`: run the scripted expert for N seeded episodes on W worker threads and write MCAP
  * episode files (one per worker). Episode i always uses seed + i, whatever the worker count.
  */
+import { checkCompensable } from '../policy/delay-compensation.js';
 import type { Worker } from 'node:worker_threads';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,6 +44,13 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   if (!Number.isInteger(episodes) || episodes < 1) throw new InputError(`--episodes: expected a positive integer, got ${episodes}`);
   const workers = Math.max(1, Math.min(opts.workers ?? 2, episodes));
   const seed = opts.seed ?? 0;
+  if (opts.compensateDelay) {
+    try {
+      checkCompensable(sc.contract, { steps: 1, tau: 0 });
+    } catch (e) {
+      throw new InputError(`--compensate-delay: scenario ${sc.name}: ${(e as Error).message}`);
+    }
+  }
   mkdirSync(opts.out, { recursive: true });
   const files = Array.from({ length: workers }, (_, w) => shardFile(opts.out, sc, seed, w));
   for (const f of files) {

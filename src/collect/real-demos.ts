@@ -11,6 +11,7 @@
  * Episode i uses seed `seed + i`; the default seed keeps real episodes away from the seeds of sim
  * demonstrations (0, 1, ...), DAgger rounds (2,000,000+) and evaluation (1,000,000+).
  */
+import { compensatorFor } from '../policy/delay-compensation.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../sim/scenario-schema.js';
@@ -41,7 +42,7 @@ export interface RealDemoOptions {
   seed?: number;
   mode?: RealDemoMode;
   /** `dagger`: the policy that drives (deterministic actions). */
-  policy?: Pick<Policy, 'id' | 'act'>;
+  policy?: Pick<Policy, 'id' | 'act' | 'delayCompensation'>;
   /** `expert`: DART-style gaussian noise on the executed action, normalised units (default 0). */
   expertNoise?: number;
   /** Write `/scene` every k steps (default 1; 0: episode starts only). */
@@ -85,12 +86,21 @@ export async function recordRealDemos(opts: RealDemoOptions): Promise<RealDemoRe
   // phase logic (grasp: approach, descend, close, lift) has to follow the whole episode.
   let label: Float32Array = new Float32Array(0);
   const driver = mode === 'dagger' ? opts.policy!.id : expert.id;
+  // A driving policy that compensates a loop delay acts on its prediction, as it does when served.
+  const comp = mode === 'dagger' ? compensatorFor(opts.policy!.delayCompensation, sc) : null;
+  const buf = comp ? new Float32Array(comp.obsSize) : null;
   const actor: Actor = {
     id: driver,
-    reset: () => expert.reset(),
+    reset: () => {
+      expert.reset();
+      comp?.reset();
+    },
     act(obs, t) {
       label = expert.act(obs, t);
-      return mode === 'dagger' ? opts.policy!.act(obs, { deterministic: true }) : label;
+      if (mode !== 'dagger') return label;
+      const a = opts.policy!.act(comp ? comp.observe(obs, buf!) : obs, { deterministic: true });
+      comp?.commanded(a);
+      return a;
     },
   };
   let successes = 0;

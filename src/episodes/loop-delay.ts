@@ -132,7 +132,7 @@ function residual(all: Series[], zs: Float64Array[], d: number, scale: number): 
 export function estimateLoopDelay(episodes: Episode[], opts: LoopDelayOptions = {}): LoopDelayEstimate {
   const maxSteps = opts.maxSteps ?? 12;
   const usable = episodes.filter((e) => e.steps.length > maxSteps + 2);
-  if (usable.length === 0) throw new InputError(`episodes: expected at least one episode longer than ${maxSteps + 2} steps to estimate a loop delay of up to ${maxSteps} steps, got ${episodes.length} shorter ones`);
+  if (usable.length === 0) throw new InputError(`${episodes[0]?.file ?? 'episodes'}: expected at least one episode longer than ${maxSteps + 2} steps to estimate a loop delay of up to ${maxSteps} steps, got ${episodes.length} shorter ones`);
   const first = usable[0].start;
   const mismatch = usable.find((e) => e.start.controlHz !== first.controlHz || e.start.scenario !== first.scenario);
   if (mismatch) throw new InputError(`${mismatch.file}: episode ${mismatch.start.index}: expected episodes of one robot (scenario ${first.scenario} at ${first.controlHz} Hz), got ${mismatch.start.scenario} at ${mismatch.start.controlHz} Hz`);

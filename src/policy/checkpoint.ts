@@ -11,7 +11,7 @@ import { contractMismatch, type Contract } from '../sim/contract.js';
 import type { Json } from '../sim/env.js';
 import { InputError } from '../errors.js';
 import { Normalizer, type NormalizerState } from './normalizer.js';
-import { checkDelayCompensation, NO_DELAY_COMPENSATION, type DelayCompensation } from './delay-compensation.js';
+import { checkCompensable, checkDelayCompensation, NO_DELAY_COMPENSATION, type DelayCompensation } from './delay-compensation.js';
 import { GaussianMlpPolicy, type PolicyArchitecture } from './gaussian-policy.js';
 import { codeVersion } from './version.js';
 
@@ -189,6 +189,11 @@ export async function loadCheckpoint(requested: string, expect?: { contract: Con
   });
   try {
     policy.delayCompensation = checkDelayCompensation(file.delayCompensation ?? NO_DELAY_COMPENSATION, `${path}:delayCompensation`);
+    try {
+      checkCompensable(file.contract, policy.delayCompensation);
+    } catch (e) {
+      throw new Error(`${path}:delayCompensation: ${(e as Error).message}`);
+    }
   } catch (e) {
     policy.dispose();
     throw new InputError((e as Error).message);

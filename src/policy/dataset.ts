@@ -162,6 +162,10 @@ export async function loadDataset(source: string, opts: DatasetOptions = {}): Pr
   }
   const counts: LabelCounts = { expert: 0, action: 0 };
   const first = complete[0].start;
+  if (opts.compensate) {
+    const done = complete.find((e) => e.start.randomization.delay_compensation !== undefined);
+    if (done) throw new InputError(`${done.file}: episode ${done.start.index}: its observations are already predicted (recorded with collect --compensate-delay); expected episodes as the robot observed them`);
+  }
   const comp = typeof opts.compensate === 'function' ? opts.compensate([...train, ...val]) : opts.compensate;
   if (comp && comp.steps > 0) [train, val] = [compensated(train, comp), compensated(val, comp)];
   return {
@@ -200,7 +204,9 @@ function compensated(episodes: Episode[], cfg: DelayCompensation): Episode[] {
 /** The prior of sim episodes recorded with delay compensation (make-env `compensateDelay`): their mean total delay. */
 function recordedCompensation(episodes: Episode[]): DelayCompensation {
   const recs = episodes.map((e) => e.start.randomization.delay_compensation as { action_latency: number; obs_delay: number; tau: number } | undefined);
-  if (!recs.every((r) => r !== undefined)) return NO_DELAY_COMPENSATION;
+  if (recs.every((r) => r === undefined)) return NO_DELAY_COMPENSATION;
+  const plain = episodes.find((_, i) => recs[i] === undefined);
+  if (plain) throw new InputError(`${plain.file}: episode ${plain.start.index}: expected episodes all recorded with delay compensation (collect --compensate-delay) or all without, got a mix`);
   const mean = recs.reduce((s, r) => s + r!.action_latency + r!.obs_delay, 0) / recs.length;
   return { steps: Math.round(mean), tau: recs[0]!.tau };
 }

@@ -33,15 +33,23 @@ export interface DelayCompensation {
 /** Lag of the base's velocity response the prediction assumes unless told, s (the shipped base: ~0.1 s; it predicted best in tests). */
 export const DEFAULT_COMPENSATION_TAU = 0.1;
 
+/** The longest loop delay compensated, control steps (6.4 s at 10 Hz: far beyond any usable control loop). */
+export const MAX_DELAY_STEPS = 64;
+
 export const NO_DELAY_COMPENSATION: DelayCompensation = Object.freeze({ steps: 0, tau: 0 });
 
 /** Throws a one-line error unless `c` is a valid DelayCompensation (e.g. read from a checkpoint). */
 export function checkDelayCompensation(c: unknown, where = 'delay compensation'): DelayCompensation {
   const o = c as Partial<DelayCompensation> | null;
   if (typeof o !== 'object' || o === null) throw new Error(`${where}: expected { steps, tau }, got ${JSON.stringify(c)}`);
-  if (typeof o.steps !== 'number' || !Number.isInteger(o.steps) || o.steps < 0) throw new Error(`${where}: steps must be a whole number ≥ 0, got ${JSON.stringify(o.steps)}`);
+  if (typeof o.steps !== 'number' || !Number.isInteger(o.steps) || o.steps < 0 || o.steps > MAX_DELAY_STEPS) throw new Error(`${where}: steps must be a whole number in 0..${MAX_DELAY_STEPS}, got ${JSON.stringify(o.steps)}`);
   if (typeof o.tau !== 'number' || !Number.isFinite(o.tau) || o.tau < 0) throw new Error(`${where}: tau must be a finite number ≥ 0 (seconds), got ${JSON.stringify(o.tau)}`);
   return { steps: o.steps, tau: o.tau };
+}
+
+/** Throws a one-line error unless observations of `contract` can be compensated (steps > 0 needs a navigate-like contract). */
+export function checkCompensable(contract: Contract, config: DelayCompensation): void {
+  if (config.steps > 0) navLayout(contract);
 }
 
 export interface DelayCompensatorOptions {

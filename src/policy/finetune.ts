@@ -119,7 +119,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     // Both halves of the target split: the validation labels are not needed to fit statistics.
     const all: Transitions = { ...t.train, obs: concat(t.train.obs, t.val.obs), n: t.train.n + t.val.n, act: new Float32Array(0) };
     policy.normalizer = fitNormalizer(all, policy.contract);
-    if (t.delayCompensation.steps > 0) policy.delayCompensation = t.delayCompensation;
+    policy.delayCompensation = t.delayCompensation;
     policy.syncFastPath();
   } else if (mode === 'bc') {
     const t = opts.target!;
@@ -138,8 +138,8 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       refitNormalizer: opts.refitNormalizer ?? FINETUNE_DEFAULTS.refitNormalizer,
       coData: opts.simData,
       coFraction: opts.simData ? (opts.simFraction ?? FINETUNE_DEFAULTS.simFraction) : 0,
-      // The fine-tuned policy compensates the delay its target observations were compensated with (the robot's).
-      delayCompensation: t.delayCompensation.steps > 0 ? t.delayCompensation : undefined,
+      // The fine-tuned policy compensates the delay its target observations were compensated with (the robot's; none for data as recorded).
+      delayCompensation: t.delayCompensation,
       onProgress: opts.onProgress,
     });
     bc = res.metrics;

@@ -28,6 +28,7 @@ export function initialPolicy(sc: Scenario, config: PpoConfig, init: GaussianMlp
   if (!init) {
     return new GaussianMlpPolicy(id, sc.contract, { hidden: config.hidden, activation: config.activation, critic: true, initLogStd: config.initLogStd ?? freshLogStd });
   }
+  if (init.delayCompensation.steps > 0) throw new InputError(`init policy ${init.id}: it compensates a ${init.delayCompensation.steps}-step control-loop delay (trained on predicted observations); PPO trains on observations as measured and does not support that yet`);
   const m = contractMismatch(sc.contract, init.contract);
   if (m) throw new InputError(`init policy ${init.id}: its contract does not match scenario ${sc.name}: ${m}`);
   if (config.frozenLayers > init.actor.layers.length - 1) {

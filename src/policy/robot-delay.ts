@@ -4,6 +4,7 @@
  * there — for the fine-tuning data and for the fine-tuned policy.
  */
 import type { Episode } from '../episodes/types.js';
+import { InputError } from '../errors.js';
 import { estimateLoopDelay, type LoopDelayEstimate } from '../episodes/loop-delay.js';
 import { DEFAULT_COMPENSATION_TAU, type DelayCompensation } from './delay-compensation.js';
 import type { DatasetOptions } from './dataset.js';
@@ -25,7 +26,8 @@ export function estimatedCompensation(tau: number, onEstimate?: (e: LoopDelayEst
  * the policy's delay. Other policies see the data as recorded.
  */
 export function robotCompensation(prior: DelayCompensation, mode: FinetuneMode, loopDelay?: number, onEstimate?: (e: LoopDelayEstimate) => void): DatasetOptions['compensate'] {
-  if (prior.steps === 0 && loopDelay === undefined) return undefined;
+  if (prior.steps === 0 && !loopDelay) return undefined;
+  if (prior.steps === 0) throw new InputError(`--loop-delay: expected a policy trained with delay compensation (collect --compensate-delay), got one trained on observations as measured`);
   if (loopDelay !== undefined) return { steps: loopDelay, tau: prior.tau || DEFAULT_COMPENSATION_TAU };
   if (mode === 'normalizer-only') return prior;
   return estimatedCompensation(prior.tau, onEstimate);

@@ -77,7 +77,8 @@ describe('policy server + robot client', () => {
           if (prev[k]) local[k].commanded(prev[k]!);
           const seen = local[k].observe(o);
           if (seen.some((v, i) => v !== o[i])) compensated++;
-          const r = await c.act(episode, step, o, prev[k] ? { reward: 0, terminated: false, truncated: false, applied: prev[k]! } : undefined);
+          // `applied` as the emulated robot reports it (what reached its actuators: here a stale command): the server must use what it sent.
+          const r = await c.act(episode, step, o, prev[k] ? { reward: 0, terminated: false, truncated: false, applied: new Float32Array([0.9, -0.9]) } : undefined);
           expect(Array.from(r.action)).toEqual(Array.from(policy.act(seen)));
           prev[k] = r.action;
         }
@@ -85,6 +86,27 @@ describe('policy server + robot client', () => {
       prev = [null, null];
     }
     expect(compensated).toBeGreaterThan(20); // the check above compared compensated observations
+  });
+
+  it('a compensating policy deployed mid-episode predicts from the commands already in flight; a skipped step counts as the safe action', async () => {
+    const first = await tinyPolicy('tiny-delay-a', 0.5);
+    first.delayCompensation = { steps: 4, tau: 0.1 };
+    const second = await tinyPolicy('tiny-delay-b', 0.3);
+    second.delayCompensation = { steps: 4, tau: 0.1 };
+    const server = await serve({ policy: first, scenario: { name: navScenario.name, controlHz: navScenario.control.rate_hz, safeAction: navScenario.safe_action } });
+    const c = await robot(server);
+    const local = new DelayCompensator(navScenario.contract, navScenario.control.rate_hz, navScenario.safe_action, first.delayCompensation);
+    const o = (t: number) => new Float32Array(29).fill(1.2).fill(0, 24).fill(0.3 + 0.01 * t, 27, 28);
+    let prev: Float32Array | null = null;
+    for (const step of [0, 1, 2, 3, 5, 6, 7]) {
+      if (step === 3) server.swapPolicy(second);
+      if (prev) local.commanded(prev);
+      if (step === 5) local.commanded(navScenario.safe_action); // step 4 never reached the server
+      const policy = step >= 3 ? second : first;
+      const r = await c.act(0, step, o(step));
+      expect(Array.from(r.action), `step ${step}`).toEqual(Array.from(policy.act(local.observe(o(step)))));
+      prev = r.action;
+    }
   });
 
   it('swaps the policy between two steps without dropping a robot', async () => {

@@ -45,7 +45,7 @@ describe('estimateLoopDelay', () => {
 
   it('refuses episodes it cannot read a delay from, naming what it expected', async () => {
     const { episodes } = await readEpisodes(join(dir, 'robot-4-3'));
-    expect(() => estimateLoopDelay(episodes.map((e) => ({ ...e, steps: e.steps.slice(0, 10) })))).toThrow(/expected at least one episode longer than 14 steps/);
+    expect(() => estimateLoopDelay(episodes.map((e) => ({ ...e, steps: e.steps.slice(0, 10) })))).toThrow(/robot-4-3.*: expected at least one episode longer than 14 steps/);
     const grasp = { ...episodes[0], start: { ...episodes[0].start, contract: loadScenario('scenarios/grasp-cube.yaml').contract } };
     expect(() => estimateLoopDelay([grasp])).toThrow(InputError);
     expect(() => estimateLoopDelay([grasp])).toThrow(/contract: expected commanded and measured velocities .*lin_vel → base_lin_vel.*got actions ee_delta/);

@@ -100,7 +100,12 @@ describe('checkpoints', () => {
     expect((await load(dir)).policy.delayCompensation).toEqual({ steps: 0, tau: 0 });
     writeFileSync(path, JSON.stringify({ ...file, delayCompensation: { steps: -2, tau: 0.1 } }));
     await expect(loadCheckpoint(dir)).rejects.toThrow(InputError);
-    await expect(loadCheckpoint(dir)).rejects.toThrow(`${path}:delayCompensation: steps must be a whole number ≥ 0, got -2`);
+    await expect(loadCheckpoint(dir)).rejects.toThrow(`${path}:delayCompensation: steps must be a whole number in 0..64, got -2`);
+    // A task without a prediction cannot compensate: refused when the checkpoint is read, not on the robot.
+    const g = trainedLooking('grasp-delay', grasp.contract, 4);
+    g.delayCompensation = { steps: 2, tau: 0.1 };
+    await saveCheckpoint(join(root, 'delay-grasp'), g, { ...META, scenario: grasp as unknown as Json });
+    await expect(loadCheckpoint(join(root, 'delay-grasp'))).rejects.toThrow(/delay-grasp\/policy\.json:delayCompensation: navigate prediction: the contract has no obs component "lidar"/);
   });
 
   it('replaces an older checkpoint in place', async () => {

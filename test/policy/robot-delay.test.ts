@@ -14,7 +14,9 @@ import { robotCompensation } from '../../src/policy/robot-delay.js';
 import { finetune } from '../../src/policy/finetune.js';
 import { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
 import { saveCheckpoint } from '../../src/policy/checkpoint.js';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { initialPolicy } from '../../src/policy/ppo-support.js';
+import { DEFAULT_PPO_CONFIG } from '../../src/policy/ppo.js';
 import { sim2real } from '../cli/helpers.js';
 
 const nav = loadScenario('scenarios/navigate-obstacles.yaml');
@@ -77,14 +79,38 @@ describe('delay compensation in datasets', () => {
     policy.delayCompensation = { steps: 4, tau: 0.1 };
     await saveCheckpoint(join(dir, 'pre', 'policy'), policy, { scenario: nav as never, training: { algo: 'bc', bc: { lr: 1e-3 } }, metrics: null });
     policy.dispose();
-    for (const given of [undefined, 5]) {
+    for (const given of [undefined, 5, 0]) {
       const out = join(dir, `ft-${given}`);
-      const r = await sim2real(['finetune', '--policy', join(dir, 'pre'), '--data', real, '--out', out, '--epochs', '2', ...(given ? ['--loop-delay', String(given)] : [])]);
+      const r = await sim2real(['finetune', '--policy', join(dir, 'pre'), '--data', real, '--out', out, '--epochs', '2', ...(given !== undefined ? ['--loop-delay', String(given)] : [])]);
       expect(r.code, r.stderr).toBe(0);
       const steps = given ?? 7;
-      if (!given) expect(r.stderr).toContain('robot loop delay estimated from the target episodes: 7 control steps (700 ms); the policy compensates it (it was trained for 4)');
+      if (given === undefined) expect(r.stderr).toContain('robot loop delay estimated from the target episodes: 7 control steps (700 ms); the policy compensates it (it was trained for 4)');
       expect(JSON.parse(readFileSync(join(out, 'policy', 'policy.json'), 'utf8')).delayCompensation).toEqual({ steps, tau: 0.1 });
-      expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).loopDelay).toEqual({ steps, estimated: !given });
+      expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).loopDelay).toEqual(steps ? { steps, estimated: given === undefined } : null);
     }
+    // A policy trained on observations as measured has nothing to compensate with.
+    const plain = new GaussianMlpPolicy('plain-cli', nav.contract, { hidden: [16], activation: 'tanh', critic: false, initLogStd: -1 });
+    await saveCheckpoint(join(dir, 'plain', 'policy'), plain, { scenario: nav as never, training: { algo: 'bc', bc: { lr: 1e-3 } }, metrics: null });
+    plain.dispose();
+    const bad = await sim2real(['finetune', '--policy', join(dir, 'plain'), '--data', real, '--out', join(dir, 'ft-plain'), '--loop-delay', '3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('sim2real: error: --loop-delay: expected a policy trained with delay compensation (collect --compensate-delay), got one trained on observations as measured');
+  });
+
+  it('refuses to compensate twice, mixed data, PPO on a compensating policy, and compensation for a task that has no prediction', async () => {
+    await expect(loadDataset(join(dir, 'sim-true'), { compensate: { steps: 3, tau: 0.1 } })).rejects.toThrow(/sim-true.*: episode \d+: its observations are already predicted \(recorded with collect --compensate-delay\); expected episodes as the robot observed them/);
+    const mixed = join(dir, 'mixed');
+    mkdirSync(mixed);
+    for (const d of ['sim-true', 'sim-false']) for (const f of readdirSync(join(dir, d))) copyFileSync(join(dir, d, f), join(mixed, `${d}-${f}`));
+    await expect(loadDataset(mixed)).rejects.toThrow(/expected episodes all recorded with delay compensation \(collect --compensate-delay\) or all without, got a mix/);
+    const comp = new GaussianMlpPolicy('ppo-init', nav.contract, { hidden: [16], activation: 'tanh', critic: false, initLogStd: -1 });
+    comp.delayCompensation = { steps: 4, tau: 0.1 };
+    try {
+      expect(() => initialPolicy(nav, DEFAULT_PPO_CONFIG, comp, 'ppo', -0.5)).toThrow('init policy ppo-init: it compensates a 4-step control-loop delay (trained on predicted observations); PPO trains on observations as measured and does not support that yet');
+    } finally {
+      comp.dispose();
+    }
+    const grasp = loadScenario('scenarios/grasp-cube.yaml');
+    await expect(collect({ scenario: grasp, episodes: 1, out: join(dir, 'grasp'), compensateDelay: true })).rejects.toThrow(/^--compensate-delay: scenario grasp-cube: navigate prediction: the contract has no obs component "lidar"/);
   });
 });
