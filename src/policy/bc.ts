@@ -17,7 +17,6 @@
  * a lower `lr`, co-training rows from `coData` in a `coFraction` of every minibatch, and
  * `refitNormalizer` (re-estimate the normaliser on the new training observations).
  */
-import type { DelayCompensation } from './delay-compensation.js';
 import * as tf from '@tensorflow/tfjs';
 import type { Contract } from '../sim/contract.js';
 import { Rng } from '../sim/rng.js';
@@ -28,6 +27,7 @@ import type { Activation } from './mlp.js';
 import { actorMean } from './ppo-mlp.js';
 import { fitNormalizer, type Transitions } from './dataset.js';
 import { loadResumePoint, saveBcCheckpoint, type BcCheckpointing, type BcState } from './bc-checkpoint.js';
+import type { DelayCompensation } from './delay-compensation.js';
 
 export type { BcCheckpointing, BcState };
 
