@@ -67,6 +67,8 @@ export interface DemoResult {
   simRandomized: EvaluationReport;
   robotZeroShot: EmulateReport;
   robotFinetuned: EmulateReport;
+  /** Delay compensation (recipes that use it): the delay the pretrained policy assumes and the robot's, estimated from the demonstrations; control steps. */
+  loopDelay: { assumed: number; estimated: number } | null;
   /** Served episodes (MCAP, source real, one file per robot session) recorded by the policy server. */
   recordings: string;
   totalSeconds: number;
@@ -212,9 +214,13 @@ async function onPolicy(o: DemoOptions, policy: GaussianMlpPolicy, pre: Pretrain
     ));
 
     const finetuneRun = new RunDir(join(o.out, 'finetune'));
+    let loopDelay: DemoResult['loopDelay'] = null;
     await stage('fine-tune on the robot demonstrations', finetuneRun.policyDir, async () => {
       const contractOf = { contract: policy.contract, contractOf: `the policy ${pre.pretrainPolicy}` };
-      const compensate = robotCompensation(policy.delayCompensation, 'bc', undefined, (e) => log(`   robot loop delay estimated from the demonstrations: ${e.steps} control steps (${e.ms.toFixed(0)} ms); the policy was trained for ${policy.delayCompensation.steps}`));
+      const compensate = robotCompensation(policy.delayCompensation, 'bc', undefined, (e) => {
+        loopDelay = { assumed: policy.delayCompensation.steps, estimated: e.steps };
+        log(`   robot loop delay estimated from the demonstrations: ${e.steps} control steps (${e.ms.toFixed(0)} ms); the policy was trained for ${policy.delayCompensation.steps}`);
+      });
       const target = await loadDataset(realDemos, { valFraction: 0.2, seed: 0, compensate, ...contractOf });
       const sim = await loadDataset(simDemos, { valFraction: 0, ...contractOf });
       let shown = 0;
@@ -272,6 +278,7 @@ async function onPolicy(o: DemoOptions, policy: GaussianMlpPolicy, pre: Pretrain
       simRandomized,
       robotZeroShot,
       robotFinetuned,
+      loopDelay,
       recordings,
       totalSeconds: (performance.now() - t0) / 1000,
     };

@@ -81,6 +81,9 @@ export async function writeDemoReport(out: string, r: DemoResult): Promise<strin
     summary: [
       `Scenario ${r.scenarioFile}, reality profile ${r.realityFile} (hidden from training), ${r.quick ? 'quick budget' : 'default budget'}; ${r.totalSeconds.toFixed(0)} s in all.`,
       'Every success rate is a count of seeded episodes with its Wilson 95% interval; sim and robot evaluations use deterministic policy actions.',
+      ...(r.loopDelay
+        ? [`Delay compensation: the pretrained policy assumes a ${r.loopDelay.assumed}-step control-loop delay (its training mean); the robot's, estimated from the ${r.realDemos.episodes} demonstrations, is ${r.loopDelay.estimated} steps, which the fine-tuned policy compensates.`]
+        : []),
     ],
     tables: [
       { title: 'Transfer', columns: ['policy', 'where', 'episodes', 'success', '95% interval'], rows: rows.map((t) => [t.policy, t.where, t.episodes, pct(t.rate), `${pct(t.ci95[0])}–${pct(t.ci95[1])}`]) },

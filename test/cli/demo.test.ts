@@ -66,6 +66,8 @@ describe('sim2real demo --quick', () => {
     expect(Number(m![1])).toBeLessThanOrEqual(7);
     const served = await readEpisodes(join(out, 'robot-episodes'));
     expect(new Set(served.episodes.map((e) => e.start.policyId)).size).toBe(2);
+    expect(JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8')).loopDelay).toEqual({ assumed: delayOf('pretrain').steps, estimated: Number(m![1]) });
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(`estimated from the 10 demonstrations, is ${m![1]} steps`);
   });
 
   it('refuses an unknown scenario with a one-line error and exit 2', async () => {
