@@ -270,7 +270,8 @@ async function benchScenario(run: Run, o: Resolved): Promise<TransferScenarioRep
       scratch.policy.dispose();
 
       since = performance.now();
-      const unlabelled = await loadDataset(realDir, { ...split, compensate: robotCompensation(b.delayCompensation, 'normalizer-only') });
+      // Read again only when (b) compensates: (e) keeps (b)'s delay where (c) took the estimate.
+      const unlabelled = b.delayCompensation.steps > 0 ? await loadDataset(realDir, { ...split, compensate: robotCompensation(b.delayCompensation, 'normalizer-only') }) : target;
       const norm = await finetune({ policy: b, target: unlabelled, mode: 'normalizer-only' });
       keep(`e${n}`, await evalOnce(`e N=${n}`, norm.policy, 'robot'), (performance.now() - since) / 1000);
       norm.policy.dispose();

@@ -2,7 +2,6 @@
  * `collect`: run the scripted expert for N seeded episodes on W worker threads and write MCAP
  * episode files (one per worker). Episode i always uses seed + i, whatever the worker count.
  */
-import { checkCompensable } from '../policy/delay-compensation.js';
 import type { Worker } from 'node:worker_threads';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import type { Scenario } from '../sim/scenario-schema.js';
 import { InputError } from '../errors.js';
 import { startWorker } from '../worker-url.js';
 import type { CollectWorkerInit, CollectWorkerMessage } from './collect-protocol.js';
+import { checkCompensable } from '../policy/delay-compensation.js';
 
 export interface CollectOptions {
   scenario: Scenario;

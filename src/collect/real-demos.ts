@@ -11,7 +11,6 @@
  * Episode i uses seed `seed + i`; the default seed keeps real episodes away from the seeds of sim
  * demonstrations (0, 1, ...), DAgger rounds (2,000,000+) and evaluation (1,000,000+).
  */
-import { compensatorFor } from '../policy/delay-compensation.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../sim/scenario-schema.js';
@@ -25,6 +24,8 @@ import type { Policy } from '../policy/policy.js';
 import { InputError } from '../errors.js';
 import { rollout, type Actor, type Recorder } from './rollout.js';
 import { expertActor } from './expert-actor.js';
+import { compensatorFor, withDelayCompensation } from '../policy/delay-compensation.js';
+import { policyActor } from '../policy/evaluate.js';
 
 export const DEFAULT_REAL_SEED = 3_000_000;
 
@@ -87,20 +88,16 @@ export async function recordRealDemos(opts: RealDemoOptions): Promise<RealDemoRe
   let label: Float32Array = new Float32Array(0);
   const driver = mode === 'dagger' ? opts.policy!.id : expert.id;
   // A driving policy that compensates a loop delay acts on its prediction, as it does when served.
-  const comp = mode === 'dagger' ? compensatorFor(opts.policy!.delayCompensation, sc) : null;
-  const buf = comp ? new Float32Array(comp.obsSize) : null;
+  const policy = mode === 'dagger' ? withDelayCompensation(policyActor(opts.policy!), compensatorFor(opts.policy!.delayCompensation, sc)) : null;
   const actor: Actor = {
     id: driver,
     reset: () => {
       expert.reset();
-      comp?.reset();
+      policy?.reset();
     },
     act(obs, t) {
       label = expert.act(obs, t);
-      if (mode !== 'dagger') return label;
-      const a = opts.policy!.act(comp ? comp.observe(obs, buf!) : obs, { deterministic: true });
-      comp?.commanded(a);
-      return a;
+      return policy ? policy.act(obs, t) : label;
     },
   };
   let successes = 0;
