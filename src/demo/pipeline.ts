@@ -112,6 +112,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const simDemos = join(o.out, 'sim-demos');
   const simExpert = await stage('collect expert demonstrations (randomized sim)', simDemos, () => withBar(`collect ${sc.name}`, b.simDemos, 'ep', async (bar) => {
     let ok = 0;
+    let done = 0;
     const r = await collect({
       scenario: sc,
       episodes: b.simDemos,
@@ -123,7 +124,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       sceneEvery: 10,
       onEpisode: (e) => {
         ok += e.success ? 1 : 0;
-        bar.tick(1, `expert success ${ok}/${e.index + 1}`);
+        // Workers finish out of index order: count, don't read the index.
+        bar.tick(1, `expert success ${ok}/${++done}`);
       },
     });
     return { episodes: r.episodes, successes: r.successes };
