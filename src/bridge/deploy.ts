@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, normalize, relative, sep } from 'node:path';
 import { decodeServerMessage, encode } from './codec.js';
 import { configureCurveClient, type CurveClientKeys } from './curve.js';
+import { checkEndpoint } from './endpoint.js';
 import type { ServerMessage } from './messages.js';
 import { InputError } from '../errors.js';
 
@@ -47,6 +48,7 @@ export interface DeployResult {
 
 /** Send a checkpoint to a running server and wait for its verdict. */
 export async function deployTo(server: string, dir: string, opts: { timeoutMs?: number; curve?: CurveClientKeys } = {}): Promise<DeployResult> {
+  checkEndpoint(server, 'server', { bind: false });
   const sock = new zmq.Dealer({ linger: 0 });
   if (opts.curve) configureCurveClient(sock, opts.curve);
   sock.connect(server);

@@ -1,10 +1,22 @@
 /** Endpoint checks: loopback unless secured (DESIGN.md §6). */
 import { InputError } from '../errors.js';
 
+/**
+ * Check a ZeroMQ TCP endpoint before libzmq sees it: libzmq says only "Invalid argument" for a
+ * malformed one and wraps ports above 65535 around. `what` names the flag or field in the error;
+ * `bind` allows PORT * (any free port).
+ */
+export function checkEndpoint(endpoint: string, what: string, opts: { bind: boolean }): { host: string; port: number | '*' } {
+  const expected = `expected tcp://HOST:PORT with PORT in 1-65535${opts.bind ? ' (or * for any free port)' : ''}`;
+  const m = /^tcp:\/\/(\[[^\]]+\]|[^:/\s]+):(\d+|\*)$/.exec(endpoint);
+  if (!m || (m[2] === '*' && !opts.bind)) throw new InputError(`${what} ${endpoint}: ${expected}`);
+  const port = m[2] === '*' ? '*' : Number(m[2]);
+  if (port !== '*' && (port < 1 || port > 65535)) throw new InputError(`${what} ${endpoint}: ${expected}, got port ${port}`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+}
+
 export function endpointHost(endpoint: string): string {
-  const m = /^tcp:\/\/(\[[^\]]+\]|[^:]+):(\d+|\*)$/.exec(endpoint);
-  if (!m) throw new InputError(`${endpoint}: expected tcp://HOST:PORT (PORT may be * for any free port)`);
-  return m[1].replace(/^\[|\]$/g, '');
+  return checkEndpoint(endpoint, '--bind', { bind: true }).host;
 }
 
 export function isLoopback(endpoint: string): boolean {

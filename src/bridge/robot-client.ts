@@ -11,6 +11,7 @@ import { decodeServerMessage, encode } from './codec.js';
 import { PROTOCOL_VERSION, type RobotMessage, type ServerMessage, type Welcome } from './messages.js';
 import { configureCurveClient, type CurveClientKeys } from './curve.js';
 import { runAt } from './clock.js';
+import { checkEndpoint } from './endpoint.js';
 
 export interface RobotClientOptions {
   /** Server endpoint, e.g. `tcp://127.0.0.1:5555`. */
@@ -99,6 +100,7 @@ export class RobotClient {
 
   /** Connect and handshake; rejects with the server's reason when refused (e.g. contract mismatch). */
   static async connect(opts: RobotClientOptions): Promise<RobotClient> {
+    checkEndpoint(opts.server, 'server', { bind: false });
     const c = new RobotClient(opts);
     try {
       await c.handshake(opts.connectTimeoutMs ?? 5000);

@@ -17,6 +17,9 @@ import { checkBindSecurity } from './endpoint.js';
 import { SessionCompensation } from './session-compensation.js';
 import { configureCurveServer, type CurveServerKeys, type ZapHandler } from './curve.js';
 
+/** How long after a bye (or a deploy answer) the peer's connection close counts as expected, ms. */
+const EXPECTED_CLOSE_MS = 2000;
+
 export interface PolicyServerOptions {
   /** Where to bind the ROUTER, e.g. `tcp://127.0.0.1:5555` (`*` as port picks a free one). */
   bind: string;
@@ -73,6 +76,11 @@ export class PolicyServer {
   private zap: ZapHandler | null = null;
   private recorder: RecorderThread | null = null;
   private closed = false;
+  /**
+   * Until when a connection close is expected, one entry per bye or answered deploy client: such a
+   * close is not news. Time-bounded so a peer that says bye and stays connected cannot hide a later drop.
+   */
+  private expectedCloses: number[] = [];
   /** Policies loaded from deployments (freed when replaced or at close). */
   private readonly loaded = new Set<Policy>();
   private actions = 0;
@@ -92,7 +100,10 @@ export class PolicyServer {
     // libzmq closes a connection that sends a frame over maxMessageSize (or breaks ZMTP) without
     // telling the ROUTER's reader; the monitor is the only place that shows up.
     this.sock.events.on('disconnect', (e) => {
-      if (!this.closed) this.logThrottled('disconnect', `a connection on ${e.address} was closed (peer gone, or libzmq dropped it: frame over ${MAX_FRAME_BYTES + 1024} bytes or a ZMTP error)`);
+      const now = Date.now();
+      while (this.expectedCloses.length && this.expectedCloses[0] < now) this.expectedCloses.shift();
+      if (this.expectedCloses.length) this.expectedCloses.shift();
+      else if (!this.closed) this.logThrottled('disconnect', `a connection on ${e.address} was closed (peer gone, or libzmq dropped it: frame over ${MAX_FRAME_BYTES + 1024} bytes or a ZMTP error)`);
     });
     // Security handshakes that fail before ZAP is asked (no CURVE, wrong server key); ZAP logs its own refusals.
     for (const ev of ['handshake:error:protocol', 'handshake:error:other'] as const) {
@@ -126,6 +137,10 @@ export class PolicyServer {
    * Log a line of a kind that a misconfigured peer can trigger at libzmq's reconnect rate (every
    * 100 ms): at most one per kind per second, counting the ones left out.
    */
+  private expectClose(): void {
+    this.expectedCloses.push(Date.now() + EXPECTED_CLOSE_MS);
+  }
+
   private logThrottled(kind: string, line: string): void {
     const now = Date.now();
     const t = this.throttle.get(kind);
@@ -241,6 +256,7 @@ export class PolicyServer {
         case 'heartbeat':
           return;
         case 'bye':
+          this.expectClose();
           await this.drop(key, 'said bye');
           return;
       }
@@ -284,7 +300,11 @@ export class PolicyServer {
 
   private deploy(routing: Buffer, session: Session | null, seq: number, files: Record<string, Uint8Array>): void {
     const load = this.opts.loadPolicy;
-    const answer = (m: ServerMessage) => (session ? this.send(session, m) : void this.sock.send([routing, encode(m)]).catch(() => undefined));
+    const answer = (m: ServerMessage) => {
+      if (session) return this.send(session, m);
+      this.expectClose();
+      void this.sock.send([routing, encode(m)]).catch(() => undefined);
+    };
     if (!load) {
       answer({ type: 'error', seq: 0, time: Date.now() / 1000, code: 'not_allowed', message: 'this server does not accept deployments', reply_to: seq, fatal: false });
       return;

@@ -7,6 +7,7 @@ import { Adr, type AdrState } from '../sim/adr.js';
 import type { ParamName } from '../sim/wrappers/ranges.js';
 import { runAdr } from '../collect/adr-run.js';
 import { expertActor } from '../collect/expert-actor.js';
+import { wilson } from '../episodes/summary.js';
 import { startProgress } from './progress.js';
 import { nonNegativeInt, positiveInt } from './options.js';
 
@@ -44,6 +45,8 @@ export function registerAdr(program: Command): void {
       const bar = startProgress(`adr ${sc.name}`, o.episodes, { unit: 'ep', quiet: o.json });
       let ok = 0;
       let n = 0;
+      let sumReturn = 0;
+      let sumLength = 0;
       const adr = await runAdr(R, sc, expertActor(sc), {
         episodes: o.episodes,
         seed: o.seed,
@@ -52,6 +55,8 @@ export function registerAdr(program: Command): void {
         onEpisode: (e) => {
           n++;
           ok += e.success ? 1 : 0;
+          sumReturn += e.return;
+          sumLength += e.length;
           bar.tick(1, `success ${((100 * ok) / n).toFixed(0)}% open ${(100 * e.openMean).toFixed(0)}%`);
         },
       });
@@ -59,7 +64,8 @@ export function registerAdr(program: Command): void {
       const params = Object.fromEntries(
         Object.entries(adr.state.params).map(([k, p]) => [k, { range: [p!.lo, p!.hi], full: p!.full, open: adr.openFractions()[k as ParamName] ?? 0 }]),
       );
-      const report = { scenario: sc.name, state: o.state, episodes: adr.state.episodes, successRate: ok / Math.max(1, n), boundaryMoves: adr.state.history.length, params };
+      // Success figures are this run's; totalEpisodes counts the resumed ones too.
+      const report = { scenario: sc.name, state: o.state, episodes: n, successes: ok, successRate: ok / Math.max(1, n), successCi95: wilson(ok, n), meanReturn: sumReturn / Math.max(1, n), meanLength: sumLength / Math.max(1, n), totalEpisodes: adr.state.episodes, boundaryMoves: adr.state.history.length, params };
       if (o.json) {
         console.log(JSON.stringify(report, null, 2));
         return;

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { resolvePolicyDir } from '../policy/policy-dir.js';
 import { deployTo } from '../bridge/deploy.js';
+import { checkEndpoint } from '../bridge/endpoint.js';
 import { readKey, readKeyPair } from './keys-files.js';
 import { join } from 'node:path';
 
@@ -17,6 +18,7 @@ export function registerDeploy(program: Command): void {
     .option('--server-key <file>', "the server's public key file")
     .option('--json', 'print the result as JSON')
     .action(async (o: { policy: string; server: string; curveKeys?: string; serverKey?: string; json?: boolean }) => {
+      checkEndpoint(o.server, '--server', { bind: false });
       const dir = resolvePolicyDir(o.policy);
       if (!existsSync(join(dir, 'policy.json'))) throw new InputError(`${o.policy}: expected a run or checkpoint directory with policy.json`);
       if (!!o.curveKeys !== !!o.serverKey) throw new InputError('--curve-keys and --server-key: expected both or neither');

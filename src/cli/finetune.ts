@@ -16,6 +16,7 @@ import { robotCompensation } from '../policy/robot-delay.js';
 import { saveCheckpoint } from '../policy/checkpoint.js';
 import { loadPolicyDir, resolvePolicyDir } from '../policy/policy-dir.js';
 import { finetune, FINETUNE_DEFAULTS, type FinetuneMode, type Measurement } from '../policy/finetune.js';
+import { checkFreeze } from '../policy/bc.js';
 import { codeVersion } from '../policy/version.js';
 import { RunDir, type MetricRow } from '../runs/run-dir.js';
 import { startProgress } from './progress.js';
@@ -114,6 +115,10 @@ export function registerFinetune(program: Command): void {
         const m = sc ? contractMismatch(sc.contract, policy.contract) : null;
         if (m) throw new InputError(`${resolvePolicyDir(o.policy)}: the policy's contract does not match ${flag} (scenario ${sc!.name}): ${m}`);
       }
+      // Every check that can fail before training runs comes before config.json: a refused run
+      // leaves its directory free for the corrected command.
+      checkFreeze(o.freeze, policy);
+      if (mode === 'ppo' && !ppoScenario) throw new InputError('--mode ppo: expected --scenario FILE (the policy stores no usable scenario)');
       const compensate = robotCompensation(policy.delayCompensation, mode, o.loopDelay, (e) => o.json || process.stderr.write(`robot loop delay estimated from the target episodes: ${e.steps} control steps (${e.ms.toFixed(0)} ms); the policy compensates it (it was trained for ${policy.delayCompensation.steps})\n`));
       const target = o.data ? await loadDataset(o.data, { valFraction: o.valFraction, seed: o.seed, compensate, ...contractOf }) : undefined;
       const sim = o.simData ? await loadDataset(o.simData, { valFraction: 0, ...contractOf }) : undefined;
@@ -141,8 +146,8 @@ export function registerFinetune(program: Command): void {
         codeVersion: codeVersion(),
         startedAt: new Date().toISOString(),
       };
+      if (mode === 'bc' && target && target.train.act.length === 0) throw new InputError(`${o.data}: the target episodes carry no action labels (use --normalizer-only for unlabelled data)`);
       run.writeConfig(config);
-      if (mode === 'ppo' && !ppoScenario) throw new InputError('--mode ppo: expected --scenario FILE (the policy stores no usable scenario)');
       const quiet = o.json === true;
       const epochs = o.epochs ?? 200;
       const bar = mode === 'bc' ? startProgress(`finetune ${policy.id}`, epochs, { unit: 'epoch', quiet }) : null;

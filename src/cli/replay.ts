@@ -56,7 +56,7 @@ export function registerReplay(program: Command): void {
     .description('replay a logged episode (--check: restore its initial snapshot, re-apply its actions, report divergence)')
     .argument('<file>', 'episode file (MCAP)')
     .argument('[other]', 'with --compare: the re-executed run (MCAP)')
-    .option('--episode <k>', 'episode index in the file', nonNegativeInt, 0)
+    .option('--episode <k>', "the episode's index (#k in `episodes inspect`; a collect with w workers writes every w-th index to each file)", nonNegativeInt, 0)
     .option('--check', 're-simulate by state and report the largest divergence from the logged observations')
     .option('--compare', 'compare FILE (the logged run) with OTHER (a re-executed run) step by step')
     .option('--other-episode <k>', 'episode index in OTHER for --compare (default: the first)', nonNegativeInt)

@@ -5,9 +5,13 @@ import { loadRapier } from '../sim/rapier.js';
 import { loadScenario } from '../sim/scenario-file.js';
 import { loadReality } from '../sim/reality.js';
 import { emulateRobot } from '../bridge/emulated-robot.js';
+import { DEFAULT_REAL_SEED, recordRealDemos } from '../collect/real-demos.js';
+import { initBackend } from '../policy/backend.js';
+import { loadPolicyDir } from '../policy/policy-dir.js';
+import { checkEndpoint } from '../bridge/endpoint.js';
 import { readKey, readKeyPair } from './keys-files.js';
 import { startProgress } from './progress.js';
-import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './options.js';
 
 interface EmulateFlags {
   scenario: string;
@@ -20,6 +24,18 @@ interface EmulateFlags {
   robotId?: string;
   curveKeys?: string;
   serverKey?: string;
+  json?: boolean;
+}
+
+interface DemosFlags {
+  scenario: string;
+  reality: string;
+  episodes: number;
+  out: string;
+  seed: number;
+  mode: string;
+  policy?: string;
+  expertNoise?: number;
   json?: boolean;
 }
 
@@ -40,6 +56,7 @@ export function registerRobot(program: Command): void {
     .option('--server-key <file>', "the server's public key file")
     .option('--json', 'print the report as JSON')
     .action(async (o: EmulateFlags) => {
+      checkEndpoint(o.connect, '--connect', { bind: false });
       const sc = loadScenario(o.scenario);
       const reality = loadReality(o.reality);
       if (!!o.curveKeys !== !!o.serverKey) throw new InputError('--curve-keys and --server-key: expected both or neither');
@@ -70,5 +87,52 @@ export function registerRobot(program: Command): void {
       const [lo, hi] = rep.successCi95;
       console.log(`${rep.episodes} episodes on the emulated ${sc.name} robot (${reality.name}): success ${(100 * rep.successRate).toFixed(1)}% (95% CI ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%), mean return ${rep.meanReturn.toFixed(2)}, mean length ${rep.meanLength.toFixed(1)}`);
       console.log(`${rep.steps} steps, ${rep.missedSteps} missed deadlines, round trip p50 ${rep.latencyMs.p50.toFixed(3)} ms p99 ${rep.latencyMs.p99.toFixed(3)} ms${rep.overrunFraction !== null && rep.startLagMs ? `, control-period overruns ${(100 * rep.overrunFraction).toFixed(1)}% (steps begun > 5% of a period late; lag p99 ${rep.startLagMs.p99.toFixed(3)} ms)` : ''}`);
+    });
+
+  robot
+    .command('demos')
+    .description("record teleoperated demonstrations on the emulated robot (the scripted expert, acting on the robot's true state, stands in for the operator): MCAP, source real, the operator's action on every step")
+    .requiredOption('--scenario <file>', 'scenario file')
+    .requiredOption('--reality <file>', 'reality profile (scenarios/reality/*.yaml)')
+    .requiredOption('--out <dir>', 'directory for the episode file')
+    .option('--episodes <n>', 'demonstrations', positiveInt, 20)
+    .option('--seed <s>', 'episode i uses seed s + i', nonNegativeInt, DEFAULT_REAL_SEED)
+    .option('--mode <m>', 'expert: the operator drives; dagger: --policy drives and the operator\'s action is logged as the label', 'expert')
+    .option('--policy <run>', '(dagger) the policy that drives')
+    .option('--expert-noise <x>', '(expert) gaussian noise on the executed action, normalised units', nonNegativeNumber)
+    .option('--json', 'print the report as JSON')
+    .action(async (o: DemosFlags) => {
+      if (o.mode !== 'expert' && o.mode !== 'dagger') throw new InputError(`--mode: expected expert | dagger, got "${o.mode}"`);
+      if ((o.mode === 'dagger') !== (o.policy !== undefined)) throw new InputError('--policy: expected it with --mode dagger, and only then');
+      const sc = loadScenario(o.scenario);
+      const reality = loadReality(o.reality);
+      let policy;
+      if (o.policy) {
+        await initBackend();
+        policy = (await loadPolicyDir(o.policy, { contract: sc.contract, what: `--scenario ${o.scenario}` })).policy;
+      }
+      const bar = startProgress(`robot demos ${sc.name} (${reality.name})`, o.episodes, { unit: 'ep', quiet: o.json });
+      let ok = 0;
+      let n = 0;
+      const rep = await recordRealDemos({
+        scenario: sc,
+        reality,
+        realityFile: o.reality,
+        episodes: o.episodes,
+        out: o.out,
+        seed: o.seed,
+        mode: o.mode,
+        policy,
+        expertNoise: o.expertNoise,
+        onEpisode: (e) => bar.tick(1, `success ${(ok += e.success ? 1 : 0)}/${++n}`),
+      });
+      bar.stop();
+      policy?.dispose();
+      if (o.json) {
+        console.log(JSON.stringify(rep, null, 2));
+        return;
+      }
+      const [lo, hi] = rep.successCi95;
+      console.log(`${rep.episodes} demonstrations on the emulated ${sc.name} robot (${reality.name}, ${rep.driver} driving): success ${(100 * rep.successRate).toFixed(1)}% (95% CI ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%), ${rep.steps} steps → ${rep.file}`);
     });
 }

@@ -30,7 +30,7 @@ export function registerServe(program: Command): void {
     .description('serve a policy to robots over ZeroMQ (ROUTER); Ctrl-C stops')
     .option('--policy <run>', 'run or checkpoint directory to serve')
     .option('--replay <file>', "serve a logged episode's actions open-loop instead of a policy")
-    .option('--episode <k>', 'episode index for --replay', nonNegativeInt, 0)
+    .option('--episode <k>', "the --replay episode's index (#k in `episodes inspect`)", nonNegativeInt, 0)
     .option('--bind <url>', 'endpoint to bind', 'tcp://127.0.0.1:5555')
     .option('--record <dir>', 'record served episodes (MCAP, source real) here', 'runs/served')
     .option('--curve-keys <prefix>', 'server CurveZMQ key pair PREFIX.key / PREFIX.pub (see `keys generate`)')

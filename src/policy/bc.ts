@@ -110,6 +110,12 @@ export interface BcMetrics {
 export const BC_DEFAULTS = { epochs: 200, batchSize: 256, lr: 1e-3, patience: 20, seed: 0, activation: 'relu' as Activation, coFraction: 0.5 };
 
 /** Mean squared error of tanh(mean(obs)) against the labels, over all rows (chunked). */
+/** `--freeze k` keeps the first k actor layers fixed: the last one must train. */
+export function checkFreeze(freeze: number, policy: GaussianMlpPolicy): void {
+  const nLayers = policy.actor.layers.length;
+  if (!Number.isInteger(freeze) || freeze < 0 || freeze >= nLayers) throw new InputError(`--freeze: expected an integer in [0, ${nLayers - 1}] (the actor has ${nLayers} layers), got ${freeze}`);
+}
+
 export function bcLoss(policy: GaussianMlpPolicy, data: Transitions): number {
   if (data.n === 0) return NaN;
   const norm = policy.normalizer.apply(data.obs);
@@ -186,8 +192,7 @@ export async function trainBC(opts: BcOptions): Promise<{ policy: GaussianMlpPol
   checkData('training data', train, obsSize, actSize);
   checkData('validation data', val, obsSize, actSize);
   if (co) checkData('co-training data', co, obsSize, actSize);
-  const nLayers = policy.actor.layers.length;
-  if (!Number.isInteger(freeze) || freeze < 0 || freeze >= nLayers) throw new InputError(`--freeze: expected an integer in [0, ${nLayers - 1}] (the actor has ${nLayers} layers), got ${freeze}`);
+  checkFreeze(freeze, policy);
 
   const state: BcState = resumed?.state ?? { epoch: 0, bestValLoss: Infinity, bestEpoch: 0, trainLoss: [], valLoss: [] };
   // A run that ended at its last epoch (not by early stopping) may be extended with more epochs.

@@ -21,12 +21,18 @@ describe('sim2real adr', () => {
     expect(a.stderr).toBe('');
     const rep = JSON.parse(a.stdout);
     expect(rep.episodes).toBe(24);
+    expect(rep.totalEpisodes).toBe(24);
+    expect(rep.successCi95[0]).toBeLessThanOrEqual(rep.successRate);
+    expect(rep.successCi95[1]).toBeGreaterThanOrEqual(rep.successRate);
+    expect(rep.meanLength).toBeGreaterThan(0);
     expect(rep.boundaryMoves).toBeGreaterThan(0);
     expect(rep.params.friction.open).toBeGreaterThan(0);
     const saved = JSON.parse(readFileSync(state, 'utf8'));
     expect(saved.episodes).toBe(24);
     const b = await sim2real(['adr', file, '--episodes', '8', '--state', state, '--resume', '--json']);
-    expect(JSON.parse(b.stdout).episodes).toBe(32);
+    // Success figures are this run's (8 episodes); the state counts all 32.
+    expect(JSON.parse(b.stdout).episodes).toBe(8);
+    expect(JSON.parse(b.stdout).totalEpisodes).toBe(32);
     expect(JSON.parse(b.stdout).params.friction.open).toBeGreaterThanOrEqual(rep.params.friction.open);
   });
 

@@ -151,6 +151,10 @@ describe('deploy', () => {
     } finally {
       await client.close();
     }
+    // Deploy clients and a robot that said bye close their connections: normal, not logged as drops.
+    await server.logged(/robot watcher left \(said bye\)/);
+    await new Promise((res) => setTimeout(res, 500));
+    expect(server.stderr).not.toMatch(/was closed/);
     // The checkpoint on disk is the one that was deployed.
     expect((await loadCheckpoint(deployed)).file.id).toBe('deployed-b');
   });

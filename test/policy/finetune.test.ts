@@ -1,5 +1,5 @@
 /** Fine-tuning: frozen layers stay put, normaliser-only touches only the normaliser, before/after metrics are recorded. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,5 +89,17 @@ describe('finetune', () => {
     expect(file.training.freeze).toBe(1);
     const report = JSON.parse(r.stdout);
     expect(report.after.targetValLoss).toBeCloseTo(rows.at(-1).targetValLoss, 10);
+  });
+
+  it('a run refused for a bad --freeze leaves its directory free for the corrected command', async () => {
+    const out = join(dir, 'ft-retry');
+    const bad = await sim2real(['finetune', '--policy', join(dir, 'pre'), '--data', join(dir, 'target'), '--out', out, '--freeze', '9']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toMatch(/^sim2real: error: --freeze: expected an integer in \[0, 2\] .*got 9$/);
+    expect(existsSync(join(out, 'config.json'))).toBe(false);
+    const good = await sim2real(['finetune', '--policy', join(dir, 'pre'), '--data', join(dir, 'target'), '--out', out, '--freeze', '1', '--epochs', '1', '--json']);
+    expect(good.stderr).toBe('');
+    expect(good.code).toBe(0);
+    expect(existsSync(join(out, 'policy', 'policy.json'))).toBe(true);
   });
 });

@@ -1,0 +1,30 @@
+/** Endpoints are checked before libzmq sees them (it says only "Invalid argument", and wraps big ports). */
+import { describe, expect, it } from 'vitest';
+import { checkEndpoint } from '../../src/bridge/endpoint.js';
+import { sim2real } from '../cli/helpers.js';
+
+describe('checkEndpoint', () => {
+  it('takes tcp://HOST:PORT with PORT 1-65535, * only for a bind', () => {
+    expect(checkEndpoint('tcp://127.0.0.1:5555', '--connect', { bind: false })).toEqual({ host: '127.0.0.1', port: 5555 });
+    expect(checkEndpoint('tcp://[::1]:65535', '--connect', { bind: false })).toEqual({ host: '::1', port: 65535 });
+    expect(checkEndpoint('tcp://127.0.0.1:*', '--bind', { bind: true })).toEqual({ host: '127.0.0.1', port: '*' });
+    expect(() => checkEndpoint('tcp://127.0.0.1:*', '--connect', { bind: false })).toThrow('--connect tcp://127.0.0.1:*: expected tcp://HOST:PORT with PORT in 1-65535');
+    expect(() => checkEndpoint('tcp://127.0.0.1:70000', '--bind', { bind: true })).toThrow(/got port 70000$/);
+    expect(() => checkEndpoint('tcp://127.0.0.1:0', '--server', { bind: false })).toThrow(/got port 0$/);
+    expect(() => checkEndpoint('notaurl', '--server', { bind: false })).toThrow(/^--server notaurl: expected tcp:\/\/HOST:PORT/);
+  });
+
+  it('the CLI refuses bad endpoints with a one-line error naming the flag (exit 2)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['serve', '--policy', 'nowhere', '--bind', 'tcp://127.0.0.1:70000'], /--bind tcp:\/\/127\.0\.0\.1:70000: expected .* got port 70000/],
+      [['deploy', '--policy', 'nowhere', '--server', 'notaurl'], /--server notaurl: expected tcp:\/\/HOST:PORT/],
+      [['robot', 'emulate', '--scenario', 'scenarios/grasp-cube.yaml', '--reality', 'scenarios/reality/grasp-cube.yaml', '--connect', 'tcp://127.0.0.1:99999'], /--connect tcp:\/\/127\.0\.0\.1:99999: .* got port 99999/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await sim2real(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(re);
+    }
+  });
+});
