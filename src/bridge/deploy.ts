@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, normalize, relative, sep } from 'node:path';
 import { decodeServerMessage, encode } from './codec.js';
 import { configureCurveClient, type CurveClientKeys } from './curve.js';
-import { checkEndpoint } from './endpoint.js';
+import { checkEndpoint, isIpv6 } from './endpoint.js';
 import type { ServerMessage } from './messages.js';
 import { InputError } from '../errors.js';
 
@@ -49,7 +49,7 @@ export interface DeployResult {
 /** Send a checkpoint to a running server and wait for its verdict. */
 export async function deployTo(server: string, dir: string, opts: { timeoutMs?: number; curve?: CurveClientKeys } = {}): Promise<DeployResult> {
   checkEndpoint(server, 'server', { bind: false });
-  const sock = new zmq.Dealer({ linger: 0 });
+  const sock = new zmq.Dealer({ linger: 0, ipv6: isIpv6(server) });
   if (opts.curve) configureCurveClient(sock, opts.curve);
   sock.connect(server);
   const timeoutMs = opts.timeoutMs ?? 30_000;

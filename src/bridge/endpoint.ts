@@ -15,6 +15,11 @@ export function checkEndpoint(endpoint: string, what: string, opts: { bind: bool
   return { host: m[1].replace(/^\[|\]$/g, ''), port };
 }
 
+/** An IPv6 literal host (`tcp://[::1]:5555`): libzmq sockets need their ipv6 option for it. */
+export function isIpv6(endpoint: string): boolean {
+  return /^tcp:\/\/\[/.test(endpoint);
+}
+
 export function endpointHost(endpoint: string): string {
   return checkEndpoint(endpoint, '--bind', { bind: true }).host;
 }

@@ -11,7 +11,7 @@ import { decodeServerMessage, encode } from './codec.js';
 import { PROTOCOL_VERSION, type RobotMessage, type ServerMessage, type Welcome } from './messages.js';
 import { configureCurveClient, type CurveClientKeys } from './curve.js';
 import { runAt } from './clock.js';
-import { checkEndpoint } from './endpoint.js';
+import { checkEndpoint, isIpv6 } from './endpoint.js';
 
 export interface RobotClientOptions {
   /** Server endpoint, e.g. `tcp://127.0.0.1:5555`. */
@@ -125,7 +125,7 @@ export class RobotClient {
 
   private openSocket(): zmq.Dealer {
     this.sock?.close();
-    const sock = new zmq.Dealer({ linger: 0, immediate: true, sendHighWaterMark: 100 });
+    const sock = new zmq.Dealer({ linger: 0, immediate: true, sendHighWaterMark: 100, ipv6: isIpv6(this.opts.server) });
     if (this.opts.curve) configureCurveClient(sock, this.opts.curve);
     sock.connect(this.opts.server);
     this.sock = sock;

@@ -13,12 +13,13 @@ import { PROTOCOL_VERSION, MAX_FRAME_BYTES, type ErrorCode, type Hello, type Rob
 import { PolicySlot } from './served-policy.js';
 import { isStepAware } from './replay-policy.js';
 import { RecorderThread, type SessionRecording } from './recorder-thread.js';
-import { checkBindSecurity } from './endpoint.js';
+import { checkBindSecurity, isIpv6 } from './endpoint.js';
 import { SessionCompensation } from './session-compensation.js';
 import { configureCurveServer, type CurveServerKeys, type ZapHandler } from './curve.js';
+import { CloseMatcher } from './close-matcher.js';
 
-/** How long after a bye (or a deploy answer) the peer's connection close counts as expected, ms. */
-const EXPECTED_CLOSE_MS = 2000;
+/** How far apart a connection close and its announcement (bye, deploy answer) may be read, ms. */
+const CLOSE_GRACE_MS = 1000;
 
 export interface PolicyServerOptions {
   /** Where to bind the ROUTER, e.g. `tcp://127.0.0.1:5555` (`*` as port picks a free one). */
@@ -76,11 +77,8 @@ export class PolicyServer {
   private zap: ZapHandler | null = null;
   private recorder: RecorderThread | null = null;
   private closed = false;
-  /**
-   * Until when a connection close is expected, one entry per bye or answered deploy client: such a
-   * close is not news. Time-bounded so a peer that says bye and stays connected cannot hide a later drop.
-   */
-  private expectedCloses: number[] = [];
+  /** Closes after a bye or a deploy answer are normal; others are logged as drops. */
+  private readonly closes: CloseMatcher;
   /** Policies loaded from deployments (freed when replaced or at close). */
   private readonly loaded = new Set<Policy>();
   private actions = 0;
@@ -94,17 +92,15 @@ export class PolicyServer {
     this.heartbeatMs = opts.heartbeatMs ?? 250;
     this.liveness = opts.liveness ?? 4;
     this.log = opts.log ?? (() => {});
-    this.sock = new zmq.Router({ maxMessageSize: MAX_FRAME_BYTES + 1024, linger: 0 });
+    this.sock = new zmq.Router({ maxMessageSize: MAX_FRAME_BYTES + 1024, linger: 0, ipv6: isIpv6(opts.bind) });
     this.obsSize = totalSize(opts.policy.contract.obs);
     this.actSize = totalSize(opts.policy.contract.action);
     // libzmq closes a connection that sends a frame over maxMessageSize (or breaks ZMTP) without
     // telling the ROUTER's reader; the monitor is the only place that shows up.
-    this.sock.events.on('disconnect', (e) => {
-      const now = Date.now();
-      while (this.expectedCloses.length && this.expectedCloses[0] < now) this.expectedCloses.shift();
-      if (this.expectedCloses.length) this.expectedCloses.shift();
-      else if (!this.closed) this.logThrottled('disconnect', `a connection on ${e.address} was closed (peer gone, or libzmq dropped it: frame over ${MAX_FRAME_BYTES + 1024} bytes or a ZMTP error)`);
+    this.closes = new CloseMatcher(CLOSE_GRACE_MS, (address) => {
+      if (!this.closed) this.logThrottled('disconnect', `a connection on ${address} was closed without a bye (peer gone, or libzmq dropped it: frame over ${MAX_FRAME_BYTES + 1024} bytes or a ZMTP error)`);
     });
+    this.sock.events.on('disconnect', (e) => this.closes.closed(e.address));
     // Security handshakes that fail before ZAP is asked (no CURVE, wrong server key); ZAP logs its own refusals.
     for (const ev of ['handshake:error:protocol', 'handshake:error:other'] as const) {
       this.sock.events.on(ev, (e) => this.logThrottled('handshake', `handshake failed on ${e.address}: ${e.error.message}${'code' in e.error ? ` (${e.error.code})` : ''}`));
@@ -137,10 +133,6 @@ export class PolicyServer {
    * Log a line of a kind that a misconfigured peer can trigger at libzmq's reconnect rate (every
    * 100 ms): at most one per kind per second, counting the ones left out.
    */
-  private expectClose(): void {
-    this.expectedCloses.push(Date.now() + EXPECTED_CLOSE_MS);
-  }
-
   private logThrottled(kind: string, line: string): void {
     const now = Date.now();
     const t = this.throttle.get(kind);
@@ -256,7 +248,7 @@ export class PolicyServer {
         case 'heartbeat':
           return;
         case 'bye':
-          this.expectClose();
+          this.closes.announce();
           await this.drop(key, 'said bye');
           return;
       }
@@ -302,7 +294,7 @@ export class PolicyServer {
     const load = this.opts.loadPolicy;
     const answer = (m: ServerMessage) => {
       if (session) return this.send(session, m);
-      this.expectClose();
+      this.closes.announce();
       void this.sock.send([routing, encode(m)]).catch(() => undefined);
     };
     if (!load) {
@@ -377,6 +369,7 @@ export class PolicyServer {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    this.closes.dispose();
     for (const key of [...this.sessions.keys()]) await this.drop(key, 'server closing');
     this.sock.close();
     await this.loop;

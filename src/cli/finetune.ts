@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { Json } from '../sim/env.js';
 import { contractMismatch } from '../sim/contract.js';
 import { loadScenario } from '../sim/scenario-file.js';
+import { checkRealityFor, loadReality } from '../sim/reality.js';
 import { ScenarioSchema, type Scenario } from '../sim/scenario-schema.js';
 import { InputError } from '../errors.js';
 import { initBackend, parseBackend } from '../policy/backend.js';
@@ -146,7 +147,11 @@ export function registerFinetune(program: Command): void {
         codeVersion: codeVersion(),
         startedAt: new Date().toISOString(),
       };
-      if (mode === 'bc' && target && target.train.act.length === 0) throw new InputError(`${o.data}: the target episodes carry no action labels (use --normalizer-only for unlabelled data)`);
+      if (target && target.train.n === 0) throw new InputError(`${o.data}: expected target episodes with steps in the training split, got ${target.trainEpisodes} episode(s) with none`);
+      if (o.evalReality) {
+        if (!evalScenario) throw new InputError('--eval-reality: expected it with --eval-scenario');
+        checkRealityFor(loadReality(o.evalReality), evalScenario, o.evalReality);
+      }
       run.writeConfig(config);
       const quiet = o.json === true;
       const epochs = o.epochs ?? 200;

@@ -55,10 +55,15 @@ export function realityRanges(reality: Reality): Randomization {
   return out;
 }
 
+/** Refuse a reality profile written for another scenario. */
+export function checkRealityFor(reality: Reality, sc: Scenario, file?: string): void {
+  if (reality.scenario !== sc.name) {
+    throw new InputError(`${file ?? reality.name}:scenario: expected "${sc.name}" (the scenario in use), got "${reality.scenario}"`);
+  }
+}
+
 /** The scenario's env as it behaves in this reality (for the emulated robot and `eval --reality`). */
 export function makeRealEnv(R: Rapier, sc: Scenario, reality: Reality, opts: { maxSteps?: number; file?: string } = {}): Env {
-  if (reality.scenario !== sc.name) {
-    throw new InputError(`${opts.file ?? reality.name}:scenario: expected "${sc.name}" (the scenario in use), got "${reality.scenario}"`);
-  }
+  checkRealityFor(reality, sc, opts.file);
   return makeEnv(R, { ...sc, randomization: realityRanges(reality) }, { randomize: true, maxSteps: opts.maxSteps });
 }

@@ -87,6 +87,19 @@ async function recorded(server: PolicyServer, waitForByes = true) {
   return readEpisodes(dir);
 }
 
+describe('closing connections', () => {
+  it('robots recording episodes that say bye together are not logged as dropped connections', async () => {
+    const server = await serve();
+    const clients = await Promise.all([0, 1, 2, 3].map((i) => robot(server, { robotId: `rec-bot-${i}` })));
+    await Promise.all(clients.map((c, i) => episode(c, i, 3)));
+    await Promise.all(clients.map((c) => c.close()));
+    await until(() => server.stats().robots === 0);
+    // Longer than the server's grace for matching a close with its bye.
+    await sleep(1500);
+    expect(log.filter((l) => /was closed/.test(l))).toEqual([]);
+  });
+});
+
 describe('recording served episodes', () => {
   it('writes each episode with source real, the contract, and every step (obs, action, applied, reward, latency)', async () => {
     const server = await serve();

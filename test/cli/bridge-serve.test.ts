@@ -153,7 +153,8 @@ describe('deploy', () => {
     }
     // Deploy clients and a robot that said bye close their connections: normal, not logged as drops.
     await server.logged(/robot watcher left \(said bye\)/);
-    await new Promise((res) => setTimeout(res, 500));
+    // An unexplained close would be logged after the server's 1 s grace.
+    await new Promise((res) => setTimeout(res, 1500));
     expect(server.stderr).not.toMatch(/was closed/);
     // The checkpoint on disk is the one that was deployed.
     expect((await loadCheckpoint(deployed)).file.id).toBe('deployed-b');

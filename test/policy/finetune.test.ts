@@ -91,11 +91,15 @@ describe('finetune', () => {
     expect(report.after.targetValLoss).toBeCloseTo(rows.at(-1).targetValLoss, 10);
   });
 
-  it('a run refused for a bad --freeze leaves its directory free for the corrected command', async () => {
+  it('a run refused for a bad --freeze or --eval-reality leaves its directory free for the corrected command', async () => {
     const out = join(dir, 'ft-retry');
     const bad = await sim2real(['finetune', '--policy', join(dir, 'pre'), '--data', join(dir, 'target'), '--out', out, '--freeze', '9']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toMatch(/^sim2real: error: --freeze: expected an integer in \[0, 2\] .*got 9$/);
+    expect(existsSync(join(out, 'config.json'))).toBe(false);
+    const wrongReality = await sim2real(['finetune', '--policy', join(dir, 'pre'), '--data', join(dir, 'target'), '--out', out, '--eval-scenario', SCENARIO, '--eval-reality', 'scenarios/reality/navigate-obstacles.yaml']);
+    expect(wrongReality.code).toBe(2);
+    expect(wrongReality.stderr.trim()).toMatch(/^sim2real: error: scenarios\/reality\/navigate-obstacles\.yaml:scenario: expected "grasp-cube"/);
     expect(existsSync(join(out, 'config.json'))).toBe(false);
     const good = await sim2real(['finetune', '--policy', join(dir, 'pre'), '--data', join(dir, 'target'), '--out', out, '--freeze', '1', '--epochs', '1', '--json']);
     expect(good.stderr).toBe('');
