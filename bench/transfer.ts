@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenario } from '../src/sim/scenario-file.js';
 import type { Scenario } from '../src/sim/scenario-schema.js';
-import { loadReality, type Reality } from '../src/sim/reality.js';
+import { checkRealityFor, loadReality, type Reality } from '../src/sim/reality.js';
 import type { Json } from '../src/sim/env.js';
 import { InputError } from '../src/errors.js';
 import { collect } from '../src/collect/collect.js';
@@ -141,7 +141,7 @@ export function resolveRuns(opts: Pick<TransferOptions, 'scenarios' | 'reality'>
     const sc = loadScenario(scenarioFile);
     const realityFile = opts.reality ?? `scenarios/reality/${sc.name}.yaml`;
     const reality = given ?? loadReality(realityFile);
-    if (reality.scenario !== sc.name) throw new InputError(`${realityFile}:scenario: expected "${sc.name}" (the scenario of ${scenarioFile}), got "${reality.scenario}"`);
+    checkRealityFor(reality, sc, realityFile, `the scenario of ${scenarioFile}`);
     return { scenarioFile, sc, realityFile, reality };
   });
 }

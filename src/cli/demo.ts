@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { loadScenario } from '../sim/scenario-file.js';
-import { loadReality } from '../sim/reality.js';
+import { checkRealityFor, loadReality } from '../sim/reality.js';
 import { loadRapier } from '../sim/rapier.js';
 import { initBackend } from '../policy/backend.js';
 import { demoBudget } from '../demo/budget.js';
@@ -56,7 +56,7 @@ export function registerDemo(program: Command): void {
       }
       const reality = loadReality(realityFile);
       // Before minutes of collecting and training, not at the first robot stage.
-      if (reality.scenario !== sc.name) throw new InputError(`${realityFile}:scenario: expected "${sc.name}" (the demo's scenario), got "${reality.scenario}"`);
+      checkRealityFor(reality, sc, realityFile, "the demo's scenario");
       const R = await loadRapier();
       const backend = await initBackend();
       const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -109,13 +109,13 @@ export interface BcMetrics {
 
 export const BC_DEFAULTS = { epochs: 200, batchSize: 256, lr: 1e-3, patience: 20, seed: 0, activation: 'relu' as Activation, coFraction: 0.5 };
 
-/** Mean squared error of tanh(mean(obs)) against the labels, over all rows (chunked). */
 /** `--freeze k` keeps the first k actor layers fixed: the last one must train. */
 export function checkFreeze(freeze: number, policy: GaussianMlpPolicy): void {
   const nLayers = policy.actor.layers.length;
   if (!Number.isInteger(freeze) || freeze < 0 || freeze >= nLayers) throw new InputError(`--freeze: expected an integer in [0, ${nLayers - 1}] (the actor has ${nLayers} layers), got ${freeze}`);
 }
 
+/** Mean squared error of tanh(mean(obs)) against the labels, over all rows (chunked). */
 export function bcLoss(policy: GaussianMlpPolicy, data: Transitions): number {
   if (data.n === 0) return NaN;
   const norm = policy.normalizer.apply(data.obs);

@@ -55,10 +55,10 @@ export function realityRanges(reality: Reality): Randomization {
   return out;
 }
 
-/** Refuse a reality profile written for another scenario. */
-export function checkRealityFor(reality: Reality, sc: Scenario, file?: string): void {
+/** Refuse a reality profile written for another scenario; `whose` says where `sc` came from. */
+export function checkRealityFor(reality: Reality, sc: Scenario, file?: string, whose = 'the scenario in use'): void {
   if (reality.scenario !== sc.name) {
-    throw new InputError(`${file ?? reality.name}:scenario: expected "${sc.name}" (the scenario in use), got "${reality.scenario}"`);
+    throw new InputError(`${file ?? reality.name}:scenario: expected "${sc.name}" (${whose}), got "${reality.scenario}"`);
   }
 }
 
