@@ -255,6 +255,10 @@ class Sim2RealClient:
             msg["scenario"] = self.scenario
         if self.control_hz:
             msg["control_hz"] = float(self.control_hz)
+        if self.session:
+            # A reconnection takes the session back (episodes, recording), and is not refused as
+            # a duplicate of the robot's own stale session.
+            msg["resume"] = self.session
         self._send(msg)
         if self._sent_ok:
             self._hello_sent = time.monotonic()
@@ -316,8 +320,8 @@ class Sim2RealClient:
                 self.reconnects += 1
                 return
             if now >= self._next_attempt:
-                # A fresh socket (a new routing id, so a new session), a hello as soon as it is
-                # connected, at least 0.5 s for the welcome, then the backoff delay.
+                # A fresh socket (a new routing id; the hello's resume asks for the session back),
+                # a hello as soon as it is connected, at least 0.5 s for the welcome, then the backoff delay.
                 self._open_socket()
                 self._hello_left = self._hello()
                 self._next_attempt = now + max(0.5, self._backoff) + self._backoff

@@ -8,7 +8,7 @@ import { Packr } from 'msgpackr';
 import { endianness } from 'node:os';
 import { z } from 'zod';
 import { ComponentSchema } from '../sim/scenario-schema.js';
-import { MAX_FRAME_BYTES, type ErrorCode, type RobotMessage, type ServerMessage } from './messages.js';
+import { MAX_FRAME_BYTES, MAX_ID, type ErrorCode, type RobotMessage, type ServerMessage } from './messages.js';
 
 if (endianness() !== 'LE') throw new Error('sim2real bridge: big-endian hosts are not supported (vectors are little-endian float32)');
 
@@ -38,6 +38,9 @@ export function bytesVector(b: Uint8Array, field: string, replyTo?: number): Flo
   return out;
 }
 
+/** Id fields: msgpackr writes an integer beyond 32 bits as a float64, which the protocol forbids for ids. */
+const ID_FIELDS = new Set(['seq', 'reply_to', 'episode', 'step', 'policy_version']);
+
 export function encode(msg: RobotMessage | ServerMessage): Buffer {
   // One pass into a fresh object (this runs twice per control step): msgpackr writes `undefined` as
   // an extension type (fixext 0), so such fields are left out, and float vectors go as bytes.
@@ -45,7 +48,10 @@ export function encode(msg: RobotMessage | ServerMessage): Buffer {
   const fields = msg as unknown as Record<string, unknown>;
   for (const k in fields) {
     const v = fields[k];
-    if (v !== undefined) wire[k] = v instanceof Float32Array ? vectorBytes(v) : v;
+    if (v === undefined) continue;
+    if (v instanceof Float32Array) wire[k] = vectorBytes(v);
+    else if (typeof v === 'number' && v > 0xffffffff && ID_FIELDS.has(k) && Number.isSafeInteger(v)) wire[k] = BigInt(v);
+    else wire[k] = v;
   }
   return packr.pack(wire);
 }
@@ -85,6 +91,13 @@ function num(m: Record<string, unknown>, k: string, replyTo?: number, opts: { in
   return v;
 }
 
+/** An id: an integer in [min, 2^53) (see MAX_ID). */
+function id(m: Record<string, unknown>, k: string, replyTo: number | undefined, min: number): number {
+  const v = num(m, k, replyTo, { int: true })!;
+  if (v < min || v >= MAX_ID) throw new ProtocolError('bad_field', `${k}: expected an integer in [${min}, 2^53), got ${v}`, replyTo);
+  return v;
+}
+
 function bool(m: Record<string, unknown>, k: string, replyTo?: number, optional = false): boolean | undefined {
   const v = m[k];
   if (v === undefined && optional) return undefined;
@@ -98,7 +111,8 @@ function str(m: Record<string, unknown>, k: string, replyTo?: number): string {
   return v;
 }
 
-const Seq = z.int().min(1);
+const Seq = z.int().min(1).lt(MAX_ID);
+const Episode = z.int().min(0).lt(MAX_ID);
 const Time = z.number();
 const HelloSchema = z.object({
   type: z.literal('hello'),
@@ -109,13 +123,14 @@ const HelloSchema = z.object({
   contract: z.object({ obs: z.array(ComponentSchema.strip()).min(1), action: z.array(ComponentSchema.strip()).min(1) }),
   scenario: z.string().optional(),
   control_hz: z.number().positive().optional(),
+  resume: z.string().min(1).max(100).optional(),
 });
-const EpisodeStartSchema = z.object({ type: z.literal('episode_start'), seq: Seq, time: Time, episode: z.int().min(0), seed: z.int().optional(), info: z.record(z.string(), z.unknown()).optional() });
+const EpisodeStartSchema = z.object({ type: z.literal('episode_start'), seq: Seq, time: Time, episode: Episode, seed: z.int().optional(), info: z.record(z.string(), z.unknown()).optional() });
 const EpisodeEndSchema = z.object({
   type: z.literal('episode_end'),
   seq: Seq,
   time: Time,
-  episode: z.int().min(0),
+  episode: Episode,
   success: z.boolean(),
   terminated: z.boolean(),
   truncated: z.boolean(),
@@ -124,7 +139,15 @@ const EpisodeEndSchema = z.object({
   length: z.int().min(0).optional(),
 });
 const ByeSchema = z.object({ type: z.literal('bye'), seq: Seq, time: Time });
-const DeploySchema = z.object({ type: z.literal('deploy'), seq: Seq, time: Time, files: z.record(z.string(), z.instanceof(Uint8Array)) });
+const DeploySchema = z.object({
+  type: z.literal('deploy'),
+  seq: Seq,
+  time: Time,
+  files: z.record(z.string(), z.instanceof(Uint8Array)),
+  deployer: z.string().length(40).optional(),
+  proof: z.instanceof(Uint8Array).optional(),
+});
+const StatsSchema = z.object({ type: z.literal('stats'), seq: Seq, time: Time });
 
 function zodParse<T>(schema: z.ZodType<T>, m: Record<string, unknown>): T {
   const r = schema.safeParse(m);
@@ -143,21 +166,20 @@ export function decodeRobotMessage(frame: Uint8Array): RobotMessage {
     case 'obs': {
       const msg = {
         type,
-        seq: num(m, 'seq', seq, { int: true })!,
+        seq: id(m, 'seq', seq, 1),
         time: num(m, 'time', seq)!,
-        episode: num(m, 'episode', seq, { int: true })!,
-        step: num(m, 'step', seq, { int: true })!,
+        episode: id(m, 'episode', seq, 0),
+        step: id(m, 'step', seq, 0),
         obs: bytesVector(m.obs as Uint8Array, 'obs', seq),
         reward: num(m, 'reward', seq, { optional: true }),
         terminated: bool(m, 'terminated', seq, true),
         truncated: bool(m, 'truncated', seq, true),
         applied: m.applied === undefined ? undefined : bytesVector(m.applied as Uint8Array, 'applied', seq),
       };
-      if (msg.seq < 1) throw new ProtocolError('bad_field', `seq: expected an integer >= 1, got ${msg.seq}`, seq);
       return msg;
     }
     case 'heartbeat':
-      return { type, seq: num(m, 'seq', seq, { int: true })!, time: num(m, 'time', seq)! };
+      return { type, seq: id(m, 'seq', seq, 1), time: num(m, 'time', seq)! };
     case 'hello':
       return zodParse(HelloSchema, m) as RobotMessage;
     case 'episode_start':
@@ -168,8 +190,10 @@ export function decodeRobotMessage(frame: Uint8Array): RobotMessage {
       return zodParse(ByeSchema, m);
     case 'deploy':
       return zodParse(DeploySchema, m);
+    case 'stats':
+      return zodParse(StatsSchema, m);
     default:
-      throw new ProtocolError('unknown_type', `type: expected one of hello, episode_start, obs, episode_end, heartbeat, bye, deploy, got ${JSON.stringify(type)}`, seq);
+      throw new ProtocolError('unknown_type', `type: expected one of hello, episode_start, obs, episode_end, heartbeat, bye, deploy, stats, got ${JSON.stringify(type)}`, seq);
   }
 }
 
@@ -184,6 +208,7 @@ export function decodeServerMessage(frame: Uint8Array): ServerMessage {
     case 'deployed':
     case 'heartbeat':
     case 'error':
+    case 'stats':
       str(m, 'type');
       num(m, 'seq', undefined, { int: true });
       return m as unknown as ServerMessage;

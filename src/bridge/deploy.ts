@@ -11,6 +11,7 @@ import { configureCurveClient, type CurveClientKeys } from './curve.js';
 import { checkEndpoint, isIpv6 } from './endpoint.js';
 import type { ServerMessage } from './messages.js';
 import { InputError } from '../errors.js';
+import { deployProof } from './deploy-auth.js';
 
 /** All files under a checkpoint directory, keyed by relative path (forward slashes). */
 export function checkpointFiles(dir: string): Record<string, Uint8Array> {
@@ -46,26 +47,55 @@ export interface DeployResult {
   policyVersion: number;
 }
 
-/** Send a checkpoint to a running server and wait for its verdict. */
+/** Send a checkpoint to a running server and wait for its verdict (a refusal comes back at once). */
 export async function deployTo(server: string, dir: string, opts: { timeoutMs?: number; curve?: CurveClientKeys } = {}): Promise<DeployResult> {
   checkEndpoint(server, 'server', { bind: false });
   const sock = new zmq.Dealer({ linger: 0, ipv6: isIpv6(server) });
-  if (opts.curve) configureCurveClient(sock, opts.curve);
+  let refused: Error | null = null;
+  let wake: () => void = () => {};
+  if (opts.curve) {
+    configureCurveClient(sock, opts.curve);
+    // A CurveZMQ refusal is only a monitor event on this side: report it rather than wait out the timeout.
+    sock.events.on('handshake:error:auth', (e) => {
+      refused = new InputError(`${server} refused our CurveZMQ key (ZAP status ${e.error.status}): is it on the server's --deploy-allow list?`);
+      wake();
+    });
+    sock.events.on('handshake:error:protocol', (e) => {
+      refused = new InputError(`${server}: CurveZMQ handshake failed (${e.error.message}): is --server-key the server's public key?`);
+      wake();
+    });
+  }
   sock.connect(server);
   const timeoutMs = opts.timeoutMs ?? 30_000;
+  const files = checkpointFiles(dir);
+  const time = Date.now() / 1000;
+  const auth = opts.curve ? { deployer: opts.curve.publicKey, proof: deployProof(files, time, opts.curve.serverKey, opts.curve) } : {};
   try {
-    await sock.send(encode({ type: 'deploy', seq: 1, time: Date.now() / 1000, files: checkpointFiles(dir) }));
-    const timer = setTimeout(() => sock.close(), timeoutMs);
-    try {
-      for await (const [frame] of sock) {
-        const m: ServerMessage = decodeServerMessage(frame);
-        if (m.type === 'deployed') return { policyId: m.policy_id, policyVersion: m.policy_version };
-        // A refused checkpoint is the deployer's bad input; anything else is the server's doing.
-        if (m.type === 'error') throw new (m.code === 'bad_policy' ? InputError : Error)(`${dir}: ${server} answered ${m.code}: ${m.message}`);
+    await sock.send(encode({ type: 'deploy', seq: 1, time, files, ...auth }));
+    const answer = (async () => {
+      try {
+        for await (const [frame] of sock) {
+          const m: ServerMessage = decodeServerMessage(frame);
+          if (m.type === 'deployed') return { policyId: m.policy_id, policyVersion: m.policy_version };
+          // A refused checkpoint or deployer is the deployer's bad input; anything else is the server's doing.
+          if (m.type === 'error') throw new (m.code === 'bad_policy' || m.code === 'not_allowed' ? InputError : Error)(`${dir}: ${server} answered ${m.code}: ${m.message}`);
+        }
+      } catch (e) {
+        if (!sock.closed) throw e;
       }
-    } finally {
-      clearTimeout(timer);
-    }
+      return null;
+    })();
+    const stop = new Promise<null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), timeoutMs);
+      wake = () => {
+        clearTimeout(timer);
+        resolve(null);
+      };
+      void answer.finally(() => clearTimeout(timer)).catch(() => undefined);
+    });
+    const r = await Promise.race([answer, stop]);
+    if (r) return r;
+    if (refused) throw refused;
     throw new Error(`${server}: no answer to the deployment within ${timeoutMs} ms`);
   } finally {
     if (!sock.closed) sock.close();

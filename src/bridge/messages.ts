@@ -8,6 +8,8 @@ import type { Contract } from '../sim/contract.js';
 export const PROTOCOL_VERSION = 1;
 /** Frames larger than this are refused (bytes). */
 export const MAX_FRAME_BYTES = 1 << 20;
+/** Ids (`seq`, `episode`, `step`, `reply_to`) are integers below this: every language's float64 and int64 hold them exactly. */
+export const MAX_ID = 2 ** 53;
 
 interface Base {
   seq: number;
@@ -24,6 +26,8 @@ export interface Hello extends Base {
   scenario?: string;
   /** The robot's control rate, Hz (recorded with served episodes when the server does not know it). */
   control_hz?: number;
+  /** The session id of an earlier welcome: a reconnecting robot takes its session back (episodes, recording). */
+  resume?: string;
 }
 export interface EpisodeStartMsg extends Base {
   type: 'episode_start';
@@ -63,6 +67,13 @@ export interface ByeMsg extends Base {
 export interface DeployMsg extends Base {
   type: 'deploy';
   files: Record<string, Uint8Array>;
+  /** With CurveZMQ: the deployer's public key (Z85) and its proof of holding the secret key (deploy-auth.ts). */
+  deployer?: string;
+  proof?: Uint8Array;
+}
+/** Ask for the server's health figures (any peer, session or not; answered with `stats`). */
+export interface StatsRequestMsg extends Base {
+  type: 'stats';
 }
 
 // Server → robot
@@ -74,6 +85,10 @@ export interface Welcome extends Base {
   policy_version: number;
   heartbeat_ms: number;
   liveness: number;
+  /** True when the hello's `resume` named a live session and the robot got it back. */
+  resumed: boolean;
+  /** Observations a robot may have waiting before the oldest is dropped (`overloaded`). */
+  max_backlog: number;
 }
 export interface ActionMsg extends Base {
   type: 'action';
@@ -105,6 +120,45 @@ export interface ErrorMsg extends Base {
   fatal: boolean;
 }
 
+/** One robot session in a `stats` answer. */
+export interface SessionStats {
+  robot_id: string;
+  session: string;
+  /** The robot's current episode and last step served (-1: none yet). */
+  episode: number;
+  step: number;
+  /** Observations waiting to be served now. */
+  backlog: number;
+  served: number;
+  /** Observations dropped unanswered because newer ones were waiting (`overloaded`). */
+  dropped: number;
+  /** Observations answered more than one control period after they arrived. */
+  late: number;
+  /** Messages refused with an error. */
+  errors: number;
+  /** Since the robot's last message, ms. */
+  silent_ms: number;
+}
+export interface StatsMsg extends Base {
+  type: 'stats';
+  reply_to: number;
+  uptime_s: number;
+  policy_id: string;
+  policy_version: number;
+  robots: number;
+  sessions: SessionStats[];
+  /** Totals since the server started (sessions that ended included). */
+  served: number;
+  dropped: number;
+  late: number;
+  errors: number;
+  sessions_opened: number;
+  sessions_resumed: number;
+  /** Outgoing messages waiting for the socket, and the most that ever waited. */
+  send_queue: number;
+  send_queue_max: number;
+}
+
 export type ErrorCode =
   | 'malformed'
   | 'too_large'
@@ -113,6 +167,9 @@ export type ErrorCode =
   | 'bad_vector'
   | 'non_finite'
   | 'replayed_seq'
+  | 'bad_step'
+  | 'overloaded'
+  | 'duplicate_robot'
   | 'protocol_version'
   | 'contract_mismatch'
   | 'no_session'
@@ -120,5 +177,5 @@ export type ErrorCode =
   | 'not_allowed'
   | 'internal';
 
-export type RobotMessage = Hello | EpisodeStartMsg | ObsMsg | EpisodeEndMsg | HeartbeatMsg | ByeMsg | DeployMsg;
-export type ServerMessage = Welcome | ActionMsg | PolicyMsg | DeployedMsg | HeartbeatMsg | ErrorMsg;
+export type RobotMessage = Hello | EpisodeStartMsg | ObsMsg | EpisodeEndMsg | HeartbeatMsg | ByeMsg | DeployMsg | StatsRequestMsg;
+export type ServerMessage = Welcome | ActionMsg | PolicyMsg | DeployedMsg | HeartbeatMsg | ErrorMsg | StatsMsg;

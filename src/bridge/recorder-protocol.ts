@@ -4,15 +4,18 @@
  * step. Steps go through a ring of fixed-size float64 records in shared memory: the server writes a
  * record and advances the head, and nothing else — no message, no wake-up (on a loaded machine a
  * postMessage per step or per batch woke the recorder thread, which then often took the server's
- * CPU: p90 1.6 ms). The recorder thread drains the ring on its own clock. The rare session events
- * (open, episode start/end, close) are posted as messages that carry the head at the time they were
- * sent, so the recorder drains every step before them first and each session's order is kept.
+ * CPU: p90 1.6 ms). The recorder thread drains the ring on its own clock. The rare events (a
+ * session's open, episode start/end and close; the run's stop) are posted as messages that carry
+ * the head at the time they were sent, so the recorder drains every step before them first and
+ * each session's order is kept.
  */
 import { totalSize, type Contract } from '../sim/contract.js';
 import type { EpisodeEndMsg, EpisodeStartMsg } from './messages.js';
 
 export interface SessionMeta {
   robotId: string;
+  /** The server's session id (recorded with each episode: robots share the run's file). */
+  session: string;
   scenario: string;
   contract: Contract;
   controlHz: number;
@@ -21,6 +24,11 @@ export interface SessionMeta {
 /** What the recorder needs of an `obs` message (the step it answers was held until now). */
 export interface RecordedObs {
   episode: number;
+  step: number;
+  /** The robot's clock when it sent the observation, s since the Unix epoch. */
+  time: number;
+  /** The server's clock when the observation arrived, s since the Unix epoch. */
+  receivedAt: number;
   obs: Float32Array;
   reward?: number;
   terminated?: boolean;
@@ -29,14 +37,22 @@ export interface RecordedObs {
 }
 
 /** Session events; `at` is the ring head when the event was sent (steps before it come first). */
-export type ToRecorder = { at: number; session: number } & (
-  | { op: 'open'; dir: string; file: string; meta: SessionMeta }
-  | { op: 'start'; msg: EpisodeStartMsg; policyId: string }
-  | { op: 'end'; msg: EpisodeEndMsg }
-  | { op: 'close' }
-);
+export type ToRecorder =
+  | ({ at: number; session: number } & (
+      | { op: 'open'; meta: SessionMeta }
+      | { op: 'start'; msg: EpisodeStartMsg; policyId: string; receivedAt: number }
+      | { op: 'end'; msg: EpisodeEndMsg; receivedAt: number }
+      | { op: 'close' }
+    ))
+  /** Every session's events are in: close the run's files. */
+  | { at: number; op: 'stop' };
 
-export type FromRecorder = { op: 'log'; line: string } | { op: 'closed'; session: number };
+export type FromRecorder =
+  | { op: 'log'; line: string }
+  | { op: 'closed'; session: number }
+  /** A recording file was created. */
+  | { op: 'file'; path: string }
+  | { op: 'stopped' };
 
 /** What the recorder thread is started with. */
 export interface RecorderInit {
@@ -46,6 +62,10 @@ export interface RecorderInit {
    * been handled, or a step could be recorded before its episode's start (or after its end).
    */
   posted: SharedArrayBuffer;
+  /** The run's files: `<dir>/<stem>.mcap`, then `<stem>-2.mcap`, ... past `maxFileBytes`. */
+  dir: string;
+  stem: string;
+  maxFileBytes: number;
 }
 
 export interface StepRingBuffers {
@@ -62,8 +82,8 @@ const TAIL = 1;
 const TERMINATED = 1;
 const TRUNCATED = 2;
 const APPLIED = 4;
-/** session, episode, reward, flags, latencyMs; then obs, action and applied action. */
-const HEADER = 5;
+/** session, episode, step, reward, flags, latencyMs, time, receivedAt; then obs, action and applied action. */
+const HEADER = 8;
 
 /** Float64 values in one step record. */
 function recordValues(obsSize: number, actSize: number): number {
@@ -123,9 +143,12 @@ export class StepRing {
     const o = (head >>> 0) % this.buffers.capacity * this.size;
     r[o] = session;
     r[o + 1] = m.episode;
-    r[o + 2] = m.reward ?? 0;
-    r[o + 3] = (m.terminated ? TERMINATED : 0) | (m.truncated ? TRUNCATED : 0) | (m.applied ? APPLIED : 0);
-    r[o + 4] = latencyMs;
+    r[o + 2] = m.step;
+    r[o + 3] = m.reward ?? 0;
+    r[o + 4] = (m.terminated ? TERMINATED : 0) | (m.truncated ? TRUNCATED : 0) | (m.applied ? APPLIED : 0);
+    r[o + 5] = latencyMs;
+    r[o + 6] = m.time;
+    r[o + 7] = m.receivedAt;
     r.set(m.obs, o + HEADER);
     r.set(action, o + HEADER + obsSize);
     if (m.applied) r.set(m.applied, o + HEADER + obsSize + actSize);
@@ -140,21 +163,24 @@ export class StepRing {
     let tail = Atomics.load(this.control, TAIL);
     while (((upTo - tail) | 0) > 0) {
       const o = (tail >>> 0) % capacity * this.size;
-      const flags = r[o + 3];
+      const flags = r[o + 4];
       // Copied out before the slot is handed back to the writer.
       const vec = (from: number, n: number) => Float32Array.from(r.subarray(o + from, o + from + n));
       each({
         session: r[o],
         obs: {
           episode: r[o + 1],
+          step: r[o + 2],
+          time: r[o + 6],
+          receivedAt: r[o + 7],
           obs: vec(HEADER, obsSize),
-          reward: r[o + 2],
+          reward: r[o + 3],
           terminated: (flags & TERMINATED) !== 0,
           truncated: (flags & TRUNCATED) !== 0,
           applied: flags & APPLIED ? vec(HEADER + obsSize + actSize, actSize) : undefined,
         },
         action: vec(HEADER + obsSize, actSize),
-        latencyMs: r[o + 4],
+        latencyMs: r[o + 5],
       });
       tail = (tail + 1) | 0;
       Atomics.store(this.control, TAIL, tail);

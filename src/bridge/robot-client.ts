@@ -75,6 +75,8 @@ export class RobotClient {
   private heartbeatMs = 250;
   private liveness = 4;
   private welcome: Welcome | null = null;
+  /** The session of the last welcome: a reconnection asks for it back (hello.resume). */
+  private sessionId: string | null = null;
   private pending: Pending | null = null;
   private welcomeWaiter: ((w: Welcome | Error) => void) | null = null;
   private misses = 0;
@@ -119,14 +121,30 @@ export class RobotClient {
     return this.welcome !== null;
   }
 
+  /** The id of the session the server gave us (kept across reconnections when the server resumes it). */
+  get session(): string | null {
+    return this.sessionId;
+  }
+
   get holding(): boolean {
     return this.holdingSafe;
   }
 
   private openSocket(): zmq.Dealer {
     this.sock?.close();
-    const sock = new zmq.Dealer({ linger: 0, immediate: true, sendHighWaterMark: 100, ipv6: isIpv6(this.opts.server) });
-    if (this.opts.curve) configureCurveClient(sock, this.opts.curve);
+    // immediate: no queueing for a server that is not connected; sendTimeout 0: a send that cannot go
+    // at once fails rather than waits (a control loop must never block on the network).
+    const sock = new zmq.Dealer({ linger: 0, immediate: true, sendHighWaterMark: 100, sendTimeout: 0, ipv6: isIpv6(this.opts.server) });
+    if (this.opts.curve) {
+      configureCurveClient(sock, this.opts.curve);
+      // A CurveZMQ refusal reaches a client only as a monitor event; without this it looks like silence.
+      sock.events.on('handshake:error:auth', (e) => {
+        this.welcomeWaiter?.(new RobotClientError('not_allowed', `${this.opts.server} refused our CurveZMQ key (ZAP status ${e.error.status}): is robot ${this.opts.robotId}'s public key on the server's --allow list?`));
+      });
+      sock.events.on('handshake:error:protocol', (e) => {
+        this.welcomeWaiter?.(new RobotClientError('handshake', `${this.opts.server}: CurveZMQ handshake failed (${e.error.message}): is --server-key the server's public key?`));
+      });
+    }
     sock.connect(this.opts.server);
     this.sock = sock;
     void this.receive(sock);
@@ -146,7 +164,17 @@ export class RobotClient {
     // welcomed (the server answers a repeated hello with the same session).
     const hello = () => {
       this.seq = 0;
-      this.sendMsg({ type: 'hello', seq: 0, time: 0, protocol: PROTOCOL_VERSION, robot_id: this.opts.robotId, contract: this.opts.contract, ...(this.opts.scenario ? { scenario: this.opts.scenario } : {}), ...(this.opts.controlHz ? { control_hz: this.opts.controlHz } : {}) });
+      this.sendMsg({
+        type: 'hello',
+        seq: 0,
+        time: 0,
+        protocol: PROTOCOL_VERSION,
+        robot_id: this.opts.robotId,
+        contract: this.opts.contract,
+        ...(this.opts.scenario ? { scenario: this.opts.scenario } : {}),
+        ...(this.opts.controlHz ? { control_hz: this.opts.controlHz } : {}),
+        ...(this.sessionId ? { resume: this.sessionId } : {}),
+      });
     };
     let settled = false;
     void got.then(() => (settled = true));
@@ -164,12 +192,13 @@ export class RobotClient {
     this.welcomeWaiter = null;
     if (w instanceof Error) throw w;
     this.welcome = w;
+    this.sessionId = w.session;
     this.heartbeatMs = w.heartbeat_ms;
     this.liveness = w.liveness;
     this.policyId = w.policy_id;
     this.policyVersion = w.policy_version;
     this.lastHeard = Date.now();
-    this.log(`connected to ${this.opts.server}: policy ${w.policy_id} v${w.policy_version}`);
+    this.log(`connected to ${this.opts.server}: policy ${w.policy_id} v${w.policy_version}${w.resumed ? ' (session resumed)' : ''}`);
   }
 
   private async receive(sock: zmq.Dealer): Promise<void> {

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { resolvePolicyDir } from '../policy/policy-dir.js';
+import { initBackend } from '../policy/backend.js';
+import { loadPolicyDir, resolvePolicyDir } from '../policy/policy-dir.js';
 import { deployTo } from '../bridge/deploy.js';
 import { checkEndpoint } from '../bridge/endpoint.js';
 import { readKey, readKeyPair } from './keys-files.js';
@@ -23,6 +24,10 @@ export function registerDeploy(program: Command): void {
       if (!existsSync(join(dir, 'policy.json'))) throw new InputError(`${o.policy}: expected a run or checkpoint directory with policy.json`);
       if (!!o.curveKeys !== !!o.serverKey) throw new InputError('--curve-keys and --server-key: expected both or neither');
       const curve = o.curveKeys ? { ...readKeyPair(o.curveKeys), serverKey: readKey(o.serverKey!) } : undefined;
+      // The server checks it too, but a corrupt checkpoint is the deployer's to see, by its own
+      // path, without touching a live server.
+      await initBackend();
+      (await loadPolicyDir(dir)).policy.dispose();
       const r = await deployTo(o.server, dir, { curve });
       if (o.json) console.log(JSON.stringify(r));
       else console.log(`${o.server} now serves ${r.policyId} as version ${r.policyVersion}`);

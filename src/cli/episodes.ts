@@ -5,7 +5,8 @@ import { EpisodeFileError } from '../episodes/errors.js';
 import { listEpisodeFiles } from '../episodes/files.js';
 import { readEpisodeFile } from '../episodes/reader.js';
 import { summarizeEpisodes, type EpisodeSummary } from '../episodes/summary.js';
-import type { Episode, EpisodeFile, EpisodeSource } from '../episodes/types.js';
+import type { Episode, EpisodeFile, EpisodeSource, ObsOutOfRange } from '../episodes/types.js';
+import { episodeFlags } from '../episodes/flags.js';
 import { readEpisodes } from '../episodes/reader.js';
 import { estimateLoopDelay, type LoopDelayEstimate } from '../episodes/loop-delay.js';
 import { positiveInt } from './options.js';
@@ -23,6 +24,14 @@ export interface InspectedEpisode {
   return: number | null;
   /** Steps (for an incomplete episode: the steps that were written). */
   length: number;
+  /** Served episodes: the robot it was served to (null otherwise). */
+  robotId: string | null;
+  /** Left out of training by default (train/finetune --include-flagged): obs out of range, or partial. */
+  flagged: boolean;
+  /** Served episodes with an end record: observations outside the contract's range (null: not counted). */
+  obsOutOfRange: ObsOutOfRange | null;
+  /** The step the recording began at, when it began mid-episode (null: from the start). */
+  partialFrom: number | null;
 }
 
 export interface InspectedFile {
@@ -34,11 +43,15 @@ export interface InspectedFile {
 }
 
 export interface InspectReport extends EpisodeSummary {
+  /** Complete episodes that are flagged (see InspectedEpisode.flagged). */
+  flaggedEpisodes: number;
   fileList: InspectedFile[];
   episodeList: InspectedEpisode[];
 }
 
 function describeEpisode(e: Episode): InspectedEpisode {
+  const flags = episodeFlags(e);
+  const robot = e.start.randomization.robot_id;
   return {
     file: e.file,
     index: e.start.index,
@@ -50,6 +63,10 @@ function describeEpisode(e: Episode): InspectedEpisode {
     success: e.end ? e.end.success : null,
     return: e.end ? e.end.return : null,
     length: e.end ? e.end.length : e.steps.length,
+    robotId: typeof robot === 'string' ? robot : null,
+    flagged: flags.obsOutOfRange || flags.partial,
+    obsOutOfRange: e.end?.obsOutOfRange ?? null,
+    partialFrom: (e.start.partial ?? e.end?.partial)?.fromStep ?? null,
   };
 }
 
@@ -66,8 +83,10 @@ export async function inspectEpisodes(fileOrDir: string): Promise<InspectReport>
     throw e;
   }
   const episodes = files.flatMap((f) => f.episodes);
+  const episodeList = episodes.map(describeEpisode);
   return {
     ...summarizeEpisodes(episodes, { files: files.length }),
+    flaggedEpisodes: episodeList.filter((e) => e.complete && e.flagged).length,
     fileList: files.map((f) => ({
       path: f.path,
       episodes: f.episodes.length - f.incompleteEpisodes,
@@ -75,7 +94,7 @@ export async function inspectEpisodes(fileOrDir: string): Promise<InspectReport>
       indexed: f.indexed,
       tail: f.tail,
     })),
-    episodeList: episodes.map(describeEpisode),
+    episodeList,
   };
 }
 
@@ -91,17 +110,31 @@ export function formatInspect(r: InspectReport): string {
     out.push(`${f.path}: ${f.episodes} episode${f.episodes === 1 ? '' : 's'}${inc} (${how})`);
     for (const e of r.episodeList.filter((x) => x.file === f.path)) {
       const outcome = e.complete ? `${e.success ? 'success' : 'failure'}  return ${fixed(e.return!, 3)}` : 'incomplete (no end record)';
-      out.push(`  #${e.index}  seed ${e.seed}  ${e.source}  ${outcome}  length ${e.length}`);
+      const robot = e.robotId === null ? '' : `  robot ${e.robotId}`;
+      out.push(`  #${e.index}  seed ${e.seed}  ${e.source}${robot}  ${outcome}  length ${e.length}${flagText(e)}`);
     }
   }
   const [lo, hi] = r.successCi95;
   const inc = r.incompleteEpisodes ? ` (+${r.incompleteEpisodes} incomplete, not counted)` : '';
+  const flagged = r.flaggedEpisodes ? ` (${r.flaggedEpisodes} flagged: skipped by train/finetune without --include-flagged)` : '';
   out.push(
-    `${r.episodes} episodes${inc}, ${r.steps} steps in ${r.files} file${r.files === 1 ? '' : 's'}: ` +
+    `${r.episodes} episodes${inc}${flagged}, ${r.steps} steps in ${r.files} file${r.files === 1 ? '' : 's'}: ` +
       `success ${pct(r.successRate)} (95% CI ${pct(lo)}–${pct(hi)}), mean return ${fixed(r.meanReturn, 3)}, ` +
       `length mean ${fixed(r.meanLength, 1)} min ${fixed(r.minLength, 0)} max ${fixed(r.maxLength, 0)}`,
   );
   return out.join('\n');
+}
+
+/** `  FLAGGED: obs out of range in 3 steps (5 values; first: step 7 lidar[2] = 9.5), partial (from step 40)`, or nothing. */
+function flagText(e: InspectedEpisode): string {
+  const why: string[] = [];
+  const r = e.obsOutOfRange;
+  if (r && r.values > 0) {
+    const first = r.first ? `; first: step ${r.first.step} ${r.first.component}[${r.first.index}] = ${r.first.value}` : '';
+    why.push(`obs out of range in ${r.steps} step${r.steps === 1 ? '' : 's'} (${r.values} value${r.values === 1 ? '' : 's'}${first})`);
+  }
+  if (e.partialFrom !== null) why.push(`partial (from step ${e.partialFrom})`);
+  return why.length ? `  FLAGGED: ${why.join(', ')}` : '';
 }
 
 export function registerEpisodes(program: Command): void {

@@ -12,7 +12,7 @@ import { checkRealityFor, loadReality } from '../sim/reality.js';
 import { ScenarioSchema, type Scenario } from '../sim/scenario-schema.js';
 import { InputError } from '../errors.js';
 import { initBackend, parseBackend } from '../policy/backend.js';
-import { loadDataset } from '../policy/dataset.js';
+import { loadDataset, skippedFlaggedLine, type Dataset } from '../policy/dataset.js';
 import { robotCompensation } from '../policy/robot-delay.js';
 import { saveCheckpoint } from '../policy/checkpoint.js';
 import { loadPolicyDir, resolvePolicyDir } from '../policy/policy-dir.js';
@@ -50,6 +50,7 @@ interface FinetuneFlags {
   randomize?: boolean;
   workers: number;
   backend?: string;
+  includeFlagged?: boolean;
   json?: boolean;
 }
 
@@ -96,6 +97,7 @@ export function registerFinetune(program: Command): void {
     .option('--randomize', "(ppo) train with the scenario's domain randomization")
     .option('--workers <w>', 'worker threads (evaluation, ppo envs)', positiveInt, 2)
     .option('--backend <name>', 'tensorflow | wasm | cpu (default: the best available)')
+    .option('--include-flagged', "also learn from flagged episodes (obs outside the contract's range, partial recordings); skipped by default")
     .option('--loop-delay <steps>', "(policies trained with delay compensation) the robot's control-loop delay to compensate, control steps (default: estimated from --data, as `episodes latency` does)", nonNegativeInt)
     .option('--json', 'print the report as JSON')
     .action(async (o: FinetuneFlags) => {
@@ -121,8 +123,13 @@ export function registerFinetune(program: Command): void {
       checkFreeze(o.freeze, policy);
       if (mode === 'ppo' && !ppoScenario) throw new InputError('--mode ppo: expected --scenario FILE (the policy stores no usable scenario)');
       const compensate = robotCompensation(policy.delayCompensation, mode, o.loopDelay, (e) => o.json || process.stderr.write(`robot loop delay estimated from the target episodes: ${e.steps} control steps (${e.ms.toFixed(0)} ms); the policy compensates it (it was trained for ${policy.delayCompensation.steps})\n`));
-      const target = o.data ? await loadDataset(o.data, { valFraction: o.valFraction, seed: o.seed, compensate, ...contractOf }) : undefined;
-      const sim = o.simData ? await loadDataset(o.simData, { valFraction: 0, ...contractOf }) : undefined;
+      const includeFlagged = o.includeFlagged === true;
+      const target = o.data ? await loadDataset(o.data, { valFraction: o.valFraction, seed: o.seed, compensate, includeFlagged, ...contractOf }) : undefined;
+      const sim = o.simData ? await loadDataset(o.simData, { valFraction: 0, includeFlagged, ...contractOf }) : undefined;
+      for (const [source, d] of [[o.data, target], [o.simData, sim]] as [string, Dataset | undefined][]) {
+        const skipped = d && skippedFlaggedLine(source, d.flagged);
+        if (skipped) process.stderr.write(`${skipped}\n`);
+      }
       const training = file.training as { bc?: { lr?: number }; learningRate?: number } | null;
       const pretrainLr = training?.bc?.lr ?? training?.learningRate;
       const config = {
@@ -141,8 +148,9 @@ export function registerFinetune(program: Command): void {
         patience: o.patience ?? null,
         valFraction: o.valFraction,
         seed: o.seed,
+        includeFlagged,
         loopDelay: target && target.delayCompensation.steps > 0 ? { steps: target.delayCompensation.steps, estimated: o.loopDelay === undefined && mode === 'bc' } : null,
-        target: target ? { trainEpisodes: target.trainEpisodes, valEpisodes: target.valEpisodes, trainSamples: target.train.n, valSamples: target.val.n, labels: target.labels } : null,
+        target: target ? { trainEpisodes: target.trainEpisodes, valEpisodes: target.valEpisodes, trainSamples: target.train.n, valSamples: target.val.n, labels: target.labels, flaggedEpisodes: target.flagged } : null,
         evaluation: evalScenario ? { scenario: o.evalScenario, episodes: o.evalEpisodes, randomize: o.evalRandomize === true, reality: o.evalReality ?? null } : null,
         codeVersion: codeVersion(),
         startedAt: new Date().toISOString(),

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { initBackend, parseBackend } from '../policy/backend.js';
 import { loadPolicyDir } from '../policy/policy-dir.js';
-import { PolicyServer } from '../bridge/server.js';
+import { PolicyServer, DEFAULT_MAX_BACKLOG, type ServerStats } from '../bridge/server.js';
 import { checkBindSecurity } from '../bridge/endpoint.js';
 import { checkpointLoader } from '../bridge/served-policy.js';
 import { loadReplayPolicy } from '../bridge/replay-policy.js';
@@ -17,11 +17,28 @@ interface ServeFlags {
   episode: number;
   bind: string;
   record?: string;
+  recordMaxMb: number;
   curveKeys?: string;
   allow: string[];
+  deployAllow: string[];
+  allowDeploy?: boolean;
   insecure?: boolean;
   heartbeatMs: number;
+  maxBacklog: number;
+  statsEvery: number;
   backend?: string;
+}
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+
+/** One `--stats-every` line: totals since start, and what changed since the last line. */
+function statsLine(s: ServerStats, prev: ServerStats | null, seconds: number): string {
+  const rate = prev ? ((s.actions - prev.actions) / seconds).toFixed(1) : '-';
+  const backlog = s.sessions.reduce((m, x) => Math.max(m, x.backlog), 0);
+  return (
+    `stats: ${s.robots} robot(s), ${s.actions} actions (${rate}/s), ${s.dropped} dropped, ${s.late} late, ${s.errors} errors, ` +
+    `sessions ${s.sessionsOpened} opened / ${s.sessionsResumed} resumed, backlog max ${backlog}, send queue ${s.sendQueue} (max ${s.sendQueueMax}), policy ${s.policyId} v${s.policyVersion}`
+  );
 }
 
 export function registerServe(program: Command): void {
@@ -33,17 +50,25 @@ export function registerServe(program: Command): void {
     .option('--episode <k>', "the --replay episode's index (#k in `episodes inspect`)", nonNegativeInt, 0)
     .option('--bind <url>', 'endpoint to bind', 'tcp://127.0.0.1:5555')
     .option('--record <dir>', 'record served episodes (MCAP, source real) here', 'runs/served')
+    .option('--record-max-mb <mb>', 'start a new recording file at an episode boundary past this size', positiveInt, 256)
     .option('--curve-keys <prefix>', 'server CurveZMQ key pair PREFIX.key / PREFIX.pub (see `keys generate`)')
-    .option('--allow <file>', 'robot public keys allowed in (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--allow <file>', 'robot public keys allowed in (repeatable)', collect, [] as string[])
+    .option('--deploy-allow <file>', 'with --curve-keys: public keys allowed to deploy (repeatable; robot keys cannot)', collect, [] as string[])
+    .option('--allow-deploy', 'without CurveZMQ: accept deployments from local processes (loopback binds only)')
     .option('--insecure', 'allow a non-loopback bind without CurveZMQ')
     .option('--heartbeat-ms <ms>', 'heartbeat interval', positiveInt, 250)
+    .option('--max-backlog <n>', 'observations a robot may have waiting before the oldest is dropped', positiveInt, DEFAULT_MAX_BACKLOG)
+    .option('--stats-every <s>', 'log a stats line every S seconds (0: never)', nonNegativeInt, 0)
     .option('--backend <name>', 'tfjs backend: tensorflow | wasm | cpu')
     .action(async (o: ServeFlags) => {
       if (!o.policy === !o.replay) throw new InputError('serve: expected exactly one of --policy RUN or --replay FILE');
       if (o.curveKeys && o.allow.length === 0) throw new InputError('--allow: expected at least one robot public key file with --curve-keys');
+      if (o.deployAllow.length > 0 && !o.curveKeys) throw new InputError('--deploy-allow: expected --curve-keys too (without CurveZMQ, --allow-deploy on a loopback bind)');
+      if (o.allowDeploy && o.curveKeys) throw new InputError('--allow-deploy: with --curve-keys, name the deployers with --deploy-allow instead');
       // Before loading anything: an exposed bind is refused at once.
       checkBindSecurity(o.bind, { curve: !!o.curveKeys, insecure: o.insecure === true });
       const curve = o.curveKeys ? { ...readKeyPair(o.curveKeys), allow: readAllowList(o.allow) } : undefined;
+      const deployers = o.deployAllow.length > 0 ? readAllowList(o.deployAllow) : undefined;
       const backend = await initBackend(o.backend ? parseBackend(o.backend) : undefined);
       let policy: Policy;
       let scenario: { name: string; controlHz: number; safeAction?: number[] } | undefined;
@@ -58,25 +83,52 @@ export function registerServe(program: Command): void {
         scenario = r.scenario;
       }
       const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-      const server = await PolicyServer.start({
+      let fatal: Error | null = null;
+      let onFatal: (e: Error) => void = () => {};
+      const stopped = new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        onFatal = (e) => {
+          fatal = e;
+          resolve();
+        };
+      });
+      const s = await PolicyServer.start({
         bind: o.bind,
         policy,
         heartbeatMs: o.heartbeatMs,
         recordDir: o.record,
+        recordMaxFileBytes: o.recordMaxMb * 1024 * 1024,
         scenario,
         insecure: o.insecure,
         curve,
+        deployers,
+        allowDeploy: o.allowDeploy === true,
+        maxBacklog: o.maxBacklog,
         log,
         loadPolicy: checkpointLoader(policy.contract),
+        onFatal: (e) => onFatal(e),
       });
       log(`tfjs backend ${backend.name}; recording to ${o.record}; Ctrl-C to stop`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      const stats = server.stats();
-      await server.close();
+      let prev: ServerStats | null = null;
+      const statsTimer =
+        o.statsEvery > 0
+          ? setInterval(() => {
+              const now = s.stats();
+              log(statsLine(now, prev, o.statsEvery));
+              prev = now;
+            }, o.statsEvery * 1000)
+          : null;
+      await stopped;
+      if (statsTimer) clearInterval(statsTimer);
+      const stats = s.stats();
+      await s.close();
+      if (fatal) {
+        // A supervisor (systemd, Docker, Kubernetes) restarts a server that exits; one that stays up deaf it never would.
+        process.stderr.write(`sim2real serve: ${(fatal as Error).message}; exiting (code 1) so that a supervisor restarts it\n`);
+        process.exit(1);
+      }
       log(`stopped after ${stats.actions} actions to ${stats.robots} connected robot(s), ${stats.errors} errors`);
     });
 }

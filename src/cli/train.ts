@@ -16,7 +16,7 @@ import { loadScenario } from '../sim/scenario-file.js';
 import type { Scenario } from '../sim/scenario-schema.js';
 import { InputError } from '../errors.js';
 import { initBackend, parseBackend } from '../policy/backend.js';
-import { loadDataset } from '../policy/dataset.js';
+import { loadDataset, skippedFlaggedLine } from '../policy/dataset.js';
 import { BC_DEFAULTS, DEFAULT_BC_HIDDEN } from '../policy/bc.js';
 import { DAGGER_DEFAULTS, trainBcDagger } from '../policy/bc-dagger.js';
 import { saveCheckpoint } from '../policy/checkpoint.js';
@@ -39,6 +39,7 @@ interface TrainFlags extends TrainPpoFlags {
   evalEvery?: number;
   daggerRounds?: number;
   daggerEpisodes?: number;
+  includeFlagged?: boolean;
 }
 
 /** The settings of a BC run (config.json `bc`); a resumed run reuses them. */
@@ -59,6 +60,8 @@ export interface BcRunConfig {
   evalEpisodes: number;
   evalEvery: number;
   workers: number;
+  /** Flagged episodes in --data are used too (absent in runs from before the flag: false). */
+  includeFlagged?: boolean;
 }
 
 export function parseHiddenList(raw: string): number[] {
@@ -91,6 +94,7 @@ function bcConfig(o: TrainFlags): BcRunConfig {
     evalEpisodes: num(o.evalEpisodes, 50),
     evalEvery: num(o.evalEvery, 0),
     workers: num(o.workers, 2),
+    includeFlagged: o.includeFlagged === true,
   };
 }
 
@@ -164,7 +168,9 @@ export async function trainBcCommand(scenarioFile: string, o: TrainFlags): Promi
   // A resumed run keeps its settings (the flags given now are ignored, --data may be left out).
   const cfg: BcRunConfig = o.resume && saved?.bc ? saved.bc : bcConfig(o);
   const quiet = o.json === true;
-  const data = await loadDataset(cfg.data, { valFraction: cfg.valFraction, seed: cfg.seed, contract: sc.contract, contractOf: `${scenarioFile} (scenario ${sc.name})` });
+  const data = await loadDataset(cfg.data, { valFraction: cfg.valFraction, seed: cfg.seed, contract: sc.contract, contractOf: `${scenarioFile} (scenario ${sc.name})`, includeFlagged: cfg.includeFlagged === true });
+  const skipped = skippedFlaggedLine(cfg.data, data.flagged);
+  if (skipped) process.stderr.write(`${skipped}\n`);
   const backend = await initBackend(o.backend ? parseBackend(o.backend) : undefined);
   const training = {
     command: 'train',
@@ -172,7 +178,7 @@ export async function trainBcCommand(scenarioFile: string, o: TrainFlags): Promi
     scenario: scenarioFile,
     scenarioName: sc.name,
     bc: cfg,
-    dataset: { source: cfg.data, trainEpisodes: data.trainEpisodes, valEpisodes: data.valEpisodes, trainSamples: data.train.n, valSamples: data.val.n, labels: data.labels, incompleteEpisodes: data.incompleteEpisodes },
+    dataset: { source: cfg.data, trainEpisodes: data.trainEpisodes, valEpisodes: data.valEpisodes, trainSamples: data.train.n, valSamples: data.val.n, labels: data.labels, incompleteEpisodes: data.incompleteEpisodes, flaggedEpisodes: data.flagged },
     backend: backend.name,
     codeVersion: codeVersion(),
   };
@@ -313,6 +319,7 @@ export function registerTrain(program: Command): void {
     .option('--patience <p>', `(bc) stop after p epochs without a better validation loss (default ${BC_DEFAULTS.patience}; 0 never)`, nonNegativeInt)
     .option('--dagger-rounds <r>', '(bc) DAgger rounds after cloning: the policy drives, the expert relabels (default 0)', nonNegativeInt)
     .option('--dagger-episodes <n>', `(bc) policy-driven episodes per DAgger round (default ${DAGGER_DEFAULTS.episodesPerRound})`, positiveInt)
+    .option('--include-flagged', "(bc) also learn from flagged episodes in --data (obs outside the contract's range, partial recordings); skipped by default")
     .option('--seed <s>', 'seed (bc: data split and order)', nonNegativeInt)
     .option('--backend <name>', 'tensorflow | wasm | cpu (default: the best available)')
     .option('--resume', 'continue the run in --out from its last checkpoint')

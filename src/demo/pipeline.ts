@@ -184,6 +184,8 @@ async function onPolicy(o: DemoOptions, policy: GaussianMlpPolicy, pre: Pretrain
     recordDir: recordings,
     scenario: { name: sc.name, controlHz: sc.control.rate_hz, safeAction: sc.safe_action },
     loadPolicy: checkpointLoader(policy.contract),
+    // The demo deploys its fine-tuned policy to its own loopback server.
+    allowDeploy: true,
     log: (line) => log(`   server: ${line}`),
   });
   try {

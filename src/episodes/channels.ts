@@ -11,6 +11,7 @@
  *
  * `/snapshot` message data is the raw `World.takeSnapshot()` bytes, nothing else; the message's
  * `sequence` field holds the episode index and its log time equals the episode's start time.
+ * Episodes without a world (real robots) have no `/snapshot` message.
  */
 import { SCENE_UPDATE_SCHEMA, SCENE_UPDATE_SCHEMA_NAME } from './scene.js';
 
@@ -61,6 +62,16 @@ export const EPISODE_SCHEMA = {
     length: int,
     terminated: bool,
     truncated: bool,
+    partial: { type: 'object', description: 'the recording began mid-episode, at step fromStep', properties: { fromStep: int } },
+    obsOutOfRange: {
+      type: 'object',
+      description: "served episodes: observations outside the contract's range (steps with any, values, the first one)",
+      properties: {
+        steps: int,
+        values: int,
+        first: { type: 'object', properties: { step: int, component: str, index: int, value: num } },
+      },
+    },
   },
   required: ['event', 'index'],
 } as const;
@@ -72,7 +83,7 @@ export const STEP_SCHEMA = {
   properties: {
     episode: int,
     step: int,
-    time: { type: 'number', description: 'seconds since the episode start' },
+    time: { type: 'number', description: 'seconds since the episode start (real runs: on the server clock, as the log time)' },
     obs: vec,
     action: { ...vec, description: 'normalised action as sent' },
     appliedAction: { ...vec, description: 'normalised action the robot applied' },

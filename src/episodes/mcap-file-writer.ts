@@ -38,6 +38,8 @@ export interface McapFileWriterOptions {
   compressionLevel?: number;
   /** fdatasync at every `flush()`, for durability against power loss. Default false. */
   sync?: boolean;
+  /** Refuse to replace an existing file (open fails with EEXIST): two writers never share a name. */
+  exclusive?: boolean;
   header?: Header;
 }
 
@@ -82,7 +84,7 @@ export class McapFileWriter {
   static async open(path: string, opts: McapFileWriterOptions = {}): Promise<McapFileWriter> {
     await loadZstd();
     await mkdir(dirname(path), { recursive: true });
-    const handle = await open(path, 'w');
+    const handle = await open(path, opts.exclusive ? 'wx' : 'w');
     const w = new McapFileWriter(handle, opts);
     try {
       w.#records.writeMagic();
@@ -105,6 +107,16 @@ export class McapFileWriter {
     return schema.id;
   }
 
+  /** Bytes handed to the file so far (the open chunk not included). */
+  get size(): number {
+    return Number(this.#position);
+  }
+
+  /** A write failed: every later call throws; only close() is left. */
+  get failed(): boolean {
+    return this.#error !== undefined;
+  }
+
   /** `schemaId` 0 means no schema. */
   registerChannel(topic: string, schemaId: number, messageEncoding: string, metadata: Record<string, string> = {}): number {
     const channel: Channel = { id: this.#channels.length, schemaId, topic, messageEncoding, metadata: new Map(Object.entries(metadata)) };
@@ -116,7 +128,7 @@ export class McapFileWriter {
   }
 
   /** Buffer a message in the open chunk; closes the chunk when it is full. */
-  addMessage(channelId: number, logTime: bigint, data: Uint8Array, sequence = 0): void {
+  addMessage(channelId: number, logTime: bigint, data: Uint8Array, sequence = 0, publishTime = logTime): void {
     this.#check();
     if (!this.#channels[channelId]) throw new Error(`McapFileWriter: unknown channel id ${channelId}`);
     const s = this.#stats;
@@ -124,7 +136,7 @@ export class McapFileWriter {
     if (s.messageCount === 0n || logTime > s.messageEndTime) s.messageEndTime = logTime;
     s.messageCount++;
     s.channelMessageCounts.set(channelId, (s.channelMessageCounts.get(channelId) ?? 0n) + 1n);
-    this.#chunk.addMessage({ channelId, sequence, logTime, publishTime: logTime, data });
+    this.#chunk.addMessage({ channelId, sequence, logTime, publishTime, data });
     if (this.#chunk.byteLength > this.#chunkSize) this.#closeChunk();
   }
 

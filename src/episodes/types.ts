@@ -40,6 +40,25 @@ export interface EpisodeStart {
   startedAt: string;
   /** The full scenario the episode ran (parsed scenario file), so replay needs nothing else. */
   scenarioSpec?: Json;
+  /** The recording began mid-episode (a server restarted under the robot): steps before `fromStep` are missing. */
+  partial?: PartialRecording;
+}
+
+export interface PartialRecording {
+  fromStep: number;
+}
+
+/**
+ * Observations outside the contract's range in a served episode. The server serves them (the robot
+ * owns safety) but an episode with any is flagged: training skips it unless told otherwise.
+ */
+export interface ObsOutOfRange {
+  /** Steps with at least one value out of range. */
+  steps: number;
+  /** Values out of range, over all steps. */
+  values: number;
+  /** The first one: step number, component name, element index within the component, value. */
+  first?: { step: number; component: string; index: number; value: number };
 }
 
 /** `/episode` message at the end of an episode. */
@@ -53,13 +72,26 @@ export interface EpisodeEnd {
   length: number;
   terminated: boolean;
   truncated: boolean;
+  /** Served episodes: observations outside the contract's range (present even when there were none). */
+  obsOutOfRange?: ObsOutOfRange;
+  /** Repeats the start record's `partial`, so the end record alone says the episode is not whole. */
+  partial?: PartialRecording;
+}
+
+/**
+ * When a record of a real run happened, ns since the Unix epoch: the MCAP log time is when the
+ * server received the message, the publish time the robot's own clock in it.
+ */
+export interface RecordTime {
+  logNs: bigint;
+  publishNs: bigint;
 }
 
 /** `/step` message (JSON): vectors are plain number arrays. */
 export interface StepMessage {
   episode: number;
   step: number;
-  /** Seconds since the episode start. */
+  /** Seconds since the episode start (real runs: between the server receiving the two messages). */
   time: number;
   obs: number[];
   /** The normalised action as sent by the policy. */
@@ -81,8 +113,10 @@ export interface StepMessage {
 export interface StepInput {
   /** Default: the number of steps written in this episode so far. */
   step?: number;
-  /** Seconds since the episode start. Default: `step / controlHz`. */
+  /** Seconds since the episode start. Default: from `at` when given, else `step / controlHz`. */
   time?: number;
+  /** Recorded times (real runs); default: the writer's simulated clock. */
+  at?: RecordTime;
   obs: ArrayLike<number>;
   action: ArrayLike<number>;
   appliedAction: ArrayLike<number>;

@@ -12,17 +12,22 @@
  * killed afterwards leaves it readable. Closing with an episode open leaves that episode without an
  * end record: readers count it as incomplete.
  *
- * Timestamps (log and publish time, integer ns) run on a simulated clock: an episode starts at the
- * file's start time plus the duration of the episodes before it (each followed by one control
- * period); step `t` is logged at `start + time` (`time` defaults to `t / controlHz`); the scene given
- * with step `t` shows the state after its action and is logged one control period later.
+ * Several episodes can be open at once with `beginEpisode` (a policy server records the robots it
+ * serves into one file); the writer numbers episodes so that indices stay unique in the file.
+ *
+ * Timestamps (log and publish time, integer ns): a record given `at` (real runs) is logged when
+ * the server received it and published at the robot's time. Otherwise they run on a simulated
+ * clock: an episode starts at the file's start time plus the duration of the episodes before it
+ * (each followed by one control period); step `t` is logged at `start + time` (`time` defaults to
+ * `t / controlHz`); the scene given with step `t` shows the state after its action and is logged
+ * one control period later.
  */
 import { McapFileWriter, type McapFileWriterOptions } from './mcap-file-writer.js';
 import { SCHEMAS, SNAPSHOT_ENCODING, TOPICS } from './channels.js';
 import { sceneUpdate } from './scene.js';
 import { stepJson } from './encode.js';
 import type { ScenePrimitive } from '../sim/task.js';
-import type { EpisodeEnd, EpisodeStart, StepInput } from './types.js';
+import type { EpisodeEnd, EpisodeStart, RecordTime, StepInput } from './types.js';
 
 export type { StepInput };
 
@@ -34,15 +39,31 @@ export interface EpisodeWriterOptions extends McapFileWriterOptions {
 }
 
 export type EpisodeStartInput = Omit<EpisodeStart, 'event' | 'index' | 'startedAt'> & {
-  /** Default: the number of episodes started by this writer so far. */
+  /** Default: one past the highest index started in this file so far (0 first). */
   index?: number;
   /** Default: now. */
   startedAt?: string;
+  /** Recorded times (real runs); default: the writer's simulated clock. */
+  at?: RecordTime;
 };
 
 
 /** Fields left out default to what the written steps say (sum of rewards, count, last step's flags). */
-export type EpisodeEndInput = Pick<EpisodeEnd, 'success'> & Partial<Pick<EpisodeEnd, 'return' | 'length' | 'terminated' | 'truncated'>>;
+export type EpisodeEndInput = Pick<EpisodeEnd, 'success'> &
+  Partial<Pick<EpisodeEnd, 'return' | 'length' | 'terminated' | 'truncated' | 'obsOutOfRange' | 'partial'>> & {
+    /** Recorded times (real runs); default: the writer's simulated clock. */
+    at?: RecordTime;
+  };
+
+/** One episode being written, among others that may be open in the same file. */
+export interface EpisodeRecording {
+  readonly index: number;
+  writeStep(step: StepInput, scene?: SceneSource): void;
+  /** Write the end record and flush: once this resolves, the episode survives the process being killed. */
+  end(end: EpisodeEndInput): Promise<void>;
+  /** Write nothing more for it: it stays without an end record (incomplete). */
+  abandon(): void;
+}
 
 /** Primitives, or a function producing them (only called on steps that write a scene). */
 export type SceneSource = readonly ScenePrimitive[] | (() => readonly ScenePrimitive[]);
@@ -56,6 +77,8 @@ interface OpenEpisode {
   terminated: boolean;
   truncated: boolean;
 }
+
+const NO_SNAPSHOT = new Uint8Array(0);
 
 const encoder = new TextEncoder();
 
@@ -74,10 +97,12 @@ export class EpisodeWriter {
   readonly #ch: Record<keyof typeof TOPICS, number>;
   #clockNs: bigint;
   #lastNs = 0n;
-  #started = 0;
+  #nextIndex = 0;
   #completed = 0;
   #sceneSeq = 0;
-  #episode: OpenEpisode | undefined;
+  readonly #open = new Map<number, OpenEpisode>();
+  /** The episode of the one-at-a-time API (startEpisode / writeStep / endEpisode). */
+  #current: EpisodeRecording | undefined;
 
   private constructor(path: string, mcap: McapFileWriter, opts: EpisodeWriterOptions) {
     this.path = path;
@@ -100,7 +125,7 @@ export class EpisodeWriter {
     };
   }
 
-  /** Create (or truncate) an episode file (and its directory). */
+  /** Create (or truncate; with `exclusive`, refuse to replace) an episode file, and its directory. */
   static async open(path: string, opts: EpisodeWriterOptions = {}): Promise<EpisodeWriter> {
     const mcap = await McapFileWriter.open(path, opts);
     const w = new EpisodeWriter(path, mcap, opts);
@@ -113,12 +138,46 @@ export class EpisodeWriter {
     return this.#completed;
   }
 
+  /** Bytes in the file so far (what is buffered for the next chunk not included). */
+  get size(): number {
+    return this.#mcap.size;
+  }
+
+  /** A write to the file failed: nothing more can be written (close() still closes it). */
+  get failed(): boolean {
+    return this.#mcap.failed;
+  }
+
   /** Begin an episode: its `/episode` start record, initial world snapshot and first scene. Returns its index. */
   startEpisode(start: EpisodeStartInput, snapshot: Uint8Array, scene?: SceneSource): number {
-    if (this.#episode) throw new Error(`EpisodeWriter: episode ${this.#episode.index} is still open; call endEpisode() first`);
+    if (this.#current) throw new Error(`EpisodeWriter: episode ${this.#current.index} is still open; call endEpisode() first`);
+    this.#current = this.beginEpisode(start, snapshot, scene);
+    return this.#current.index;
+  }
+
+  /** Record one control step; `scene` is written every `sceneEvery` steps. */
+  writeStep(step: StepInput, scene?: SceneSource): void {
+    if (!this.#current) throw new Error('EpisodeWriter: writeStep() outside an episode; call startEpisode() first');
+    this.#current.writeStep(step, scene);
+  }
+
+  /** End the episode and flush: once this resolves, the episode survives the process being killed. */
+  endEpisode(end: EpisodeEndInput): Promise<void> {
+    const ep = this.#current;
+    if (!ep) throw new Error('EpisodeWriter: endEpisode() outside an episode');
+    this.#current = undefined;
+    return ep.end(end);
+  }
+
+  /**
+   * Begin an episode that may run alongside others in this file. The snapshot is written only when
+   * there is one (real robots have none).
+   */
+  beginEpisode(start: EpisodeStartInput, snapshot: Uint8Array = NO_SNAPSHOT, scene?: SceneSource): EpisodeRecording {
     if (!(start.controlHz > 0)) throw new Error(`EpisodeWriter: controlHz must be > 0, got ${start.controlHz}`);
-    const index = start.index ?? this.#started;
-    const t = this.#at(this.#clockNs);
+    const index = start.index ?? this.#nextIndex;
+    if (this.#open.has(index)) throw new Error(`EpisodeWriter: episode ${index} is already open in this file`);
+    const { log, publish } = this.#times(start.at, this.#clockNs);
     const record: EpisodeStart = {
       event: 'start',
       index,
@@ -135,36 +194,49 @@ export class EpisodeWriter {
       startedAt: start.startedAt ?? new Date().toISOString(),
     };
     if (start.scenarioSpec !== undefined) record.scenarioSpec = start.scenarioSpec;
-    this.#mcap.addMessage(this.#ch.episode, t, jsonBytes(record), index);
-    this.#mcap.addMessage(this.#ch.snapshot, t, snapshot, index);
-    if (scene) this.#writeScene(scene, t, true);
-    this.#episode = { index, startNs: t, controlHz: start.controlHz, steps: 0, return: 0, terminated: false, truncated: false };
-    this.#started++;
-    return index;
+    if (start.partial !== undefined) record.partial = start.partial;
+    this.#mcap.addMessage(this.#ch.episode, log, jsonBytes(record), index, publish);
+    if (snapshot.byteLength > 0) this.#mcap.addMessage(this.#ch.snapshot, log, snapshot, index, publish);
+    if (scene) this.#writeScene(scene, log, true);
+    const ep: OpenEpisode = { index, startNs: log, controlHz: start.controlHz, steps: 0, return: 0, terminated: false, truncated: false };
+    this.#open.set(index, ep);
+    this.#nextIndex = Math.max(this.#nextIndex, index + 1);
+    const live = () => {
+      if (this.#open.get(index) !== ep) throw new Error(`EpisodeWriter: episode ${index} is no longer open`);
+    };
+    return {
+      index,
+      writeStep: (step, sceneOf) => {
+        live();
+        this.#step(ep, step, sceneOf);
+      },
+      end: async (end) => {
+        live();
+        this.#open.delete(index);
+        await this.#end(ep, end);
+      },
+      abandon: () => {
+        if (this.#open.get(index) === ep) this.#open.delete(index);
+      },
+    };
   }
 
-  /** Record one control step; `scene` is written every `sceneEvery` steps. */
-  writeStep(step: StepInput, scene?: SceneSource): void {
-    const ep = this.#episode;
-    if (!ep) throw new Error('EpisodeWriter: writeStep() outside an episode; call startEpisode() first');
+  #step(ep: OpenEpisode, step: StepInput, scene?: SceneSource): void {
     const n = step.step ?? ep.steps;
-    const time = step.time ?? n / ep.controlHz;
-    const t = this.#at(ep.startNs + secondsToNs(time));
+    const time = step.time ?? (step.at ? Number(step.at.logNs - ep.startNs) / 1e9 : n / ep.controlHz);
+    const { log, publish } = this.#times(step.at, ep.startNs + secondsToNs(time));
     const json = stepJson({ ...step, episode: ep.index, step: n, time });
-    this.#mcap.addMessage(this.#ch.step, t, encoder.encode(json), n);
+    this.#mcap.addMessage(this.#ch.step, log, encoder.encode(json), n, publish);
     ep.steps++;
     ep.return += step.reward;
     ep.terminated = step.terminated;
     ep.truncated = step.truncated;
     if (scene && this.#sceneEvery > 0 && ep.steps % this.#sceneEvery === 0) {
-      this.#writeScene(scene, this.#at(t + secondsToNs(1 / ep.controlHz)));
+      this.#writeScene(scene, this.#at(log + secondsToNs(1 / ep.controlHz)));
     }
   }
 
-  /** End the episode and flush: once this resolves, the episode survives the process being killed. */
-  async endEpisode(end: EpisodeEndInput): Promise<void> {
-    const ep = this.#episode;
-    if (!ep) throw new Error('EpisodeWriter: endEpisode() outside an episode');
+  async #end(ep: OpenEpisode, end: EpisodeEndInput): Promise<void> {
     const length = end.length ?? ep.steps;
     const record: EpisodeEnd = {
       event: 'end',
@@ -175,10 +247,11 @@ export class EpisodeWriter {
       terminated: end.terminated ?? ep.terminated,
       truncated: end.truncated ?? ep.truncated,
     };
-    const t = this.#at(ep.startNs + secondsToNs(length / ep.controlHz));
-    this.#mcap.addMessage(this.#ch.episode, t, jsonBytes(record), ep.index);
-    this.#episode = undefined;
-    this.#clockNs = t + secondsToNs(1 / ep.controlHz);
+    if (end.obsOutOfRange !== undefined) record.obsOutOfRange = end.obsOutOfRange;
+    if (end.partial !== undefined) record.partial = end.partial;
+    const { log, publish } = this.#times(end.at, ep.startNs + secondsToNs(length / ep.controlHz));
+    this.#mcap.addMessage(this.#ch.episode, log, jsonBytes(record), ep.index, publish);
+    if (!end.at) this.#clockNs = log + secondsToNs(1 / ep.controlHz);
     await this.#mcap.flush();
     this.#completed++;
   }
@@ -188,13 +261,24 @@ export class EpisodeWriter {
     return this.#mcap.flush();
   }
 
-  /** Write the index and close the file. An open episode stays without an end record (incomplete). */
+  /** Write the index and close the file. Open episodes stay without an end record (incomplete). */
   close(): Promise<void> {
-    this.#episode = undefined;
+    this.#current = undefined;
+    this.#open.clear();
     return this.#mcap.close();
   }
 
-  /** Log times never go backwards within a file. */
+  /**
+   * Recorded times are kept as they are: records of several robots interleave, and a step is
+   * written when the next observation brings its outcome, so they arrive slightly out of order
+   * (MCAP readers order by log time). Simulated times never go backwards within a file.
+   */
+  #times(at: RecordTime | undefined, simulatedNs: bigint): { log: bigint; publish: bigint } {
+    if (at) return { log: at.logNs, publish: at.publishNs };
+    const t = this.#at(simulatedNs);
+    return { log: t, publish: t };
+  }
+
   #at(ns: bigint): bigint {
     if (ns < this.#lastNs) ns = this.#lastNs;
     this.#lastNs = ns;

@@ -2,20 +2,22 @@
  * Checkpoints (DESIGN.md §5): a directory with the actor (and critic) as tfjs `model.json` +
  * `weights.bin`, and `policy.json` (contract, normaliser statistics, scenario, training config,
  * metrics, code version). Written into a temporary sibling and renamed, so a checkpoint on disk is
- * never half-written; loading checks the contract and names the first differing component.
+ * never half-written; loading validates every file (policy-file-check.ts) before building anything,
+ * checks the contract and names the first differing component.
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { contractMismatch, type Contract } from '../sim/contract.js';
+import { contractMismatch, totalSize, type Contract } from '../sim/contract.js';
 import type { Json } from '../sim/env.js';
 import { InputError } from '../errors.js';
 import { Normalizer, type NormalizerState } from './normalizer.js';
+import { CHECKPOINT_FORMAT, checkModelJson, checkNetwork, checkPolicyFile, checkWeightBytes } from './policy-file-check.js';
 import { checkCompensable, checkDelayCompensation, NO_DELAY_COMPENSATION, type DelayCompensation } from './delay-compensation.js';
 import { GaussianMlpPolicy, type PolicyArchitecture } from './gaussian-policy.js';
 import { codeVersion } from './version.js';
 
-export const CHECKPOINT_FORMAT = 'sim2real-policy/1';
+export { CHECKPOINT_FORMAT };
 
 export interface PolicyFile {
   format: typeof CHECKPOINT_FORMAT;
@@ -64,12 +66,37 @@ async function writeModel(model: tf.LayersModel, dir: string): Promise<void> {
   );
 }
 
-async function readModel(dir: string): Promise<tf.Sequential> {
-  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelJson;
-  const bin = readFileSync(join(dir, json.weightsManifest[0].paths[0]));
+function readJson(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${path}: expected ${what}, got ${code === 'ENOENT' ? 'nothing' : (e as Error).message.split('\n')[0]}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${path}: expected JSON, got ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+async function readModel(dir: string): Promise<{ model: tf.Sequential; modelPath: string; weightsPath: string }> {
+  const modelPath = join(dir, 'model.json');
+  const { json, weightsFile, bytes } = checkModelJson(readJson(modelPath, 'a tfjs model.json'), modelPath);
+  const weightsPath = join(dir, weightsFile);
+  if (!existsSync(weightsPath)) throw new InputError(`${weightsPath}: expected the weights model.json lists (${bytes} bytes), got nothing`);
+  const bin = readFileSync(weightsPath);
+  checkWeightBytes(weightsPath, bytes, bin.byteLength);
   const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }));
-  return model as tf.Sequential;
+  try {
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'], weightSpecs: json.weightsManifest[0].weights as tf.io.WeightsManifestEntry[], weightData }),
+    );
+    return { model: model as tf.Sequential, modelPath, weightsPath };
+  } catch (e) {
+    throw new InputError(`${modelPath}: expected a tfjs layers model matching ${weightsFile}, got ${(e as Error).message.split('\n')[0]}`);
+  }
 }
 
 export interface SaveOptions {
@@ -162,41 +189,48 @@ export async function loadCheckpoint(requested: string, expect?: { contract: Con
   const dir = readableDir(requested);
   const path = join(dir, 'policy.json');
   if (!existsSync(path)) throw new InputError(`${dir}: expected a policy checkpoint directory (with policy.json), got ${existsSync(dir) ? 'a directory without policy.json' : 'nothing'}`);
-  let file: PolicyFile;
-  try {
-    file = JSON.parse(readFileSync(path, 'utf8')) as PolicyFile;
-  } catch (e) {
-    throw new InputError(`${path}: expected JSON, got ${(e as Error).message.split('\n')[0]}`);
-  }
-  if (file.format !== CHECKPOINT_FORMAT) throw new InputError(`${path}:format: expected "${CHECKPOINT_FORMAT}", got ${JSON.stringify(file.format)}`);
+  const file = checkPolicyFile<PolicyFile>(readJson(path, 'a policy.json'), path);
   if (expect) {
     const m = contractMismatch(expect.contract, file.contract);
     if (m) throw new InputError(`${dir}: the policy's contract does not match ${expect.what}: ${m}`);
   }
-  let actor: tf.Sequential;
+  let delayCompensation: DelayCompensation;
+  try {
+    delayCompensation = checkDelayCompensation(file.delayCompensation ?? NO_DELAY_COMPENSATION, `${path}:delayCompensation`);
+    try {
+      checkCompensable(file.contract, delayCompensation);
+    } catch (e) {
+      throw new Error(`${path}:delayCompensation: ${(e as Error).message}`);
+    }
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+  const obsSize = totalSize(file.contract.obs);
+  const actSize = totalSize(file.contract.action);
+  const sizes = { policyPath: path, inputSize: obsSize, inputWhy: "the contract's obs size", arch: file.architecture };
+  let actor: tf.Sequential | null = null;
   let critic: tf.Sequential | null = null;
   try {
-    actor = await readModel(dir);
-    if (file.architecture.critic && existsSync(join(dir, 'critic', 'model.json'))) critic = await readModel(join(dir, 'critic'));
+    const a = await readModel(dir);
+    actor = a.model;
+    checkNetwork(actor, { ...sizes, modelPath: a.modelPath, weightsPath: a.weightsPath, outputSize: actSize, outputWhy: "the contract's action size" });
+    if (file.architecture.critic && existsSync(join(dir, 'critic', 'model.json'))) {
+      const c = await readModel(join(dir, 'critic'));
+      critic = c.model;
+      checkNetwork(critic, { ...sizes, modelPath: c.modelPath, weightsPath: c.weightsPath, outputSize: 1, outputWhy: 'one state value' });
+    }
   } catch (e) {
-    throw new InputError(`${dir}: expected tfjs model.json + weights.bin, got ${(e as Error).message.split('\n')[0]}`);
+    // A server refusing deployments must not leak a model per refusal.
+    actor?.dispose();
+    critic?.dispose();
+    throw e instanceof InputError ? e : new InputError(`${dir}: expected tfjs model.json + weights.bin, got ${(e as Error).message.split('\n')[0]}`);
   }
   const policy = new GaussianMlpPolicy(file.id, file.contract, file.architecture, {
     actor,
     critic,
     logStd: file.logStd,
-    normalizer: Normalizer.fromJSON(file.normalizer),
+    normalizer: Normalizer.fromJSON(file.normalizer, obsSize),
   });
-  try {
-    policy.delayCompensation = checkDelayCompensation(file.delayCompensation ?? NO_DELAY_COMPENSATION, `${path}:delayCompensation`);
-    try {
-      checkCompensable(file.contract, policy.delayCompensation);
-    } catch (e) {
-      throw new Error(`${path}:delayCompensation: ${(e as Error).message}`);
-    }
-  } catch (e) {
-    policy.dispose();
-    throw new InputError((e as Error).message);
-  }
+  policy.delayCompensation = delayCompensation;
   return { policy, file };
 }

@@ -5,6 +5,9 @@
  *
  * Label per step: `expertAction` when the step has one (DART-style collection: the executed action
  * was the expert's plus noise, the clean expert action is the label), else `action` (as sent).
+ *
+ * Flagged episodes (episodes/flags.ts: observations outside the contract's range, or a partial
+ * recording) are left out unless `includeFlagged`.
  */
 import { contractMismatch, totalSize, bounds, type Contract } from '../sim/contract.js';
 import type { Json } from '../sim/env.js';
@@ -13,6 +16,7 @@ import { InputError } from '../errors.js';
 import { EpisodeFileError } from '../episodes/errors.js';
 import { readEpisodes } from '../episodes/reader.js';
 import type { Episode, EpisodeStep } from '../episodes/types.js';
+import { episodeFlags } from '../episodes/flags.js';
 import { Normalizer } from './normalizer.js';
 import { compensateEpisode, DelayCompensator, NO_DELAY_COMPENSATION, type DelayCompensation } from './delay-compensation.js';
 
@@ -44,6 +48,8 @@ export interface Dataset {
   valEpisodes: number;
   /** Episodes left out because they have no end record (the writer was killed mid-episode). */
   incompleteEpisodes: number;
+  /** Complete episodes that are flagged, and whether they were left out. */
+  flagged: FlaggedEpisodes;
   labels: LabelCounts;
   /** Where the episodes came from. */
   source: string;
@@ -53,6 +59,17 @@ export interface Dataset {
    * mean total delay as the prior a policy starts from on a robot of unknown delay; else none.
    */
   delayCompensation: DelayCompensation;
+}
+
+export interface FlaggedEpisodes {
+  /** Complete episodes flagged (an episode may count under both reasons below). */
+  count: number;
+  /** Of the complete episodes. */
+  of: number;
+  obsOutOfRange: number;
+  partial: number;
+  /** Left out (the default), or used (`includeFlagged`). */
+  skipped: boolean;
 }
 
 export interface DatasetOptions {
@@ -68,6 +85,8 @@ export interface DatasetOptions {
   labels?: boolean;
   /** Use at most this many episodes (the first ones after the shuffle). */
   maxEpisodes?: number;
+  /** Use flagged episodes too (observations outside the contract's range, partial recordings). Default false. */
+  includeFlagged?: boolean;
   /**
    * Observations as a policy compensating this control-loop delay sees them (predicted from each
    * recorded observation and the actions sent before it; e.g. real episodes with the robot's
@@ -124,8 +143,14 @@ export function toTransitions(episodes: readonly Episode[], obsSize: number, act
   return { obs, act, n, obsSize, actSize };
 }
 
-/** Complete episodes of `source` (file or directory), all under one contract. */
-export async function loadCompleteEpisodes(source: string, opts: Pick<DatasetOptions, 'contract' | 'contractOf'> = {}): Promise<{ episodes: Episode[]; incomplete: number }> {
+/**
+ * Complete episodes of `source` (file or directory), all under one contract; flagged ones left out
+ * unless `includeFlagged`.
+ */
+export async function loadCompleteEpisodes(
+  source: string,
+  opts: Pick<DatasetOptions, 'contract' | 'contractOf' | 'includeFlagged'> = {},
+): Promise<{ episodes: Episode[]; incomplete: number; flagged: FlaggedEpisodes }> {
   let all: Episode[];
   try {
     all = (await readEpisodes(source)).episodes;
@@ -133,8 +158,20 @@ export async function loadCompleteEpisodes(source: string, opts: Pick<DatasetOpt
     if (e instanceof EpisodeFileError) throw new InputError(e.message);
     throw e;
   }
-  const episodes = all.filter((e) => e.end !== undefined);
-  if (episodes.length === 0) throw new InputError(`${source}: expected complete episodes (.mcap), got ${all.length ? `${all.length} incomplete ones only` : 'none'}`);
+  const complete = all.filter((e) => e.end !== undefined);
+  const flagged: FlaggedEpisodes = { count: 0, of: complete.length, obsOutOfRange: 0, partial: 0, skipped: opts.includeFlagged !== true };
+  const episodes = complete.filter((e) => {
+    const f = episodeFlags(e);
+    if (f.obsOutOfRange) flagged.obsOutOfRange++;
+    if (f.partial) flagged.partial++;
+    if (!f.obsOutOfRange && !f.partial) return true;
+    flagged.count++;
+    return !flagged.skipped;
+  });
+  if (episodes.length === 0) {
+    const got = flagged.skipped && flagged.count > 0 ? `${flagged.count} flagged ones only (${flagReasons(flagged)}; --include-flagged to use them)` : all.length ? `${all.length} incomplete ones only` : 'none';
+    throw new InputError(`${source}: expected complete episodes (.mcap), got ${got}`);
+  }
   const contract = opts.contract ?? episodes[0].start.contract;
   for (const e of episodes) {
     const m = contractMismatch(contract, e.start.contract);
@@ -143,12 +180,26 @@ export async function loadCompleteEpisodes(source: string, opts: Pick<DatasetOpt
       throw new InputError(`${e.file}: episode ${e.start.index} was recorded under a contract that does not match ${what}: ${m}`);
     }
   }
-  return { episodes, incomplete: all.length - episodes.length };
+  return { episodes, incomplete: all.length - complete.length, flagged };
+}
+
+function flagReasons(f: FlaggedEpisodes): string {
+  const why = [f.obsOutOfRange ? `obs outside the contract's range in ${f.obsOutOfRange}` : '', f.partial ? `partial ${f.partial}` : ''];
+  return why.filter(Boolean).join(', ');
+}
+
+/**
+ * The line telling that flagged episodes were left out of `source`, or null when none were, e.g.
+ * `runs/served: skipped 3 flagged episode(s) of 40 (obs outside the contract's range in 2, partial 1); --include-flagged to use them`.
+ */
+export function skippedFlaggedLine(source: string, f: FlaggedEpisodes): string | null {
+  if (!f.skipped || f.count === 0) return null;
+  return `${source}: skipped ${f.count} flagged episode(s) of ${f.of} (${flagReasons(f)}); --include-flagged to use them`;
 }
 
 /** Read episodes and build the train / validation split. */
 export async function loadDataset(source: string, opts: DatasetOptions = {}): Promise<Dataset> {
-  const { episodes: complete, incomplete } = await loadCompleteEpisodes(source, opts);
+  const { episodes: complete, incomplete, flagged } = await loadCompleteEpisodes(source, opts);
   const contract = opts.contract ?? complete[0].start.contract;
   const obsSize = totalSize(contract.obs);
   const actSize = totalSize(contract.action);
@@ -177,6 +228,7 @@ export async function loadDataset(source: string, opts: DatasetOptions = {}): Pr
     trainEpisodes: train.length,
     valEpisodes: val.length,
     incompleteEpisodes: incomplete,
+    flagged,
     labels: counts,
     source,
     delayCompensation: comp ?? recordedCompensation(complete),

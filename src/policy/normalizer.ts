@@ -11,6 +11,38 @@ export interface NormalizerState {
 
 const EPS = 1e-8;
 
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v !== null && typeof v === 'object') return 'an object';
+  return typeof v === 'number' ? String(v) : JSON.stringify(v);
+}
+
+/**
+ * What is wrong with `s` as the statistics of a `size`-element normaliser (the field, relative to
+ * the state, and "expected …, got …"), or null. A short mean gives finite garbage (apply() wraps
+ * around it) and a negative variance gives NaN actions, so neither may get into a Normalizer.
+ */
+export function normalizerStateProblem(s: unknown, size: number, sizeWhy?: string): { field: string; text: string } | null {
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) return { field: '', text: `expected { mean, var, count, clip }, got ${show(s)}` };
+  const o = s as Record<string, unknown>;
+  const why = sizeWhy ? ` (${sizeWhy})` : '';
+  for (const [k, nonNegative] of [
+    ['mean', false],
+    ['var', true],
+  ] as const) {
+    const v = o[k];
+    const what = nonNegative ? 'finite numbers ≥ 0' : 'finite numbers';
+    if (!Array.isArray(v)) return { field: k, text: `expected ${size} ${what}${why}, got ${show(v)}` };
+    if (v.length !== size) return { field: k, text: `expected ${size} ${what}${why}, got ${v.length}` };
+    const i = v.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x) || (nonNegative && x < 0));
+    if (i >= 0) return { field: `${k}.${i}`, text: `expected a finite number${nonNegative ? ' ≥ 0' : ''}, got ${show(v[i])}` };
+  }
+  if (typeof o.count !== 'number' || !Number.isFinite(o.count) || o.count < 0) return { field: 'count', text: `expected a finite number ≥ 0, got ${show(o.count)}` };
+  if (typeof o.clip !== 'number' || !Number.isFinite(o.clip) || o.clip <= 0) return { field: 'clip', text: `expected a finite number > 0, got ${show(o.clip)}` };
+  return null;
+}
+
 export class Normalizer {
   mean: Float64Array;
   var: Float64Array;
@@ -27,7 +59,10 @@ export class Normalizer {
     this.clip = clip;
   }
 
-  static fromJSON(s: NormalizerState): Normalizer {
+  /** Throws unless `s` is a usable state (of `size` elements when given: the contract's obs size). */
+  static fromJSON(s: NormalizerState, size?: number): Normalizer {
+    const problem = normalizerStateProblem(s, size ?? (Array.isArray(s?.mean) ? s.mean.length : 0));
+    if (problem) throw new Error(`normaliser state${problem.field ? `.${problem.field}` : ''}: ${problem.text}`);
     const n = new Normalizer(s.mean.length, s.clip);
     n.mean = Float64Array.from(s.mean);
     n.var = Float64Array.from(s.var);

@@ -54,11 +54,11 @@ describe('CurveZMQ', () => {
     expect(server.stats().robots).toBe(1);
   });
 
-  it('refuses an unknown key: no welcome, connect times out with a clear error, the refusal is logged', async () => {
+  it('refuses an unknown key at once: no welcome, connect fails naming the refusal (ZAP 400), the refusal is logged', async () => {
     const log: string[] = [];
     const server = await serve({ curve: { ...serverKeys, allow: [allowed.publicKey] }, log: (l) => log.push(l) });
     await expect(robot(server, { curve: { serverKey: serverKeys.publicKey, ...stranger } })).rejects.toThrow(
-      new RegExp(`no welcome from ${server.endpoint.replace(/\./g, '\\.')} within 250 ms`),
+      new RegExp(`^${server.endpoint.replace(/\./g, '\\.')} refused our CurveZMQ key \\(ZAP status 400\\): is robot curvy's public key on the server's --allow list\\?`),
     );
     expect(log.some((l) => /refused a connection .*public key not on the allow-list/.test(l))).toBe(true);
     expect(server.stats().robots).toBe(0);
@@ -70,6 +70,7 @@ describe('CurveZMQ', () => {
   it('refuses a robot without CURVE, and one that has the wrong server key', async () => {
     const log: string[] = [];
     const server = await serve({ curve: { ...serverKeys, allow: [allowed.publicKey] }, log: (l) => log.push(l) });
+    // Neither reaches ZAP: to the robot such a refusal is silence (docs/protocol.md "How refusals look").
     await expect(robot(server, {})).rejects.toThrow(/no welcome/);
     const other = zmq.curveKeyPair();
     await expect(robot(server, { curve: { serverKey: other.publicKey, ...allowed } })).rejects.toThrow(/no welcome/);
@@ -89,18 +90,18 @@ describe('CurveZMQ', () => {
     const s1 = await serve({ curve: { ...serverKeys, allow: [allowed.publicKey] } });
     const s2 = await serve({ curve: { ...keys2, allow: [robot2.publicKey] } });
     // Robot 1 is allowed on server 1 only, robot 2 on server 2 only.
-    await expect(robot(s2, { curve: { serverKey: keys2.publicKey, ...allowed } })).rejects.toThrow(/no welcome/);
-    await expect(robot(s1, { curve: { serverKey: serverKeys.publicKey, ...robot2 } })).rejects.toThrow(/no welcome/);
+    await expect(robot(s2, { curve: { serverKey: keys2.publicKey, ...allowed } })).rejects.toThrow(/refused our CurveZMQ key/);
+    await expect(robot(s1, { curve: { serverKey: serverKeys.publicKey, ...robot2 } })).rejects.toThrow(/refused our CurveZMQ key/);
     const c2 = await robot(s2, { curve: { serverKey: keys2.publicKey, ...robot2 } });
     expect((await c2.act(0, 0, obs())).missed).toBe(false);
     // Closing server 1 must not leave server 2 without its ZAP handler (libzmq would then admit any key).
     await s1.close();
-    await expect(robot(s2, { curve: { serverKey: keys2.publicKey, ...allowed } })).rejects.toThrow(/no welcome/);
-    await expect(robot(s2, { curve: { serverKey: keys2.publicKey, ...stranger } })).rejects.toThrow(/no welcome/);
+    await expect(robot(s2, { curve: { serverKey: keys2.publicKey, ...allowed } })).rejects.toThrow(/refused our CurveZMQ key/);
+    await expect(robot(s2, { curve: { serverKey: keys2.publicKey, ...stranger } })).rejects.toThrow(/refused our CurveZMQ key/);
     expect((await c2.act(0, 1, obs())).missed).toBe(false);
     // A server started later with another allow-list does not inherit keys from a closed one.
     const s3 = await serve({ curve: { ...serverKeys, allow: [robot2.publicKey] } });
-    await expect(robot(s3, { curve: { serverKey: serverKeys.publicKey, ...allowed } })).rejects.toThrow(/no welcome/);
+    await expect(robot(s3, { curve: { serverKey: serverKeys.publicKey, ...allowed } })).rejects.toThrow(/refused our CurveZMQ key/);
     const c3 = await robot(s3, { curve: { serverKey: serverKeys.publicKey, ...robot2 } });
     expect((await c3.act(0, 0, obs())).missed).toBe(false);
   });

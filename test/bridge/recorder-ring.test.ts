@@ -13,12 +13,15 @@ const actionAt = (k: number) => Float32Array.from([Math.fround(Math.sin(k)), Mat
 
 function push(ring: StepRing, k: number): boolean {
   const applied = k % 3 === 0 ? undefined : Float32Array.from([0.5, -k / 3]);
-  return ring.push(k % 2, { episode: k >> 4, obs: obsAt(k), reward: k / 8, terminated: k % 5 === 0, truncated: k % 7 === 0, applied }, actionAt(k), k / 100);
+  return ring.push(k % 2, { episode: k >> 4, step: k & 15, time: 1.7e9 + k / 3, receivedAt: 1.7e9 + k / 7, obs: obsAt(k), reward: k / 8, terminated: k % 5 === 0, truncated: k % 7 === 0, applied }, actionAt(k), k / 100);
 }
 
 function expectStep(s: RecordedStep, k: number): void {
   expect(s.session).toBe(k % 2);
   expect(s.obs.episode).toBe(k >> 4);
+  expect(s.obs.step).toBe(k & 15);
+  expect(s.obs.time).toBe(1.7e9 + k / 3);
+  expect(s.obs.receivedAt).toBe(1.7e9 + k / 7);
   expect(Array.from(s.obs.obs)).toEqual(Array.from(obsAt(k)));
   expect(s.obs.reward).toBe(k / 8);
   expect(s.obs.terminated).toBe(k % 5 === 0);
@@ -66,14 +69,15 @@ describe('StepRing', () => {
 
   it('refuses vectors that do not fit the contract, and a capacity that is not a power of two', () => {
     const ring = StepRing.create(contract, 4);
-    expect(() => ring.push(0, { episode: 0, obs: new Float32Array(28) }, actionAt(0), 0)).toThrow(/expected a step of 29 obs and 2 action values, got 28 and 2/);
+    expect(() => ring.push(0, { episode: 0, step: 0, time: 0, receivedAt: 0, obs: new Float32Array(28) }, actionAt(0), 0)).toThrow(/expected a step of 29 obs and 2 action values, got 28 and 2/);
     expect(() => StepRing.create(contract, 6)).toThrow(/power of two, got 6/);
   });
 
   it('sizes the ring by a memory budget: most steps for small observations, fewer for big ones', () => {
-    // A navigate step: (5 header + 29 obs + 2 x 2 action) float64 = 304 bytes.
+    // A navigate step: (8 header + 29 obs + 2 x 2 action) float64 = 328 bytes.
     expect(StepRing.capacityFor(contract, 32 * 1024 * 1024, 65536)).toBe(65536);
-    expect(StepRing.capacityFor(contract, 304 * 5000, 65536)).toBe(4096);
+    expect(StepRing.capacityFor(contract, 328 * 5000, 65536)).toBe(4096);
+    expect(StepRing.capacityFor(contract, 328 * 4095, 65536)).toBe(2048);
     const big = { obs: [{ name: 'image', size: 64 * 64, unit: '1', low: 0, high: 1 }], action: contract.action };
     expect(StepRing.capacityFor(big as typeof contract, 32 * 1024 * 1024, 65536)).toBe(1024);
   });

@@ -1,7 +1,9 @@
 /**
- * Recording served episodes (docs/protocol.md "Session" 3): MCAP with `source: real`, one file per
- * robot session, steps with obs / action / applied action / reward / latency, readable with
- * readEpisodes; an episode cut short by a vanished robot is counted incomplete.
+ * Recording served episodes (docs/protocol.md "Session" 4): MCAP with `source: real`, one file per
+ * server run for all its robots, steps with obs / action / applied action / reward / latency,
+ * readable with readEpisodes; an episode cut short by a vanished robot is counted incomplete; obs
+ * outside the contract's range are counted; the rest of an episode begun on another server is
+ * recorded as partial.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,8 @@ import { RawPeer, f32, freePort, navScenario, tinyPolicy } from './fixtures.js';
 
 const contract = navScenario.contract;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const obsAt = (episode: number, step: number) => Float32Array.from({ length: 29 }, (_, i) => ((episode * 5 + step * 3 + i) % 13) / 5);
+/** Within every component's range (the contract's low/high), so that no episode is flagged. */
+const obsAt = (episode: number, step: number) => Float32Array.from({ length: 29 }, (_, i) => ((episode * 5 + step * 3 + i) % 13) / 13);
 
 let dir: string;
 let policy: GaussianMlpPolicy;
@@ -109,13 +112,13 @@ describe('recording served episodes', () => {
     await c.close();
     const { files, episodes } = await recorded(server);
     expect(files).toHaveLength(1);
-    expect(files[0].path).toMatch(/rec-bot-.*\.mcap$/);
+    expect(files[0].path).toMatch(/\/served-[\dT-]+Z?\.mcap$/);
     expect(files[0].incompleteEpisodes).toBe(0);
     expect(episodes).toHaveLength(2);
     const [a, b] = episodes;
     expect(a.start).toMatchObject({ index: 0, source: 'real', scenario: navScenario.name, task: 'real', seed: 1000, policyId: 'tiny', controlHz: 10, contract });
-    expect(a.start.randomization).toEqual({ robot_id: 'rec-bot', friction_scale: 0.9, note: 'bench test' });
-    expect(a.end).toEqual({ event: 'end', index: 0, success: true, return: 123.25, length: 8, terminated: true, truncated: false });
+    expect(a.start.randomization).toEqual({ robot_id: 'rec-bot', robotEpisode: 0, session: c.session, friction_scale: 0.9, note: 'bench test' });
+    expect(a.end).toMatchObject({ event: 'end', index: 0, success: true, return: 123.25, length: 8, terminated: true, truncated: false, obsOutOfRange: { steps: 0, values: 0 } });
     expect(b.end).toMatchObject({ index: 1, success: false, length: 5, terminated: false, truncated: true });
     for (const [ep, sent] of [
       [a, e0],
@@ -124,6 +127,8 @@ describe('recording served episodes', () => {
       expect(ep.steps).toHaveLength(sent.actions.length);
       ep.steps.forEach((s, k) => {
         expect(s.step).toBe(k);
+        // Seconds since the episode start on the server's clock (when it received the obs), not k / rate.
+        expect(s.time).toBeGreaterThanOrEqual(k > 0 ? ep.steps[k - 1].time : 0);
         expect(Array.from(s.obs)).toEqual(Array.from(obsAt(ep.start.index, k)));
         expect(Array.from(s.action)).toEqual(Array.from(sent.actions[k]));
         expect(Array.from(s.action)).toEqual(Array.from(policy.act(s.obs)));
@@ -132,12 +137,11 @@ describe('recording served episodes', () => {
         expect(s.reward).toBe(k + 0.5);
         expect(s.latencyMs).toBeGreaterThanOrEqual(0);
         expect(s.latencyMs).toBeLessThan(100);
-        expect(s.time).toBeCloseTo(k / 10, 9);
       });
     }
   });
 
-  it('writes one file per robot session: two robots, and one robot reconnecting, give three files', async () => {
+  it('writes one file per server run: two robots, and one robot reconnecting, in one file, told apart by robot and robotEpisode', async () => {
     const server = await serve();
     const c1 = await robot(server, { robotId: 'alpha' });
     const c2 = await robot(server, { robotId: 'beta' });
@@ -148,13 +152,59 @@ describe('recording served episodes', () => {
     await episode(again, 1, 2);
     await Promise.all([again.close(), c2.close()]);
     const { files, episodes } = await recorded(server);
-    expect(files).toHaveLength(3);
-    const names = readdirSync(dir).sort();
-    expect(names.filter((n) => n.startsWith('alpha-'))).toHaveLength(2);
-    expect(names.filter((n) => n.startsWith('beta-'))).toHaveLength(1);
-    const byFile = files.map((f) => f.episodes.map((e) => `${e.start.randomization.robot_id}:${e.start.index}:${e.steps.length}`)).sort();
-    expect(byFile).toEqual([['alpha:0:3'], ['alpha:1:2'], ['beta:0:4']]);
+    expect(files).toHaveLength(1);
+    expect(readdirSync(dir)).toHaveLength(1);
+    const seen = files[0].episodes.map((e) => `${e.start.randomization.robot_id}:${e.start.randomization.robotEpisode}:${e.steps.length}`).sort();
+    expect(seen).toEqual(['alpha:0:3', 'alpha:1:2', 'beta:0:4']);
+    expect(new Set(episodes.map((e) => e.start.index)).size).toBe(3);
     expect(episodes.every((e) => e.end && e.start.source === 'real')).toBe(true);
+  });
+
+  it('counts observations outside the contract range per episode (served all the same), and leaves no file when nothing was recorded', async () => {
+    const empty = await serve();
+    const idle = await robot(empty, { robotId: 'idle' });
+    expect((await idle.act(0, 0, obsAt(0, 0))).missed).toBe(false);
+    await idle.close();
+    await recorded(empty);
+    expect(readdirSync(dir)).toEqual([]);
+
+    const server = await serve();
+    const c = await robot(server, { robotId: 'wild' });
+    await c.startEpisode(0);
+    for (let step = 0; step < 4; step++) {
+      const obs = obsAt(0, step);
+      if (step === 2) obs[25] = 3; // goal_dir[0], range [-1, 1]
+      if (step === 3) [obs[0], obs[1]] = [-0.5, 7]; // lidar, range [0, 3]
+      expect((await c.act(0, step, obs)).missed).toBe(false);
+    }
+    await c.endEpisode({ episode: 0, success: true, terminated: true, truncated: false });
+    await c.close();
+    const { episodes } = await recorded(server);
+    expect(episodes[0].end!.obsOutOfRange).toEqual({ steps: 2, values: 3, first: { step: 2, component: 'goal_dir', index: 0, value: 3 } });
+  });
+
+  it('records the rest of an episode begun on a server that went away as partial (flagged)', async () => {
+    const first = await serve({ recordDir: undefined });
+    const raw = new RawPeer(first.endpoint);
+    cleanups.push(() => raw.close());
+    const w = await raw.hello(contract, { robot_id: 'mover' });
+    await first.close();
+    const second = await serve();
+    const again = new RawPeer(second.endpoint);
+    cleanups.push(() => again.close());
+    const w2 = await again.hello(contract, { robot_id: 'mover', resume: w.session });
+    expect([w2.type, w2.resumed]).toEqual(['welcome', false]);
+    for (let step = 40; step < 44; step++) {
+      await again.send({ type: 'obs', episode: 3, step, obs: f32(obsAt(3, step)), ...(step > 40 ? { reward: 1, terminated: false, truncated: false } : {}) });
+      await again.next((m) => m.type === 'action');
+    }
+    await again.send({ type: 'episode_end', episode: 3, success: true, terminated: true, truncated: false, reward: 1 });
+    await again.send({ type: 'bye' });
+    const { episodes } = await recorded(second);
+    expect(episodes).toHaveLength(1);
+    expect(episodes[0].start.randomization).toMatchObject({ robot_id: 'mover', robotEpisode: 3, resumed_from_step: 40 });
+    expect(episodes[0].steps.map((s) => s.step)).toEqual([40, 41, 42, 43]);
+    expect(episodes[0].end).toMatchObject({ success: true, partial: { fromStep: 40 } });
   });
 
   it('counts an episode cut by a vanished robot as incomplete (dropped after heartbeat_ms × liveness)', async () => {
@@ -201,14 +251,9 @@ describe('recording served episodes', () => {
     await episode(d, 1, 2); // ...episode 1 runs to its end...
     await episode(d, 2, 2, false); // ...and episode 2 is open when the server shuts down.
     const { files, episodes } = await recorded(server, false);
-    const summary = files
-      .map((f) => ({ file: f.path.slice(dir.length + 1).replace(/-\d{4}-.*?(-\d)?\.mcap$/, '$1'), episodes: f.episodes.map((e) => `${e.start.index}${e.end ? '' : ' (incomplete)'}`) }))
-      .sort((x, y) => x.file.localeCompare(y.file));
-    expect(summary).toEqual([
-      { file: 'quitter', episodes: ['0 (incomplete)'] },
-      { file: 'restarter', episodes: ['0 (incomplete)'] },
-      { file: 'restarter-2', episodes: ['1', '2 (incomplete)'] },
-    ]);
+    expect(files).toHaveLength(1);
+    const summary = files[0].episodes.map((e) => `${e.start.randomization.robot_id}:${e.start.randomization.robotEpisode}${e.end ? '' : ' (incomplete)'}`);
+    expect(summary).toEqual(['quitter:0 (incomplete)', 'restarter:0 (incomplete)', 'restarter:1', 'restarter:2 (incomplete)']);
     expect(episodes.filter((e) => !e.end)).toHaveLength(3);
   });
 
@@ -234,6 +279,6 @@ describe('recording served episodes', () => {
     await episode(c, 1, 2);
     await c.close();
     const { episodes } = await recorded(server);
-    expect(episodes.map((e) => [e.start.index, e.steps.length, !!e.end])).toEqual([[1, 2, true]]);
+    expect(episodes.map((e) => [e.start.randomization.robotEpisode, e.steps.length, !!e.end])).toEqual([[1, 2, true]]);
   });
 });

@@ -56,7 +56,7 @@ describe('episodes inspect', () => {
       });
       expect(typeof r.meanReturn).toBe('number');
       expect(r.episodeList).toHaveLength(6);
-      expect(r.episodeList[0]).toEqual({ file: join(dir, 'a.mcap'), index: 0, scenario: 'fake-scenario', seed: 1000, source: 'sim', policyId: 'expert:fake', complete: true, success: true, return: expect.any(Number), length: 5 });
+      expect(r.episodeList[0]).toEqual({ file: join(dir, 'a.mcap'), index: 0, scenario: 'fake-scenario', seed: 1000, source: 'sim', policyId: 'expert:fake', complete: true, success: true, return: expect.any(Number), length: 5, robotId: null, flagged: false, obsOutOfRange: null, partialFrom: null });
       expect(r.episodeList[5]).toMatchObject({ file: join(dir, 'c.mcap'), complete: false, success: null, length: 3 });
       expect(r.fileList.map((f: { indexed: boolean }) => f.indexed)).toEqual([true, true, false]);
     } finally {
