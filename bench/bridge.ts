@@ -9,7 +9,6 @@
  */
 import * as zmq from 'zeromq';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../src/policy/backend.js';
@@ -26,6 +25,7 @@ import { emulateRobot } from '../src/bridge/emulated-robot.js';
 import { sleepUntil } from '../src/bridge/clock.js';
 import { encode } from '../src/bridge/codec.js';
 import { printTable } from './table.js';
+import { freePort } from './free-port.js';
 
 /** What `train --algo bc` builds when given no architecture flags (src/policy/bc.ts). */
 const DEFAULT_BC_ARCHITECTURE: PolicyArchitecture = { hidden: DEFAULT_BC_HIDDEN, activation: BC_DEFAULTS.activation, critic: false, initLogStd: -1 };
@@ -35,15 +35,6 @@ const EPISODE_STEPS = 500;
 const CHUNK = 250;
 const WARMUP = 50;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 interface RoundTrips {
   /** µs, of the round trips that made their deadline. */

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { benchSim } from './sim.js';
 import { benchPolicy } from './policy.js';
 import { benchBridge } from './bridge.js';
+import { benchBridgeLoad, LOAD_CASES } from './bridge-load.js';
 import { benchTransfer, printTransfer } from './transfer.js';
 import { reportError } from '../src/cli/errors.js';
 import { positiveInt } from '../src/cli/options.js';
@@ -39,6 +40,24 @@ program
   .option('--seconds-500 <s>', 'length of the 500 Hz run', '30')
   .option('--json', 'print JSON instead of a table')
   .action(async (o: { seconds500: string; json?: boolean }) => benchBridge({ seconds500: Number(o.seconds500), json: o.json === true }));
+
+program
+  .command('bridge-load')
+  .description('load and faults: 50 robots at 100 Hz, a flood of 10,000 obs, 10,000 garbage frames, 20 simultaneous connects, kill -9 and restart; misses of the well-behaved robots through the server vs raw ZeroMQ')
+  .option('--seconds <s>', 'length of the steady case (the others scale from it: attacks s/3, connects s/6, kill -9 s/10 before and s/6 after; at least 2-3 s each)', positiveInt, 30)
+  .option('--deadline-ms <ms>', "a robot's deadline for its action (default: one control period)", positiveInt, 10)
+  .option('--case <name>', `only this case (repeatable): ${LOAD_CASES.join(', ')}`, (v: string, acc: string[] = []) => {
+    if (!(LOAD_CASES as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${LOAD_CASES.join(', ')}, got ${v}`);
+    return [...acc, v];
+  })
+  .option('--json', 'print JSON instead of tables')
+  .action(async (o: { seconds: number; deadlineMs: number; case?: string[]; json?: boolean }) => {
+    try {
+      await benchBridgeLoad({ seconds: o.seconds, deadlineMs: o.deadlineMs, cases: o.case, json: o.json === true });
+    } catch (e) {
+      process.exitCode = reportError(e, process.argv.includes('--verbose'));
+    }
+  });
 
 program
   .command('transfer')

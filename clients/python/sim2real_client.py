@@ -381,7 +381,11 @@ class Sim2RealClient:
         elif t == "error":
             code, text, fatal = m.get("code", "?"), m.get("message", ""), bool(m.get("fatal"))
             self._log(f"server error {code}: {text}")
-            if fatal:
+            if fatal and code == "duplicate_robot" and self._welcome is None:
+                # A stale session of this robot times out within heartbeat_ms x liveness: the
+                # hello is repeated once a second until then.
+                pass
+            elif fatal:
                 if self._welcome is None and not self._reconnecting:
                     self._refusal = Refused(code, f"{self.server} refused robot {self.robot_id}: {text}")
                 else:

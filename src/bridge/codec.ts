@@ -50,10 +50,14 @@ export function encode(msg: RobotMessage | ServerMessage): Buffer {
     const v = fields[k];
     if (v === undefined) continue;
     if (v instanceof Float32Array) wire[k] = vectorBytes(v);
-    else if (typeof v === 'number' && v > 0xffffffff && ID_FIELDS.has(k) && Number.isSafeInteger(v)) wire[k] = BigInt(v);
-    else wire[k] = v;
+    else if (k === 'sessions' && Array.isArray(v)) wire[k] = v.map((row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).map(([rk, rv]) => [rk, wireId(rk, rv)])));
+    else wire[k] = wireId(k, v);
   }
   return packr.pack(wire);
+}
+
+function wireId(k: string, v: unknown): unknown {
+  return typeof v === 'number' && v > 0xffffffff && ID_FIELDS.has(k) && Number.isSafeInteger(v) ? BigInt(v) : v;
 }
 
 function decodeMap(frame: Uint8Array): Record<string, unknown> {
@@ -73,6 +77,27 @@ function decodeMap(frame: Uint8Array): Record<string, unknown> {
   return m as Record<string, unknown>;
 }
 
+/** A value a peer sent, quoted in an error reply and the log: cut short (a 1 MB string must not come back as a 1 MB reply). */
+export function shown(v: unknown, max = 80): string {
+  if (v === undefined) return 'nothing';
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = String(v);
+  }
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
+/** The `seq` an error reply may name: only a valid id is echoed (a float or huge value is not an id). */
+function replySeq(m: Record<string, unknown>): number | undefined {
+  const v = m.seq;
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 ? v : undefined;
+}
+
+/** Hello contracts bigger than this many components per side are refused before validating them (cost). */
+export const MAX_CONTRACT_COMPONENTS = 256;
+
 function describeValue(v: unknown): string {
   if (v === null || v === undefined) return 'nil';
   if (Array.isArray(v)) return 'an array';
@@ -86,7 +111,7 @@ function num(m: Record<string, unknown>, k: string, replyTo?: number, opts: { in
   const v = m[k];
   if (v === undefined && opts.optional) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || (opts.int && !Number.isInteger(v))) {
-    throw new ProtocolError('bad_field', `${k}: expected ${opts.int ? 'an integer' : 'a finite number'}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`, replyTo);
+    throw new ProtocolError('bad_field', `${k}: expected ${opts.int ? 'an integer' : 'a finite number'}, got ${shown(v)}`, replyTo);
   }
   return v;
 }
@@ -101,13 +126,13 @@ function id(m: Record<string, unknown>, k: string, replyTo: number | undefined, 
 function bool(m: Record<string, unknown>, k: string, replyTo?: number, optional = false): boolean | undefined {
   const v = m[k];
   if (v === undefined && optional) return undefined;
-  if (typeof v !== 'boolean') throw new ProtocolError('bad_field', `${k}: expected a boolean, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`, replyTo);
+  if (typeof v !== 'boolean') throw new ProtocolError('bad_field', `${k}: expected a boolean, got ${shown(v)}`, replyTo);
   return v;
 }
 
 function str(m: Record<string, unknown>, k: string, replyTo?: number): string {
   const v = m[k];
-  if (typeof v !== 'string') throw new ProtocolError('bad_field', `${k}: expected a string, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`, replyTo);
+  if (typeof v !== 'string') throw new ProtocolError('bad_field', `${k}: expected a string, got ${shown(v)}`, replyTo);
   return v;
 }
 
@@ -121,7 +146,7 @@ const HelloSchema = z.object({
   protocol: z.int(),
   robot_id: z.string().min(1).max(200),
   contract: z.object({ obs: z.array(ComponentSchema.strip()).min(1), action: z.array(ComponentSchema.strip()).min(1) }),
-  scenario: z.string().optional(),
+  scenario: z.string().max(200).optional(),
   control_hz: z.number().positive().optional(),
   resume: z.string().min(1).max(100).optional(),
 });
@@ -153,15 +178,15 @@ function zodParse<T>(schema: z.ZodType<T>, m: Record<string, unknown>): T {
   const r = schema.safeParse(m);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  const seq = typeof m.seq === 'number' ? m.seq : undefined;
-  throw new ProtocolError('bad_field', `${issue.path.join('.') || '(message)'}: ${issue.message}`, seq);
+  const text = issue.message.length > 200 ? `${issue.message.slice(0, 200)}…` : issue.message;
+  throw new ProtocolError('bad_field', `${issue.path.join('.').slice(0, 100) || '(message)'}: ${text}`, replySeq(m));
 }
 
 /** Decode and validate a frame a robot (or deploy client) sent to the server. */
 export function decodeRobotMessage(frame: Uint8Array): RobotMessage {
   const m = decodeMap(frame);
   const type = m.type;
-  const seq = typeof m.seq === 'number' ? m.seq : undefined;
+  const seq = replySeq(m);
   switch (type) {
     case 'obs': {
       const msg = {
@@ -180,8 +205,14 @@ export function decodeRobotMessage(frame: Uint8Array): RobotMessage {
     }
     case 'heartbeat':
       return { type, seq: id(m, 'seq', seq, 1), time: num(m, 'time', seq)! };
-    case 'hello':
+    case 'hello': {
+      const c = m.contract as { obs?: unknown; action?: unknown } | undefined;
+      for (const side of ['obs', 'action'] as const) {
+        const list = c && typeof c === 'object' ? c[side] : undefined;
+        if (Array.isArray(list) && list.length > MAX_CONTRACT_COMPONENTS) throw new ProtocolError('bad_field', `contract.${side}: expected at most ${MAX_CONTRACT_COMPONENTS} components, got ${list.length}`, seq);
+      }
       return zodParse(HelloSchema, m) as RobotMessage;
+    }
     case 'episode_start':
       return zodParse(EpisodeStartSchema, m) as RobotMessage;
     case 'episode_end':
@@ -193,7 +224,7 @@ export function decodeRobotMessage(frame: Uint8Array): RobotMessage {
     case 'stats':
       return zodParse(StatsSchema, m);
     default:
-      throw new ProtocolError('unknown_type', `type: expected one of hello, episode_start, obs, episode_end, heartbeat, bye, deploy, stats, got ${JSON.stringify(type)}`, seq);
+      throw new ProtocolError('unknown_type', `type: expected one of hello, episode_start, obs, episode_end, heartbeat, bye, deploy, stats, got ${shown(type)}`, seq);
   }
 }
 
@@ -213,6 +244,6 @@ export function decodeServerMessage(frame: Uint8Array): ServerMessage {
       num(m, 'seq', undefined, { int: true });
       return m as unknown as ServerMessage;
     default:
-      throw new ProtocolError('unknown_type', `type: expected a server message type, got ${JSON.stringify(m.type)}`);
+      throw new ProtocolError('unknown_type', `type: expected a server message type, got ${shown(m.type)}`);
   }
 }

@@ -22,12 +22,21 @@ function publicKey(z85: string): KeyObject {
 }
 
 /**
- * What the proof covers: a version tag, the message's `time` as JavaScript/Python print a float64,
- * the server's public key, then each file (sorted by name) as its name and SHA-256.
+ * What the proof covers (docs/protocol.md "Deploy rights"): a version tag, the message's `time` as
+ * the lowercase hex of its 8 little-endian float64 bytes (exact in every language, unlike printing
+ * a float), the server's public key, then each file, sorted by the UTF-8 bytes of its name, as its
+ * name and lowercase hex SHA-256. One item per line.
  */
 export function deployDigestInput(files: Record<string, Uint8Array>, time: number, serverKey: string): string {
-  const lines = ['sim2real-deploy/1', String(time), serverKey];
-  for (const name of Object.keys(files).sort()) lines.push(name, createHash('sha256').update(files[name]).digest('hex'));
+  const t = Buffer.alloc(8);
+  t.writeDoubleLE(time);
+  const lines = ['sim2real-deploy/1', t.toString('hex'), serverKey];
+  const names = Object.keys(files).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  for (const name of names) {
+    // A name with a line break could pass for a name and a digest: not a file name a checkpoint has.
+    if (/[\r\n]/.test(name)) throw new Error(`files: expected names without line breaks, got ${JSON.stringify(name.slice(0, 80))}`);
+    lines.push(name, createHash('sha256').update(files[name]).digest('hex'));
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -60,8 +69,8 @@ export class DeployAuthority {
     try {
       const shared = diffieHellman({ privateKey: this.secret, publicKey: publicKey(m.deployer) });
       expected = createHmac('sha256', shared).update(deployDigestInput(m.files, m.time, this.server.publicKey)).digest();
-    } catch {
-      return 'deploy: deployer is not a valid public key';
+    } catch (e) {
+      return `deploy: ${(e as Error).message.startsWith('files:') ? (e as Error).message : 'deployer is not a valid public key'}`;
     }
     if (m.proof.byteLength !== expected.byteLength || !timingSafeEqual(Buffer.from(m.proof), expected)) return 'deploy: proof does not match (another key, or the files changed on the way)';
     const tag = expected.toString('hex');

@@ -9,7 +9,7 @@ import { dirname, join, normalize, relative, sep } from 'node:path';
 import { decodeServerMessage, encode } from './codec.js';
 import { configureCurveClient, type CurveClientKeys } from './curve.js';
 import { checkEndpoint, isIpv6 } from './endpoint.js';
-import type { ServerMessage } from './messages.js';
+import { MAX_FRAME_BYTES, type ServerMessage } from './messages.js';
 import { InputError } from '../errors.js';
 import { deployProof } from './deploy-auth.js';
 
@@ -50,6 +50,13 @@ export interface DeployResult {
 /** Send a checkpoint to a running server and wait for its verdict (a refusal comes back at once). */
 export async function deployTo(server: string, dir: string, opts: { timeoutMs?: number; curve?: CurveClientKeys } = {}): Promise<DeployResult> {
   checkEndpoint(server, 'server', { bind: false });
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const files = checkpointFiles(dir);
+  const time = Date.now() / 1000;
+  const auth = opts.curve ? { deployer: opts.curve.publicKey, proof: deployProof(files, time, opts.curve.serverKey, opts.curve) } : {};
+  const frame = encode({ type: 'deploy', seq: 1, time, files, ...auth });
+  // libzmq closes the connection on a frame this big without a word; say so rather than time out.
+  if (frame.byteLength > MAX_FRAME_BYTES) throw new InputError(`${dir}: expected a checkpoint under ${MAX_FRAME_BYTES} bytes in one deploy message, got ${frame.byteLength}`);
   const sock = new zmq.Dealer({ linger: 0, ipv6: isIpv6(server) });
   let refused: Error | null = null;
   let wake: () => void = () => {};
@@ -66,12 +73,8 @@ export async function deployTo(server: string, dir: string, opts: { timeoutMs?: 
     });
   }
   sock.connect(server);
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const files = checkpointFiles(dir);
-  const time = Date.now() / 1000;
-  const auth = opts.curve ? { deployer: opts.curve.publicKey, proof: deployProof(files, time, opts.curve.serverKey, opts.curve) } : {};
   try {
-    await sock.send(encode({ type: 'deploy', seq: 1, time, files, ...auth }));
+    await sock.send(frame);
     const answer = (async () => {
       try {
         for await (const [frame] of sock) {

@@ -1,10 +1,11 @@
 /**
  * Log lines that a peer can trigger as fast as it sends (10,000 garbage frames, a misconfigured
- * robot reconnecting every 100 ms): at most one per kind per second, counting the ones left out.
- * A log written synchronously to a slow pipe would otherwise stall the server for every robot.
+ * robot reconnecting every 100 ms, hellos under ever new robot ids): at most `burst` per kind per
+ * second, then one line counting the ones left out. A log written synchronously to a slow pipe
+ * would otherwise stall the server for every robot.
  */
 export class LogThrottle {
-  private readonly kinds = new Map<string, { at: number; suppressed: number }>();
+  private readonly kinds = new Map<string, { at: number; lines: number; suppressed: number }>();
 
   constructor(
     private readonly log: (line: string) => void,
@@ -13,16 +14,23 @@ export class LogThrottle {
     private readonly maxKinds = 1024,
   ) {}
 
-  line(kind: string, text: string): void {
+  /** Log `text` unless `burst` lines of this kind were logged in the last second. */
+  line(kind: string, text: string, burst = 1): void {
     const now = Date.now();
-    const t = this.kinds.get(kind);
+    let t = this.kinds.get(kind);
     if (t && now - t.at < this.everyMs) {
-      t.suppressed++;
+      if (t.lines >= burst) {
+        t.suppressed++;
+        return;
+      }
+      t.lines++;
+      this.log(text);
       return;
     }
     this.log(t?.suppressed ? `${text} (and ${t.suppressed} more like it in the last ${now - t.at} ms)` : text);
     this.kinds.delete(kind);
     if (this.kinds.size >= this.maxKinds) this.kinds.delete(this.kinds.keys().next().value!);
-    this.kinds.set(kind, { at: now, suppressed: 0 });
+    t = { at: now, lines: 1, suppressed: 0 };
+    this.kinds.set(kind, t);
   }
 }

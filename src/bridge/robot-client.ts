@@ -238,6 +238,9 @@ export class RobotClient {
         return;
       case 'error':
         this.log(`server error ${m.code}: ${m.message}`);
+        // A stale session of this robot (it restarted, or a reconnection's welcome came too late)
+        // times out within heartbeat_ms × liveness: keep saying hello until then.
+        if (this.welcomeWaiter && m.fatal && m.code === 'duplicate_robot') return;
         if (this.welcomeWaiter && m.fatal) this.welcomeWaiter(new RobotClientError(m.code, `${this.opts.server} refused robot ${this.opts.robotId}: ${m.message}`));
         else if (m.fatal) this.lostServer(`fatal error ${m.code}`);
         if (this.pending && m.reply_to === this.pending.seq) this.settle(null);

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { contractMismatch, totalSize, type Contract } from '../sim/contract.js';
 import type { Policy } from '../policy/policy.js';
 import { InputError } from '../errors.js';
-import { ProtocolError, decodeRobotMessage, encode } from './codec.js';
+import { ProtocolError, decodeRobotMessage, encode, shown } from './codec.js';
 import { PROTOCOL_VERSION, MAX_FRAME_BYTES, type DeployMsg, type ErrorCode, type Hello, type ObsMsg, type RobotMessage, type ServerMessage, type SessionStats, type StatsMsg } from './messages.js';
 import { PolicySlot } from './served-policy.js';
 import { isStepAware } from './replay-policy.js';
@@ -32,12 +32,22 @@ import { DeployAuthority } from './deploy-auth.js';
 
 /** How far apart a connection close and its announcement (bye, deploy answer) may be read, ms. */
 const CLOSE_GRACE_MS = 1000;
-/** Messages taken off the socket before the sessions are served (one pass over what arrived together). */
-const INGEST_BATCH = 256;
+/** How long a failed server waits for its recordings to close before telling its owner anyway, ms. */
+const FATAL_CLOSE_MS = 3000;
+/** A stats answer is reused for this long, ms (a peer asking in a loop costs one answer per interval). */
+const STATS_CACHE_MS = 100;
+/**
+ * Messages taken off the socket before the sessions are served. Small, so that a pass never takes
+ * long enough (even of bad frames at ~40 µs each) for a robot at its normal rate to find several of
+ * its observations waiting; large enough that a flood's backlog is trimmed before it is served.
+ */
+const INGEST_BATCH = 32;
 /** Messages of any kind a session may have waiting (beyond that they are refused as `overloaded`). */
 const MAX_INBOX = 64;
+/** Connection lines (connected, resumed, left) logged per second at most: a fleet starting together is logged whole, a peer cycling hellos is not. */
+const SESSION_LINES_PER_S = 100;
 /** Default number of `obs` a robot may have waiting before the oldest is dropped. */
-export const DEFAULT_MAX_BACKLOG = 4;
+export const DEFAULT_MAX_BACKLOG = 8;
 
 export interface PolicyServerOptions {
   /** Where to bind the ROUTER, e.g. `tcp://127.0.0.1:5555` (`*` as port picks a free one). */
@@ -63,8 +73,10 @@ export interface PolicyServerOptions {
   insecure?: boolean;
   /** Turn the files of a deployed checkpoint into a policy (loads tfjs; refuses bad ones). */
   loadPolicy?: (files: Record<string, Uint8Array>) => Promise<Policy>;
-  /** `obs` a robot may have waiting before the oldest is dropped (default 4). */
+  /** `obs` a robot may have waiting before the oldest is dropped (default 8). */
   maxBacklog?: number;
+  /** Sessions at most; a hello beyond is refused (`overloaded`, fatal). Default: no limit. */
+  maxRobots?: number;
   /**
    * The receive or send loop failed: the server has logged it and closed its socket (robots see it
    * gone, not deaf). The CLI exits non-zero here so that a supervisor restarts it.
@@ -86,8 +98,8 @@ interface Session {
   key: string;
   routing: Buffer;
   robotId: string;
-  /** The contract of the hello that opened the session (JSON), to recognise a repeated hello. */
-  helloContract: string;
+  /** Earlier session ids (of sessions other servers held) that this session answers to in `hello.resume`. */
+  aliases: string[];
   lastSeqIn: number;
   seqOut: number;
   lastHeard: number;
@@ -264,8 +276,8 @@ export class PolicyServer {
   private async receive(): Promise<void> {
     try {
       while (!this.closed) {
-        this.ingest(await this.sock.receive());
-        for (let n = 0; n < INGEST_BATCH && this.sock.readable; n++) this.ingest(await this.sock.receive());
+        this.ingestSafely(await this.sock.receive());
+        for (let n = 0; n < INGEST_BATCH && this.sock.readable; n++) this.ingestSafely(await this.sock.receive());
         this.serveReady();
       }
     } catch (e) {
@@ -277,8 +289,34 @@ export class PolicyServer {
   private fail(why: string): void {
     if (this.closed) return;
     this.log(`fatal: ${why}; the server stops`);
+    // The socket goes first, so that robots see the server gone even if the rest of the shutdown
+    // (the recorder flushing its files) hangs; the owner hears of it within FATAL_CLOSE_MS either way.
+    this.out.stop();
+    try {
+      this.sock.close();
+    } catch {
+      // Already closed: that may be the failure itself.
+    }
     const error = new Error(why);
-    void this.close().finally(() => this.opts.onFatal?.(error));
+    let told = false;
+    const tell = () => {
+      if (told) return;
+      told = true;
+      clearTimeout(timer);
+      this.opts.onFatal?.(error);
+    };
+    const timer = setTimeout(tell, FATAL_CLOSE_MS);
+    void this.close().catch(() => undefined).finally(tell);
+  }
+
+  /** A message that breaks the server's own code is logged and dropped; the loop goes on. */
+  private ingestSafely(frames: Buffer[]): void {
+    try {
+      this.ingest(frames);
+    } catch (e) {
+      this.errors++;
+      this.throttle.line('ingest', `internal error on a message, dropped: ${String((e as Error)?.message ?? e).split('\n')[0]}`);
+    }
   }
 
   /** One message off the socket: replies at once to what needs no session, else into the sender's inbox. */
@@ -337,7 +375,7 @@ export class PolicyServer {
     s.dropped++;
     this.dropped++;
     const m = q.msg as ObsMsg;
-    this.reply(s.routing, s, 'overloaded', `obs seq ${m.seq} (episode ${m.episode}, step ${m.step}) dropped unanswered: ${this.maxBacklog} newer observations of this robot were waiting (sending faster than served)`, m.seq, false);
+    this.reply(s.routing, s, 'overloaded', `obs seq ${m.seq} (episode ${m.episode}, step ${m.step}) dropped unanswered: ${this.maxBacklog} newer observations of this robot were waiting (sending faster than served)`, m.seq, false, false);
   }
 
   /** Serve every session's waiting messages, one message per session in turn. */
@@ -353,7 +391,7 @@ export class PolicyServer {
         try {
           this.handle(s, q);
         } catch (e) {
-          this.reply(s.routing, s, 'internal', (e as Error).message.split('\n')[0], q.msg.seq, false);
+          this.reply(s.routing, s, 'internal', String((e as Error)?.message ?? e).split('\n')[0], q.msg.seq, false);
         }
         if (s.inbox.length === 0) this.ready.delete(s);
       }
@@ -438,59 +476,67 @@ export class PolicyServer {
 
   private hello(routing: Buffer, key: string, msg: Hello): void {
     const old = this.sessions.get(key);
-    const contractJson = JSON.stringify(msg.contract);
+    const protocolOk = msg.protocol === PROTOCOL_VERSION;
+    const mismatch = protocolOk ? contractMismatch(this.slot.policy.contract, msg.contract) : null;
     // The same hello again before anything else in its session (a robot repeating a hello whose
     // welcome is late): answer with the same session rather than start (and record) another.
-    if (old && msg.seq === 1 && msg.protocol === PROTOCOL_VERSION && old.lastSeqIn === 1 && old.robotId === msg.robot_id && old.helloContract === contractJson) {
+    if (old && msg.seq === 1 && protocolOk && !mismatch && old.lastSeqIn === 1 && old.robotId === msg.robot_id) {
       old.lastHeard = Date.now();
       old.seqOut = 0;
-      this.welcome(old, msg.resume === old.id);
+      this.welcome(old, msg.resume !== undefined && (msg.resume === old.id || old.aliases.includes(msg.resume)));
       return;
     }
     const target = msg.resume !== undefined ? this.byId.get(msg.resume) : undefined;
-    if (old && old !== target) void this.drop(old, old.robotId === msg.robot_id ? 'said hello again' : `its connection was taken over by robot ${msg.robot_id}`);
-    if (msg.protocol !== PROTOCOL_VERSION) {
+    // Both contracts match the served policy's (a deploy keeps the contract), so they match each other.
+    const resumable = !!target && protocolOk && !mismatch && target.robotId === msg.robot_id;
+    if (old && !(resumable && old === target)) void this.drop(old, old.robotId === msg.robot_id ? 'said hello again' : `its connection was taken over by robot ${msg.robot_id}`);
+    if (!protocolOk) {
       this.reply(routing, null, 'protocol_version', `protocol: expected ${PROTOCOL_VERSION}, got ${msg.protocol}`, msg.seq, true);
       return;
     }
-    const mismatch = contractMismatch(this.slot.policy.contract, msg.contract);
     if (mismatch) {
       this.reply(routing, null, 'contract_mismatch', `contract: ${mismatch}`, msg.seq, true);
       return;
     }
-    if (target && target.robotId === msg.robot_id && target.helloContract === contractJson) {
-      // A reconnecting robot takes its session back: episodes, recording and counters go on.
-      this.sessions.delete(target.key);
-      target.key = key;
-      target.routing = routing;
-      this.sessions.set(key, target);
-      // What waited came over the dead connection; its deadlines have passed.
-      target.inbox.length = 0;
-      target.backlog = 0;
-      target.lastSeqIn = msg.seq;
-      target.seqOut = 0;
-      target.lastHeard = Date.now();
-      this.resumed++;
-      this.log(`robot ${msg.robot_id} resumed session ${target.id.slice(0, 8)} on a new connection`);
-      this.welcome(target, true);
-      return;
-    }
+    if (resumable) return this.resume(target, routing, key, msg);
     const dup = this.byRobot.get(msg.robot_id);
-    if (dup && dup !== old) {
+    if (dup) {
       this.reply(
         routing,
         null,
         'duplicate_robot',
-        `robot_id ${JSON.stringify(msg.robot_id)}: already connected (session ${dup.id.slice(0, 8)}, heard ${Date.now() - dup.lastHeard} ms ago); give each robot its own id, or resume the session with the id from its welcome`,
+        `robot_id ${shown(msg.robot_id)}: already connected (session ${dup.id.slice(0, 8)}, heard ${Date.now() - dup.lastHeard} ms ago); give each robot its own id, or resume the session with the id from its welcome`,
         msg.seq,
         true,
       );
       return;
     }
-    this.open(routing, key, msg, contractJson);
+    if (this.opts.maxRobots !== undefined && this.sessions.size >= this.opts.maxRobots) {
+      this.reply(routing, null, 'overloaded', `server full: ${this.sessions.size} robots connected (serve --max-robots ${this.opts.maxRobots}); try again later`, msg.seq, true);
+      return;
+    }
+    this.open(routing, key, msg);
   }
 
-  private open(routing: Buffer, key: string, msg: Hello, contractJson: string): void {
+  /** A reconnecting robot takes its session back: episodes, recording and counters go on. */
+  private resume(target: Session, routing: Buffer, key: string, msg: Hello): void {
+    this.sessions.delete(target.key);
+    this.ready.delete(target);
+    target.key = key;
+    target.routing = routing;
+    this.sessions.set(key, target);
+    // What waited came over the dead connection; its deadlines have passed.
+    target.inbox.length = 0;
+    target.backlog = 0;
+    target.lastSeqIn = msg.seq;
+    target.seqOut = 0;
+    target.lastHeard = Date.now();
+    this.resumed++;
+    this.throttle.line('session', `robot ${msg.robot_id} resumed session ${target.id.slice(0, 8)} on a new connection`, SESSION_LINES_PER_S);
+    this.welcome(target, true);
+  }
+
+  private open(routing: Buffer, key: string, msg: Hello): void {
     const id = randomUUID();
     const controlHz = this.opts.scenario?.controlHz || msg.control_hz || 0;
     const rec = this.recorder?.open({ robotId: msg.robot_id, session: id, scenario: msg.scenario ?? this.opts.scenario?.name ?? 'unknown', contract: msg.contract, controlHz }) ?? null;
@@ -499,7 +545,7 @@ export class PolicyServer {
       key,
       routing,
       robotId: msg.robot_id,
-      helloContract: contractJson,
+      aliases: msg.resume !== undefined ? [msg.resume] : [],
       lastSeqIn: msg.seq,
       seqOut: 0,
       lastHeard: Date.now(),
@@ -518,10 +564,13 @@ export class PolicyServer {
     };
     this.sessions.set(key, session);
     this.byId.set(id, session);
+    // A robot whose earlier session another server held may repeat that hello (its welcome was
+    // late): the repeat finds this session, rather than being refused as a duplicate of it.
+    for (const a of session.aliases) this.byId.set(a, session);
     this.byRobot.set(msg.robot_id, session);
     this.opened++;
     const resume = msg.resume !== undefined ? `; its earlier session ${msg.resume.slice(0, 8)} is not on this server` : '';
-    this.log(`robot ${msg.robot_id} connected (session ${id.slice(0, 8)}, ${this.sessions.size} robot(s)${resume})`);
+    this.throttle.line('session', `robot ${msg.robot_id} connected (session ${id.slice(0, 8)}, ${this.sessions.size} robot(s)${resume})`, SESSION_LINES_PER_S);
     this.welcome(session, false);
   }
 
@@ -574,8 +623,12 @@ export class PolicyServer {
       });
   }
 
+  private statsCache: { at: number; stats: ServerStats } | null = null;
+
   private answerStats(routing: Buffer, session: Session | null, seq: number): void {
-    const s = this.stats();
+    const now = Date.now();
+    if (!this.statsCache || now - this.statsCache.at > STATS_CACHE_MS) this.statsCache = { at: now, stats: this.stats() };
+    const s = this.statsCache.stats;
     const m: StatsMsg = {
       type: 'stats',
       seq: 1,
@@ -607,11 +660,15 @@ export class PolicyServer {
     this.out.send([session.routing, encode(msg)]);
   }
 
-  private reply(routing: Buffer, session: Session | null, code: ErrorCode, message: string, replyTo: number | undefined, fatal: boolean): void {
-    this.errors++;
-    if (session) session.errors++;
+  /** Answer `error`; counted as an error unless it reports a backlog drop (counted as dropped). */
+  private reply(routing: Buffer, session: Session | null, code: ErrorCode, message: string, replyTo: number | undefined, fatal: boolean, counted = true): void {
+    if (counted) {
+      this.errors++;
+      if (session) session.errors++;
+    }
     const peer = session?.robotId ?? routing.toString('hex').slice(0, 10);
-    this.throttle.line(`error ${code} ${peer}`, `error ${code} from ${peer}: ${message}`);
+    // Peers without a session are throttled together: a new connection per message must not get a line each.
+    this.throttle.line(`error ${code} ${session ? session.id : '(no session)'}`, `error ${code} from ${peer}: ${message}`);
     const msg: ServerMessage = { type: 'error', seq: 0, time: 0, code, message, fatal, ...(replyTo !== undefined ? { reply_to: replyTo } : {}) };
     if (session && !fatal) this.send(session, msg);
     else {
@@ -641,10 +698,11 @@ export class PolicyServer {
     if (this.sessions.get(s.key) !== s) return;
     this.sessions.delete(s.key);
     this.byId.delete(s.id);
+    for (const a of s.aliases) if (this.byId.get(a) === s) this.byId.delete(a);
     if (this.byRobot.get(s.robotId) === s) this.byRobot.delete(s.robotId);
     this.ready.delete(s);
     s.inbox.length = 0;
-    this.log(`robot ${s.robotId} left (${why}); ${this.sessions.size} robot(s)`);
+    this.throttle.line('session', `robot ${s.robotId} left (${why}); ${this.sessions.size} robot(s)`, SESSION_LINES_PER_S);
     await s.recorder?.close();
   }
 
@@ -655,7 +713,7 @@ export class PolicyServer {
     this.closes.dispose();
     for (const s of [...this.sessions.values()]) await this.drop(s, 'server closing');
     this.out.stop();
-    this.sock.close();
+    if (!this.sock.closed) this.sock.close();
     await this.loop;
     await this.zap?.close();
     await this.recorder?.stop();

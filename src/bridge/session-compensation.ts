@@ -66,7 +66,10 @@ export class SessionCompensation {
       this.count = 0;
       this.comp?.reset();
     } else {
-      for (let s = this.lastStep + 1; s < msg.step; s++) this.push(this.safe());
+      // Only the last MAX_DELAY_STEPS commands are ever looked at: a gap of 2^53 steps must not
+      // become 2^53 iterations (the server would stop answering every robot).
+      const skipped = Math.min(msg.step - this.lastStep - 1, MAX_DELAY_STEPS);
+      for (let s = 0; s < skipped; s++) this.push(this.safe());
     }
     this.lastStep = msg.step;
   }

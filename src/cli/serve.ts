@@ -25,6 +25,7 @@ interface ServeFlags {
   insecure?: boolean;
   heartbeatMs: number;
   maxBacklog: number;
+  maxRobots?: number;
   statsEvery: number;
   backend?: string;
 }
@@ -58,6 +59,7 @@ export function registerServe(program: Command): void {
     .option('--insecure', 'allow a non-loopback bind without CurveZMQ')
     .option('--heartbeat-ms <ms>', 'heartbeat interval', positiveInt, 250)
     .option('--max-backlog <n>', 'observations a robot may have waiting before the oldest is dropped', positiveInt, DEFAULT_MAX_BACKLOG)
+    .option('--max-robots <n>', 'robot sessions at most (a hello beyond is refused: server full)', positiveInt)
     .option('--stats-every <s>', 'log a stats line every S seconds (0: never)', nonNegativeInt, 0)
     .option('--backend <name>', 'tfjs backend: tensorflow | wasm | cpu')
     .action(async (o: ServeFlags) => {
@@ -106,6 +108,7 @@ export function registerServe(program: Command): void {
         deployers,
         allowDeploy: o.allowDeploy === true,
         maxBacklog: o.maxBacklog,
+        maxRobots: o.maxRobots,
         log,
         loadPolicy: checkpointLoader(policy.contract),
         onFatal: (e) => onFatal(e),

@@ -1,5 +1,4 @@
 /** Shared pieces for bridge tests: a real (randomly initialised) tfjs policy and free ports. */
-import { createServer } from 'node:net';
 import * as zmq from 'zeromq';
 import { Packr } from 'msgpackr';
 import type { Contract } from '../../src/sim/contract.js';
@@ -31,16 +30,7 @@ export async function tinyCheckpoint(dir: string, id: string, seedShift = 0, sce
   return p;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+export { freePort } from '../../bench/free-port.js';
 
 /** Plain MessagePack (maps, no records or extensions), as any client library would write it. */
 export const msgpack = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'number' });

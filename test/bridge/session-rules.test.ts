@@ -332,3 +332,58 @@ describe('a failing loop', () => {
     again.close();
   });
 });
+
+describe('what one peer must not be able to do to the others (review findings)', () => {
+  it('a step gap of 2^53 - 1 is served at once (the delay history does not walk the gap)', async () => {
+    const { server } = await serve();
+    const p = peer(server.endpoint);
+    await p.hello(contract);
+    await p.send({ type: 'obs', episode: 0, step: 0, obs: obsBytes() });
+    await p.next((m) => m.type === 'action');
+    const seq = await p.send({ type: 'obs', episode: 0, step: 2 ** 53 - 1, obs: obsBytes() });
+    expect((await p.next((m) => m.reply_to === seq, 2000)).type).toBe('action');
+  });
+
+  it('a hello asking for its own session under another robot id leaves no orphan session behind', async () => {
+    const { server } = await serve({ heartbeatMs: 50, liveness: 4 });
+    const a = peer(server.endpoint);
+    const w = await a.hello(contract, { robot_id: 'r1' });
+    const w2 = await a.hello(contract, { robot_id: 'r2', resume: w.session });
+    expect([w2.type, w2.resumed]).toEqual(['welcome', false]);
+    expect(server.stats().sessions.map((s) => s.robot_id)).toEqual(['r2']);
+    // r1's id is free again at once.
+    const b = peer(server.endpoint);
+    expect((await b.hello(contract, { robot_id: 'r1' })).type).toBe('welcome');
+  });
+
+  it('a peer cycling hellos under new robot ids gets at most a bounded number of log lines per second', async () => {
+    const { server, log } = await serve();
+    const p = peer(server.endpoint);
+    for (let i = 0; i < 2000; i++) await p.send({ type: 'hello', seq: 1, protocol: 1, robot_id: `cycler-${i}`, contract });
+    await until(() => p.inbox.filter((m) => m.type === 'welcome').length === 2000, 10_000);
+    expect(log.length).toBeLessThan(2 * 100 * 5 + 10);
+  });
+
+  it('a hello with an oversized contract is refused before it is validated; an error quotes at most 80 characters of what was sent', async () => {
+    const { server } = await serve();
+    const p = peer(server.endpoint);
+    const big = { obs: Array.from({ length: 5000 }, (_, i) => ({ name: `c${i}`, size: 1, unit: 'm', low: 0, high: 1 })), action: contract.action };
+    const e = await p.hello(big as never);
+    expect([e.code, e.message]).toEqual(['bad_field', 'contract.obs: expected at most 256 components, got 5000']);
+    await p.send({ type: 'x'.repeat(100_000) });
+    const u = await p.error();
+    expect(u.code).toBe('unknown_type');
+    expect(String(u.message).length).toBeLessThan(300);
+  });
+
+  it('a robot whose stale session is still alive (it restarted) gets in by repeating its hello once the old one times out', async () => {
+    const { server } = await serve({ heartbeatMs: 100, liveness: 3 });
+    const stale = peer(server.endpoint);
+    await stale.hello(contract, { robot_id: 'restarted' });
+    await stale.close();
+    const c = await RobotClient.connect({ server: server.endpoint, robotId: 'restarted', contract, safeAction: navScenario.safe_action, deadlineMs: 300, connectTimeoutMs: 4000 });
+    cleanups.push(() => c.close());
+    expect(c.connected).toBe(true);
+    expect(server.stats().sessionsOpened).toBe(2);
+  });
+});
