@@ -82,6 +82,31 @@ describe('serve off loopback', () => {
     }
   });
 
+  it('deploy rights: only a --deploy-allow key deploys (a robot key gets not_allowed, exit 2); --allow-deploy is refused off loopback and with keys', async () => {
+    for (const name of ['admin']) if (!existsSync(join(keys, `${name}.pub`))) expect((await sim2real(['keys', 'generate', '--out', keys, '--name', name])).code).toBe(0);
+    const port = await freePort();
+    const server = await ServeProcess.start(['--policy', policy, '--bind', `tcp://0.0.0.0:${port}`, '--curve-keys', join(keys, 'server'), '--allow', join(keys, 'robot-1.pub'), '--deploy-allow', join(keys, 'admin.pub'), '--record', join(dir, 'served-deploy')]);
+    try {
+      expect(server.stderr).toMatch(/\(deploy: 1 deployer key\(s\)\)/);
+      const connect = `tcp://127.0.0.1:${port}`;
+      const asRobot = await sim2real(['deploy', '--policy', policy, '--server', connect, '--curve-keys', join(keys, 'robot-1'), '--server-key', join(keys, 'server.pub')]);
+      expect(asRobot.code).toBe(2);
+      expect(asRobot.stderr.trim().split('\n')).toHaveLength(1);
+      expect(asRobot.stderr).toMatch(/answered not_allowed: deploy: key .{8}… is not on the server's --deploy-allow list/);
+      const asAdmin = await sim2real(['deploy', '--policy', policy, '--server', connect, '--curve-keys', join(keys, 'admin'), '--server-key', join(keys, 'server.pub'), '--json']);
+      expect(asAdmin.stderr).toBe('');
+      expect(JSON.parse(asAdmin.stdout)).toEqual({ policyId: 'tiny-served', policyVersion: 2 });
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+    const offLoopback = await sim2real(['serve', '--policy', policy, '--bind', `tcp://0.0.0.0:${await freePort()}`, '--insecure', '--allow-deploy'], { timeoutMs: 30_000 });
+    expect(offLoopback.code).toBe(2);
+    expect(offLoopback.stderr).toMatch(/--allow-deploy: expected a loopback --bind/);
+    const withKeys = await sim2real(['serve', '--policy', policy, '--curve-keys', join(keys, 'server'), '--allow', join(keys, 'robot-1.pub'), '--allow-deploy'], { timeoutMs: 30_000 });
+    expect(withKeys.code).toBe(2);
+    expect(withKeys.stderr).toMatch(/--allow-deploy: with --curve-keys, name the deployers with --deploy-allow instead/);
+  });
+
   it('serves a non-loopback bind without keys when told --insecure', async () => {
     const port = await freePort();
     const server = await ServeProcess.start(['--policy', policy, '--bind', `tcp://0.0.0.0:${port}`, '--insecure', '--record', join(dir, 'served-insecure')]);
