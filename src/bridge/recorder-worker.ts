@@ -6,6 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setPriority } from 'node:os';
+import { readlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { SessionRecorder } from './served-episodes.js';
 import { ServedFiles } from './served-files.js';
 import { StepRing, type FromRecorder, type RecordedStep, type RecorderInit, type ToRecorder } from './recorder-protocol.js';
@@ -22,15 +24,26 @@ const FLUSH_MS = 500;
 // Recording is background work: at nice 19 the scheduler hands the CPU to the control loop's
 // threads (the server's and ZeroMQ's) as soon as they wake. At nice 10 its drains (every DRAIN_MS,
 // MCAP writes and chunk compression) still delayed round trips: flat-out p99 0.85-1.4 ms with
-// recording vs 0.3-0.4 ms without; at nice 19, 0.37-0.54 ms. On a machine whose cores are all busy
-// it may fall behind (it needs ~3% of a core at 500 Hz): the ring then holds minutes of steps
-// (recorder-thread.ts) before any is dropped, and a drop is logged. Only on Linux, where
-// setpriority() acts on the calling thread; elsewhere it would slow the whole server down.
+// recording vs 0.3-0.4 ms without; at nice 19, 0.37-0.54 ms. Nice 19 still gets time slices while
+// the control loop's threads wait to run; SCHED_IDLE (which no unprivileged thread needs rights
+// for) runs only on a core nobody else wants: flat-out p99 with recording 418/549/376 µs at nice 19
+// vs 325/398/371 µs idle, the same as without recording (289-504 µs), in alternating runs. On a
+// machine whose cores are all busy it may fall behind (it needs ~3% of a core at 500 Hz): the ring
+// then holds minutes of steps (recorder-thread.ts) before any is dropped, and a drop is logged.
+// Only on Linux, where setpriority() and sched_setscheduler() act on the calling thread; elsewhere
+// they would slow the whole server down.
 if (process.platform === 'linux') {
   try {
     setPriority(19);
   } catch {
     // Not allowed here: record at normal priority.
+  }
+  try {
+    // Node has no sched_setscheduler(); util-linux's chrt sets it for this thread's id.
+    const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
+    spawnSync('chrt', ['--idle', '--pid', '0', tid], { stdio: 'ignore', timeout: 2000 });
+  } catch {
+    // No chrt or no /proc: nice 19 it is.
   }
 }
 
