@@ -150,6 +150,9 @@ export async function readEpisodeFile(path: string): Promise<EpisodeFile> {
   try {
     const head = new Uint8Array(8);
     const { bytesRead } = await handle.read(head, 0, 8, 0);
+    // What a writer killed before its first record leaves: no episodes, not a foreign file (it must
+    // not make a whole directory unreadable).
+    if (bytesRead === 0) return { path, episodes: [], incompleteEpisodes: 0, indexed: false, tail: 'an empty file (its writer stopped before writing anything)' };
     if (!hasMcapPrefix(new DataView(head.buffer, 0, bytesRead))) {
       throw new EpisodeFileError(path, `${path}: expected an MCAP file (starting with the bytes "\\x89MCAP0\\r\\n"), got ${bytesRead === 0 ? 'an empty file' : 'other content'}`);
     }
@@ -166,6 +169,7 @@ export async function readEpisodeFile(path: string): Promise<EpisodeFile> {
     }
     if (!collector.hasEpisodeChannel) {
       const topics = collector.topics;
+      if (topics.length === 0 && !indexed) return { path, episodes: [], incompleteEpisodes: 0, indexed, tail: tail ?? 'no records after the header (its writer stopped before its first episode)' };
       throw new EpisodeFileError(path, `${path}: expected an episode file with a ${TOPICS.episode} channel, got ${topics.length ? `topics ${topics.join(', ')}` : 'no channels'}`);
     }
     const episodes = collector.episodes(path);

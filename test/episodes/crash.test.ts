@@ -65,3 +65,22 @@ describe('a writer killed with SIGKILL mid-run', () => {
     expect(s.incompleteEpisodes).toBe(1);
   });
 });
+
+describe('what a writer killed before its first record leaves', () => {
+  it('an empty file and a header-only file read as 0 episodes, so a directory holding them stays readable; other content is still refused', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const { readEpisodes } = await import('../../src/episodes/reader.js');
+    const d = join(dir, 'leftovers');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(d);
+    await writeFile(join(d, 'empty.mcap'), new Uint8Array(0));
+    await writeFile(join(d, 'header-only.mcap'), Buffer.from('\x89MCAP0\r\n', 'latin1'));
+    const r = await readEpisodes(d);
+    expect(r.files.map((f) => [f.path.slice(d.length + 1), f.episodes.length, f.tail])).toEqual([
+      ['empty.mcap', 0, 'an empty file (its writer stopped before writing anything)'],
+      ['header-only.mcap', 0, 'no footer (the writer did not close the file)'],
+    ]);
+    await writeFile(join(d, 'junk.mcap'), 'not mcap');
+    await expect(readEpisodes(d)).rejects.toThrow(/junk\.mcap: expected an MCAP file .* got other content/);
+  });
+});
