@@ -182,6 +182,8 @@ class Sim2RealClient:
         self._pending_seq: Optional[int] = None
         self._reply: Optional[Dict[str, Any]] = None
         self._refusal: Optional[Refused] = None
+        # The last duplicate_robot refusal while waiting for a welcome: the reason given if none comes.
+        self._duplicate: Optional[str] = None
         self._misses = 0
         self._reconnecting = False
         self._next_attempt = 0.0
@@ -269,6 +271,7 @@ class Sim2RealClient:
         protocol_version, ...) or TimeoutError."""
         self._welcome = None
         self._refusal = None
+        self._duplicate = None
         self._open_socket()
         end = time.monotonic() + timeout_s
         hello_left = False
@@ -277,6 +280,9 @@ class Sim2RealClient:
             if now >= end:
                 self._sock.close(linger=0)
                 self._sock = None
+                if self._duplicate is not None:
+                    # Refused as a duplicate all along: another robot uses this id.
+                    raise Refused("duplicate_robot", f"{self.server} refused robot {self.robot_id} for {timeout_s:g} s: {self._duplicate}")
                 raise TimeoutError(f"no welcome from {self.server} within {timeout_s:g} s")
             # Say hello as soon as the socket is connected; repeat it if no welcome came within 1 s.
             if not hello_left or now - self._hello_sent >= 1.0:
@@ -384,7 +390,7 @@ class Sim2RealClient:
             if fatal and code == "duplicate_robot" and self._welcome is None:
                 # A stale session of this robot times out within heartbeat_ms x liveness: the
                 # hello is repeated once a second until then.
-                pass
+                self._duplicate = text
             elif fatal:
                 if self._welcome is None and not self._reconnecting:
                     self._refusal = Refused(code, f"{self.server} refused robot {self.robot_id}: {text}")

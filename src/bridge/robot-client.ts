@@ -79,6 +79,8 @@ export class RobotClient {
   private sessionId: string | null = null;
   private pending: Pending | null = null;
   private welcomeWaiter: ((w: Welcome | Error) => void) | null = null;
+  /** The last `duplicate_robot` refusal while waiting for a welcome: the reason given if none comes. */
+  private duplicate: string | null = null;
   private misses = 0;
   private holdingSafe = false;
   private warnedClamp = false;
@@ -154,10 +156,15 @@ export class RobotClient {
   private async handshake(timeoutMs: number): Promise<void> {
     this.welcome = null;
     this.seq = 0;
+    this.duplicate = null;
     this.openSocket();
     const got = new Promise<Welcome | Error>((resolve) => {
       this.welcomeWaiter = resolve;
-      setTimeout(() => resolve(new RobotClientError('timeout', `no welcome from ${this.opts.server} within ${timeoutMs} ms`)), timeoutMs).unref();
+      setTimeout(() => {
+        // Refused as a duplicate all along: another robot uses this id (or a stale session of ours outlived the wait).
+        if (this.duplicate) resolve(new RobotClientError('duplicate_robot', `${this.opts.server} refused robot ${this.opts.robotId} for ${timeoutMs} ms: ${this.duplicate}`));
+        else resolve(new RobotClientError('timeout', `no welcome from ${this.opts.server} within ${timeoutMs} ms`));
+      }, timeoutMs).unref();
     });
     // The DEALER accepts messages only once connected (immediate mode), and a hello can be lost to
     // a server that is just starting: say hello as soon as connected, and again every second until
@@ -240,7 +247,10 @@ export class RobotClient {
         this.log(`server error ${m.code}: ${m.message}`);
         // A stale session of this robot (it restarted, or a reconnection's welcome came too late)
         // times out within heartbeat_ms × liveness: keep saying hello until then.
-        if (this.welcomeWaiter && m.fatal && m.code === 'duplicate_robot') return;
+        if (this.welcomeWaiter && m.fatal && m.code === 'duplicate_robot') {
+          this.duplicate = m.message;
+          return;
+        }
         if (this.welcomeWaiter && m.fatal) this.welcomeWaiter(new RobotClientError(m.code, `${this.opts.server} refused robot ${this.opts.robotId}: ${m.message}`));
         else if (m.fatal) this.lostServer(`fatal error ${m.code}`);
         if (this.pending && m.reply_to === this.pending.seq) this.settle(null);

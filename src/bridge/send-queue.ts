@@ -12,8 +12,6 @@ export class SendQueue {
   private readonly waiting: (Buffer | Uint8Array)[][] = [];
   private busy = false;
   private stopped = false;
-  /** Messages not sent because the queue was full. */
-  overflowed = 0;
   /** The most messages that ever waited at once. */
   maxDepth = 0;
 
@@ -36,7 +34,9 @@ export class SendQueue {
       return true;
     }
     if (this.waiting.length >= this.limit) {
-      this.overflowed++;
+      // Nothing is leaving: the socket is stuck, and a server that cannot send is deaf.
+      this.stop();
+      this.onFailure(new Error(`${this.limit} messages waiting to be sent: the socket does not take them`));
       return false;
     }
     this.waiting.push(frames);

@@ -46,6 +46,8 @@ const INGEST_BATCH = 32;
 const MAX_INBOX = 64;
 /** Connection lines (connected, resumed, left) logged per second at most: a fleet starting together is logged whole, a peer cycling hellos is not. */
 const SESSION_LINES_PER_S = 100;
+/** The most `obs` a robot may be allowed to have waiting: half the inbox, so the newest is never refused. */
+export const MAX_BACKLOG_LIMIT = MAX_INBOX / 2;
 /** Default number of `obs` a robot may have waiting before the oldest is dropped. */
 export const DEFAULT_MAX_BACKLOG = 8;
 
@@ -233,7 +235,8 @@ export class PolicyServer {
     const now = Date.now();
     const sessions: SessionStats[] = [...this.sessions.values()].map((s) => ({
       robot_id: s.robotId,
-      session: s.id,
+      // Only a prefix, as in the log: the whole id is what takes a session back (hello.resume).
+      session: s.id.slice(0, 8),
       episode: s.rules.episode,
       step: s.rules.step,
       backlog: s.backlog,
@@ -288,7 +291,7 @@ export class PolicyServer {
   /** Stop serving for good after a failure of the loop: close the socket (robots see the server gone) and tell the owner. */
   private fail(why: string): void {
     if (this.closed) return;
-    this.log(`fatal: ${why}; the server stops`);
+    this.log(`fatal: ${why}; the server stops serving (sim2real serve exits with code 1)`);
     // The socket goes first, so that robots see the server gone even if the rest of the shutdown
     // (the recorder flushing its files) hangs; the owner hears of it within FATAL_CLOSE_MS either way.
     this.out.stop();
@@ -566,7 +569,8 @@ export class PolicyServer {
     this.byId.set(id, session);
     // A robot whose earlier session another server held may repeat that hello (its welcome was
     // late): the repeat finds this session, rather than being refused as a duplicate of it.
-    for (const a of session.aliases) this.byId.set(a, session);
+    // Never over a live session's own id: a hello naming someone else's session must not hijack its resume.
+    for (const a of session.aliases) if (!this.byId.has(a)) this.byId.set(a, session);
     this.byRobot.set(msg.robot_id, session);
     this.opened++;
     const resume = msg.resume !== undefined ? `; its earlier session ${msg.resume.slice(0, 8)} is not on this server` : '';
@@ -648,8 +652,10 @@ export class PolicyServer {
       send_queue: s.sendQueue,
       send_queue_max: s.sendQueueMax,
     };
-    if (session) this.send(session, m);
-    else this.out.send([routing, encode(m)]);
+    if (session) return this.send(session, m);
+    // A probe without a session closes its connection once answered: a normal close, not a drop.
+    this.closes.announce();
+    this.out.send([routing, encode(m)]);
   }
 
   private send(session: Session, msg: ServerMessage): void {
@@ -724,6 +730,9 @@ export class PolicyServer {
 
 /** Deployment rights that cannot work, refused before binding (one line, exit 2 from the CLI). */
 function checkDeployRights(opts: PolicyServerOptions): void {
+  if (opts.maxBacklog !== undefined && !(Number.isInteger(opts.maxBacklog) && opts.maxBacklog >= 1 && opts.maxBacklog <= MAX_BACKLOG_LIMIT)) {
+    throw new InputError(`--max-backlog: expected an integer in 1-${MAX_BACKLOG_LIMIT} (below the ${MAX_INBOX} messages a session may have waiting), got ${opts.maxBacklog}`);
+  }
   if (opts.deployers?.length && !opts.curve) throw new InputError('--deploy-allow: expected CurveZMQ keys (--curve-keys); without them use --allow-deploy on a loopback bind');
   if (opts.allowDeploy && opts.curve) throw new InputError('--allow-deploy: with CurveZMQ, name the deployers\' public keys with --deploy-allow instead');
   if (opts.allowDeploy && !isLoopback(opts.bind)) throw new InputError(`--allow-deploy: expected a loopback --bind (any local process may deploy), got ${opts.bind}; off loopback use CurveZMQ with --deploy-allow`);

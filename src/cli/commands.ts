@@ -8,6 +8,7 @@ import { registerDemo } from './demo.js';
 import { registerInfo } from './info.js';
 import { registerServe } from './serve.js';
 import { registerDeploy } from './deploy.js';
+import { registerStats } from './stats.js';
 import { registerKeys } from './keys.js';
 import { registerRobot } from './robot.js';
 import { registerTrain } from './train.js';
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   registerInfo(program);
   registerServe(program);
   registerDeploy(program);
+  registerStats(program);
   registerKeys(program);
   registerRobot(program);
   registerTrain(program);

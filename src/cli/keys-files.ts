@@ -10,7 +10,7 @@ export function readKey(file: string): string {
   } catch (e) {
     throw new InputError(`${file}: expected a CurveZMQ key file, got ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const key = text.split('\n').find((l) => l.trim() && !l.startsWith('#'))?.trim() ?? '';
+  const key = text.split('\n').find((l) => l.trim() && !l.trim().startsWith('#'))?.trim() ?? '';
   if (!isZ85Key(key)) throw new InputError(`${file}: expected a 40-character Z85 CurveZMQ key, got ${JSON.stringify(key.slice(0, 50))}`);
   return key;
 }

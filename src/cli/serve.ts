@@ -58,7 +58,7 @@ export function registerServe(program: Command): void {
     .option('--allow-deploy', 'without CurveZMQ: accept deployments from local processes (loopback binds only)')
     .option('--insecure', 'allow a non-loopback bind without CurveZMQ')
     .option('--heartbeat-ms <ms>', 'heartbeat interval', positiveInt, 250)
-    .option('--max-backlog <n>', 'observations a robot may have waiting before the oldest is dropped', positiveInt, DEFAULT_MAX_BACKLOG)
+    .option('--max-backlog <n>', 'observations a robot may have waiting before the oldest is dropped (1-32)', positiveInt, DEFAULT_MAX_BACKLOG)
     .option('--max-robots <n>', 'robot sessions at most (a hello beyond is refused: server full)', positiveInt)
     .option('--stats-every <s>', 'log a stats line every S seconds (0: never)', nonNegativeInt, 0)
     .option('--backend <name>', 'tfjs backend: tensorflow | wasm | cpu')
@@ -127,11 +127,9 @@ export function registerServe(program: Command): void {
       if (statsTimer) clearInterval(statsTimer);
       const stats = s.stats();
       await s.close();
-      if (fatal) {
-        // A supervisor (systemd, Docker, Kubernetes) restarts a server that exits; one that stays up deaf it never would.
-        process.stderr.write(`sim2real serve: ${(fatal as Error).message}; exiting (code 1) so that a supervisor restarts it\n`);
-        process.exit(1);
-      }
+      // The server logged the one `fatal:` line. A supervisor (systemd, Docker, Kubernetes) restarts
+      // a server that exits; one that stays up deaf it never would.
+      if (fatal) process.exit(1);
       log(`stopped after ${stats.actions} actions to ${stats.robots} connected robot(s), ${stats.errors} errors`);
     });
 }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
 import { PolicyServer, type PolicyServerOptions } from '../../src/bridge/server.js';
+import { RobotClient } from '../../src/bridge/robot-client.js';
 import { readEpisodes } from '../../src/episodes/reader.js';
 import type { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
 import { f32, freePort, msgpack, navScenario, tinyPolicy } from './fixtures.js';
@@ -177,6 +178,19 @@ describe('Python client against the policy server', () => {
     const s = summary(r);
     expect(s.ok).toBe(false);
     expect(s.error).toMatch(/contract_mismatch: .*obs\.lidar: expected size 24, got 16/);
+  });
+
+  it('a robot id already connected: keeps saying hello until its connect timeout, then reports duplicate_robot and exits 1', async () => {
+    const server = await serve();
+    const first = await RobotClient.connect({ server: server.endpoint, robotId: 'twin', contract: navScenario.contract, safeAction: navScenario.safe_action, deadlineMs: 500 });
+    try {
+      const r = await runClient(['--server', server.endpoint, '--contract', writeJson('twin.json', navScenario.contract), '--steps', '5', '--robot-id', 'twin', '--connect-timeout', '1.5']);
+      expect(r.code).toBe(1);
+      expect(summary(r).error).toMatch(/duplicate_robot: .* refused robot twin for 1\.5 s: robot_id "twin": already connected/);
+      expect(server.stats().robots).toBe(1);
+    } finally {
+      await first.close();
+    }
   });
 
   it('times out clearly when nobody answers', async () => {

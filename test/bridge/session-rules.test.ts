@@ -170,6 +170,30 @@ describe('robot ids and reconnection', () => {
     expect([st.robots, st.sessionsOpened, st.sessionsResumed]).toEqual([1, 1, 20]);
   });
 
+  it('two robots with one id: the second is told duplicate_robot when its connect timeout runs out', async () => {
+    const { server } = await serve();
+    const opts = { server: server.endpoint, robotId: 'same', contract, safeAction: navScenario.safe_action, deadlineMs: 300 };
+    const first = await RobotClient.connect(opts);
+    cleanups.push(() => first.close());
+    await expect(RobotClient.connect({ ...opts, connectTimeoutMs: 1200 })).rejects.toThrow(/refused robot same for 1200 ms: robot_id "same": already connected/);
+    expect(server.stats().robots).toBe(1);
+  });
+
+  it('a session id read from stats cannot take the session over, and a hello naming another robot\'s live session does not spoil its resume', async () => {
+    const { server } = await serve();
+    const a = peer(server.endpoint);
+    const w = await a.hello(contract, { robot_id: 'arm-3' });
+    const shownId = server.stats().sessions[0].session;
+    expect(shownId).toBe(String(w.session).slice(0, 8));
+    const thief = peer(server.endpoint);
+    expect((await thief.hello(contract, { robot_id: 'arm-3', resume: shownId })).code).toBe('duplicate_robot');
+    const evil = peer(server.endpoint);
+    expect((await evil.hello(contract, { robot_id: 'evil', resume: w.session })).type).toBe('welcome');
+    const back = peer(server.endpoint);
+    const w2 = await back.hello(contract, { robot_id: 'arm-3', resume: w.session });
+    expect([w2.type, w2.resumed, w2.session]).toEqual(['welcome', true, w.session]);
+  });
+
   it('a second connection with the routing id of a connected peer takes it over (handover) and is answered', async () => {
     const { server, log } = await serve();
     const a = peer(server.endpoint, { routingId: 'robot-7' });
@@ -268,7 +292,8 @@ describe('deploy rights', () => {
   it('refuses allowDeploy on a non-loopback bind, and deployer keys without CurveZMQ', async () => {
     const policy = await tinyPolicy();
     await expect(PolicyServer.start({ bind: 'tcp://0.0.0.0:*', policy, insecure: true, allowDeploy: true })).rejects.toThrow(/--allow-deploy: expected a loopback --bind/);
-    await expect(PolicyServer.start({ bind: 'tcp://127.0.0.1:0', policy, deployers: [zmq.curveKeyPair().publicKey] })).rejects.toThrow(InputError);
+    await expect(PolicyServer.start({ bind: 'tcp://127.0.0.1:*', policy, deployers: [zmq.curveKeyPair().publicKey] })).rejects.toThrow(/^--deploy-allow: expected CurveZMQ keys/);
+    await expect(PolicyServer.start({ bind: 'tcp://127.0.0.1:*', policy, maxBacklog: 40 })).rejects.toThrow(/^--max-backlog: expected an integer in 1-32/);
   });
 
   it('with CurveZMQ only --deploy-allow keys deploy: a robot key gets not_allowed at once, an unknown key is refused by the handshake at once', async () => {

@@ -107,6 +107,19 @@ describe('serve + robot emulate', () => {
   });
 });
 
+describe('stats', () => {
+  it('sim2real stats reads a running server\'s figures (exit 0); a port where nothing serves is reported in one line, exit 1', async () => {
+    const r = await sim2real(['stats', '--server', server.endpoint, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ type: 'stats', policy_version: expect.any(Number), errors: expect.any(Number), sessions: expect.any(Array) });
+    const none = await sim2real(['stats', '--server', `tcp://127.0.0.1:${await freePort()}`, '--timeout-ms', '300']);
+    expect(none.code).toBe(1);
+    expect(none.stderr.trim().split('\n')).toHaveLength(1);
+    expect(none.stderr).toMatch(/no stats answer within 300 ms \(not serving\)/);
+  });
+});
+
 describe('deploy', () => {
   it('hands over a good policy: the next actions carry the new version and come from it; bad checkpoints are refused and the policy keeps serving', async () => {
     const next = await tinyCheckpoint(deployed, 'deployed-b', 0.5);
