@@ -1,5 +1,8 @@
 /** Loading scenario files: YAML → schema → cross-checks against the task, with `file:field: expected X, got Y` errors. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { InputError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
 import { parseYamlText, readInputFile } from '../input-file.js';
 import type { z } from 'zod';
 import { ScenarioSchema, type Scenario } from './scenario-schema.js';
@@ -60,8 +63,20 @@ export function parseScenario(text: string, file: string): Scenario {
   return sc;
 }
 
+/** The scenarios that ship with sim2real, by name (`grasp-cube`, `navigate-obstacles`). */
+export function builtinScenarioPath(name: string): string | null {
+  if (!/^[\w-]+$/.test(name)) return null;
+  const path = join(packageRoot(), 'scenarios', `${name}.yaml`);
+  return existsSync(path) ? path : null;
+}
+
+/**
+ * Load a scenario file, or a built-in scenario by name when no such file exists (so that code using
+ * the installed package needs no path into it).
+ */
 export function loadScenario(file: string): Scenario {
-  return parseScenario(readInputFile(file, 'scenario file'), file);
+  const path = !existsSync(file) ? (builtinScenarioPath(file) ?? file) : file;
+  return parseScenario(readInputFile(path, 'scenario file'), path);
 }
 
 /** The contract in the file must be the one the task produces: same names, order and sizes. */

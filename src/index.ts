@@ -1,0 +1,38 @@
+/**
+ * sim2real's public API: what `import ... from 'sim2real'` gives. Everything else under dist/ is
+ * internal and may move; what is exported here keeps its name and shape.
+ */
+
+// Simulation: Rapier, scenarios, the Gymnasium-shaped env and its vectorised form.
+export { loadRapier, type Rapier, type RapierFlavor } from './sim/rapier.js';
+export { loadScenario, builtinScenarioPath } from './sim/scenario-file.js';
+export type { Scenario, GraspScenario, NavigateScenario, Randomization } from './sim/scenario-schema.js';
+export { loadReality, makeRealEnv, type Reality } from './sim/reality.js';
+export { makeEnv, type MakeEnvOptions } from './sim/make-env.js';
+export type { Env, ResetOptions, ResetResult, StepResult, StepInfo, ResetInfo, Json } from './sim/env.js';
+export { VectorEnv, type VectorEnvOptions, type VectorStep } from './sim/vector-env.js';
+export { totalSize, contractMismatch, type Contract, type Component } from './sim/contract.js';
+
+// Policies: the tfjs backend, models, checkpoints, training, fine-tuning, evaluation.
+export { initBackend, type BackendName, type BackendChoice } from './policy/backend.js';
+export type { Policy, ActOptions } from './policy/policy.js';
+export { GaussianMlpPolicy, type PolicyArchitecture } from './policy/gaussian-policy.js';
+export { loadPolicyDir, resolvePolicyDir } from './policy/policy-dir.js';
+export { saveCheckpoint, loadCheckpoint, type LoadedCheckpoint, type PolicyFile } from './policy/checkpoint.js';
+export { collect, type CollectOptions, type CollectResult } from './collect/collect.js';
+export { trainBC, type BcOptions, type BcMetrics } from './policy/bc.js';
+export { finetune, type FinetuneOptions, type FinetuneResult } from './policy/finetune.js';
+export { evaluate, type EvaluateOptions, type EvaluationReport } from './policy/evaluate.js';
+
+// The bridge: serving robots, the robot side, deployment, the emulated robot.
+export { PolicyServer, type PolicyServerOptions, type ServerStats } from './bridge/server.js';
+export { RobotClient, RobotClientError, type RobotClientOptions, type ActResult } from './bridge/robot-client.js';
+export { deployTo } from './bridge/deploy.js';
+export { probeStats } from './bridge/stats-probe.js';
+export { checkpointLoader } from './bridge/served-policy.js';
+export { emulateRobot, type EmulateOptions, type EmulateReport } from './bridge/emulated-robot.js';
+
+// Episodes: MCAP files.
+export * from './episodes/index.js';
+
+export { InputError } from './errors.js';
