@@ -26,8 +26,9 @@ import { rollout, type Actor, type Recorder } from './rollout.js';
 import { expertActor } from './expert-actor.js';
 import { compensatorFor, withDelayCompensation } from '../policy/delay-compensation.js';
 import { policyActor } from '../policy/evaluate.js';
+import { SEED_BANDS } from '../seeds.js';
 
-export const DEFAULT_REAL_SEED = 3_000_000;
+export const DEFAULT_REAL_SEED = SEED_BANDS.robotDemos;
 
 export type RealDemoMode = 'expert' | 'dagger';
 

@@ -30,6 +30,7 @@ import { RunDir } from '../runs/run-dir.js';
 import { startProgress, type Progress } from '../cli/progress.js';
 import type { DemoBudget } from './budget.js';
 import type { GaussianMlpPolicy } from '../policy/gaussian-policy.js';
+import { SEED_BANDS } from '../seeds.js';
 
 export interface DemoOptions {
   R: Rapier;
@@ -74,7 +75,7 @@ export interface DemoResult {
   totalSeconds: number;
 }
 
-const ROBOT_SEED = 5_000_000;
+const ROBOT_SEED = SEED_BANDS.demoRobot;
 /** How long the server waits for the robot's last episode_end and bye before closing, ms. */
 const LEAVE_TIMEOUT_MS = 5000;
 
@@ -92,7 +93,7 @@ async function untilRobotsLeft(server: PolicyServer): Promise<void> {
   const t0 = performance.now();
   while (server.stats().robots > 0 && performance.now() - t0 < LEAVE_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 10));
 }
-const REAL_DEMO_SEED = 7_000_000;
+const REAL_DEMO_SEED = SEED_BANDS.demoRobotDemos;
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const { R, scenario: sc, budget: b, log } = o;

@@ -27,6 +27,7 @@ import { concatTransitions, loadCompleteEpisodes, splitEpisodes, toTransitions, 
 import { trainBC, type BcCheckpointing, type BcMetrics, type BcOptions, type BcProgress } from './bc.js';
 import type { GaussianMlpPolicy } from './gaussian-policy.js';
 import type { Policy } from './policy.js';
+import { SEED_BANDS } from '../seeds.js';
 
 export interface RelabelOptions {
   scenario: Scenario;
@@ -136,7 +137,7 @@ export interface DaggerRound {
   metrics: BcMetrics;
 }
 
-export const DAGGER_DEFAULTS = { episodesPerRound: 50, daggerSeed: 2_000_000 };
+export const DAGGER_DEFAULTS = { episodesPerRound: 50, daggerSeed: SEED_BANDS.dagger };
 
 const roundFile = (dir: string, r: number) => join(dir, `dagger-round-${r}.mcap`);
 const roundCheckpoint = (c: BcCheckpointing, r: number): BcCheckpointing => (r === 0 ? c : { ...c, dir: join(c.dir, `dagger-${r}`) });

@@ -30,8 +30,9 @@ import { denseWeights, type Activation, type DenseWeights } from './mlp.js';
 import type { Policy } from './policy.js';
 import type { GaussianMlpPolicy } from './gaussian-policy.js';
 import { compensatorFor, withDelayCompensation, type DelayCompensation } from './delay-compensation.js';
+import { SEED_BANDS } from '../seeds.js';
 
-export const DEFAULT_EVAL_SEED = 1_000_000;
+export const DEFAULT_EVAL_SEED = SEED_BANDS.evaluation;
 
 export interface EvaluateOptions {
   /** Episodes to run (default 50). */

@@ -48,7 +48,8 @@ export class RawPeer {
   private seq = 0;
 
   constructor(endpoint: string, opts: { routingId?: string; curve?: { serverKey: string; publicKey: string; secretKey: string } } = {}) {
-    this.sock = new zmq.Dealer({ linger: 0, ...(opts.routingId ? { routingId: opts.routingId } : {}) });
+    const sock = new zmq.Dealer({ linger: 0, ...(opts.routingId ? { routingId: opts.routingId } : {}) });
+    this.sock = sock;
     if (opts.curve) {
       this.sock.curveServerKey = opts.curve.serverKey;
       this.sock.curvePublicKey = opts.curve.publicKey;
@@ -61,7 +62,7 @@ export class RawPeer {
     this.sock.connect(endpoint);
     this.loop = (async () => {
       try {
-        for await (const frames of this.sock) {
+        for await (const frames of sock) {
           let m: Record<string, unknown>;
           try {
             m = msgpack.unpack(frames[0]) as Record<string, unknown>;

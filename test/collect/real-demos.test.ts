@@ -40,10 +40,10 @@ describe('recordRealDemos', () => {
       expect(e.start.policyId).toBe('expert:grasp');
       expect(e.end?.success).toBe(true);
       // The hidden gap was in force: the profile's physics are the ones logged.
-      expect(e.start.physics.link_mass).toBeCloseTo(reality.gap.link_mass as number, 9);
+      expect(e.start.physics!.link_mass).toBeCloseTo(reality.gap.link_mass as number, 9);
       const [lo, hi] = reality.gap.friction as [number, number];
-      expect(e.start.physics.friction).toBeGreaterThanOrEqual(lo);
-      expect(e.start.physics.friction).toBeLessThanOrEqual(hi);
+      expect(e.start.physics!.friction).toBeGreaterThanOrEqual(lo);
+      expect(e.start.physics!.friction).toBeLessThanOrEqual(hi);
       expect(e.steps.length).toBe(e.end!.length);
       for (const s of e.steps) expect(s.expertAction).toEqual(s.action);
     }

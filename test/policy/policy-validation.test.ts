@@ -106,12 +106,12 @@ describe('policy.json', () => {
   });
 
   it('no contract', async () => {
-    const dir = corrupt((f) => delete f.contract);
+    const dir = corrupt((f) => delete (f as Record<string, unknown>).contract);
     expect(await refusal(dir)).toBe(`${dir}/policy.json:contract: expected object, got nothing`);
   });
 
   it('no normaliser', async () => {
-    const dir = corrupt((f) => delete f.normalizer);
+    const dir = corrupt((f) => delete (f as Record<string, unknown>).normalizer);
     expect(await refusal(dir)).toBe(`${dir}/policy.json:normalizer: expected { mean, var, count, clip }, got nothing`);
   });
 

@@ -83,7 +83,7 @@ describe('navigate task', () => {
     const other = await makeEnv(sc);
     env.reset({ seed: 3, options: { physics: { motor_stiffness: 0.9, link_mass: 1.1 } } });
     const expert = navigateExpert(sc);
-    let obsAtState = new Float32Array(0);
+    let obsAtState: Float32Array = new Float32Array(0);
     for (let t = 0; t < 15; t++) obsAtState = env.step(expert.act(env.privileged())).obs;
     const state = env.getState();
     const actions: Float32Array[] = [];
