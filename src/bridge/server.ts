@@ -291,7 +291,7 @@ export class PolicyServer {
   /** Stop serving for good after a failure of the loop: close the socket (robots see the server gone) and tell the owner. */
   private fail(why: string): void {
     if (this.closed) return;
-    this.log(`fatal: ${why}; the server stops serving (sim2real serve exits with code 1)`);
+    this.log(`fatal: ${why}; the server stops serving`);
     // The socket goes first, so that robots see the server gone even if the rest of the shutdown
     // (the recorder flushing its files) hangs; the owner hears of it within FATAL_CLOSE_MS either way.
     this.out.stop();
