@@ -112,6 +112,17 @@ async function expectRecorded(recordDir: string, reports: RobotReport[]): Promis
   expect(rec.completed).toBeGreaterThan(0);
 }
 
+/** A recording server with 5 robots running at HZ for half a second already: the scene the attacks come into. */
+async function fiveRobotsRunning() {
+  const rec = tempDir();
+  const log: string[] = [];
+  const t = await server(rec, log);
+  const rs = await robots(t.endpoint, 5);
+  startAll(rs, HZ);
+  await sleep(500);
+  return { rec, log, t, rs };
+}
+
 describe('load', () => {
   it('20 robots at 100 Hz for 3 s: all answered throughout, every episode recorded', async () => {
     const rec = tempDir();
@@ -131,12 +142,7 @@ describe('load', () => {
   }, 30_000);
 
   it('one robot flooding 10,000 obs while 5 others run at 100 Hz: the others are answered throughout; the flood is bounded and told', async () => {
-    const rec = tempDir();
-    const log: string[] = [];
-    const t = await server(rec, log);
-    const rs = await robots(t.endpoint, 5);
-    startAll(rs, HZ);
-    await sleep(500);
+    const { rec, t, rs } = await fiveRobotsRunning();
     // Watch the flooder's backlog while it floods: never above the bound.
     let maxBacklog = 0;
     let watching = true;
@@ -170,12 +176,7 @@ describe('load', () => {
   }, 40_000);
 
   it('10,000 garbage frames while 5 robots run at 100 Hz: the robots are answered throughout, every frame refused', async () => {
-    const rec = tempDir();
-    const log: string[] = [];
-    const t = await server(rec, log);
-    const rs = await robots(t.endpoint, 5);
-    startAll(rs, HZ);
-    await sleep(500);
+    const { rec, log, t, rs } = await fiveRobotsRunning();
     const g = await garbage(t.endpoint, contract, 10_000, { maxMs: 20_000 });
     await sleep(Math.max(1000, 3500 - 500 - g.ms));
     const stats = await queryStats(t.endpoint);
