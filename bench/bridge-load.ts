@@ -19,10 +19,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend } from '../src/policy/backend.js';
-import { GaussianMlpPolicy, type PolicyArchitecture } from '../src/policy/gaussian-policy.js';
-import { BC_DEFAULTS, DEFAULT_BC_HIDDEN } from '../src/policy/bc.js';
-import { saveCheckpoint } from '../src/policy/checkpoint.js';
+import { initBackend } from '../src/policy/models/backend.js';
+import { GaussianMlpPolicy, type PolicyArchitecture } from '../src/policy/models/gaussian-policy.js';
+import { BC_DEFAULTS, DEFAULT_BC_HIDDEN } from '../src/policy/bc/bc.js';
+import { saveCheckpoint } from '../src/policy/checkpoints/checkpoint.js';
 import { loadScenario } from '../src/sim/scenario-file.js';
 import type { Scenario } from '../src/sim/scenario-schema.js';
 import type { StatsMsg } from '../src/bridge/messages.js';

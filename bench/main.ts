@@ -5,9 +5,9 @@ import { benchPolicy } from './policy.js';
 import { benchBridge } from './bridge.js';
 import { benchBridgeLoad, LOAD_CASES } from './bridge-load.js';
 import { benchTransfer, printTransfer } from './transfer.js';
-import { reportError } from '../src/cli/errors.js';
-import { positiveInt } from '../src/cli/options.js';
-import { parseBackend, type BackendName } from '../src/policy/backend.js';
+import { reportError } from '../src/ui/report-error.js';
+import { positiveInt } from '../src/ui/number-options.js';
+import { parseBackend, type BackendName } from '../src/policy/models/backend.js';
 
 const program = new Command();
 program.name('npm run bench --').description('sim2real benchmarks');

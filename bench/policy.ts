@@ -7,8 +7,8 @@
  * the comparison is, if anything, unfair to the fast path.
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendChoice, type BackendName } from '../src/policy/backend.js';
-import { DEFAULT_ARCHITECTURE, GaussianMlpPolicy } from '../src/policy/gaussian-policy.js';
+import { initBackend, type BackendChoice, type BackendName } from '../src/policy/models/backend.js';
+import { DEFAULT_ARCHITECTURE, GaussianMlpPolicy } from '../src/policy/models/gaussian-policy.js';
 import { bounds, totalSize, type Contract } from '../src/sim/contract.js';
 import { loadScenario } from '../src/sim/scenario-file.js';
 import { Rng } from '../src/sim/rng.js';

@@ -10,11 +10,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { fileURLToPath } from 'node:url';
-import { initBackend } from '../src/policy/backend.js';
-import { GaussianMlpPolicy } from '../src/policy/gaussian-policy.js';
-import { actorMean, criticValue } from '../src/policy/ppo-mlp.js';
-import { clippedSurrogateLoss, normalizeAdvantages, tanhGaussianLogProb, valueLoss } from '../src/policy/ppo-losses.js';
-import { actorMeans, allocateRollout, collectRollout, EpisodeTracker } from '../src/policy/ppo-rollout.js';
+import { initBackend } from '../src/policy/models/backend.js';
+import { GaussianMlpPolicy } from '../src/policy/models/gaussian-policy.js';
+import { actorMean, criticValue } from '../src/policy/ppo/mlp.js';
+import { clippedSurrogateLoss, normalizeAdvantages, tanhGaussianLogProb, valueLoss } from '../src/policy/ppo/losses.js';
+import { actorMeans, allocateRollout, collectRollout, EpisodeTracker } from '../src/policy/ppo/rollout.js';
 import { loadScenario } from '../src/sim/scenario-file.js';
 import { Rng } from '../src/sim/rng.js';
 import { VectorEnv } from '../src/sim/vector-env.js';

@@ -1,5 +1,5 @@
 /** Plain fixed-width tables for benchmark output. */
-import { formatNumber, formatTable } from '../src/cli/text-table.js';
+import { formatNumber, formatTable } from '../src/ui/text-table.js';
 
 export { formatNumber };
 

@@ -27,18 +27,18 @@ import { InputError } from '../src/errors.js';
 import { collect } from '../src/collect/collect.js';
 import { DEFAULT_REAL_SEED, recordRealDemos, type RealDemoMode } from '../src/collect/real-demos.js';
 import { wilson, type SuccessStats } from '../src/episodes/summary.js';
-import { initBackend } from '../src/policy/backend.js';
-import { loadDataset, type Dataset } from '../src/policy/dataset.js';
-import { BC_DEFAULTS, trainBC, type BcProgress } from '../src/policy/bc.js';
-import { trainBcDagger } from '../src/policy/bc-dagger.js';
-import { finetune } from '../src/policy/finetune.js';
+import { initBackend } from '../src/policy/models/backend.js';
+import { loadDataset, type Dataset } from '../src/policy/data/dataset.js';
+import { BC_DEFAULTS, trainBC, type BcProgress } from '../src/policy/bc/bc.js';
+import { trainBcDagger } from '../src/policy/bc/dagger.js';
+import { finetune } from '../src/policy/finetune/finetune.js';
 import { evaluate, type EvaluationReport, type SuccessFields } from '../src/policy/evaluate.js';
-import { saveCheckpoint } from '../src/policy/checkpoint.js';
-import type { GaussianMlpPolicy } from '../src/policy/gaussian-policy.js';
-import { startProgress } from '../src/cli/progress.js';
+import { saveCheckpoint } from '../src/policy/checkpoints/checkpoint.js';
+import type { GaussianMlpPolicy } from '../src/policy/models/gaussian-policy.js';
+import { startProgress } from '../src/ui/progress.js';
 import { printTable } from './table.js';
-import { RECIPES, type Recipe } from '../src/policy/recipes.js';
-import { robotCompensation } from '../src/policy/robot-delay.js';
+import { RECIPES, type Recipe } from '../src/pipelines/recipes.js';
+import { robotCompensation } from '../src/policy/finetune/robot-delay.js';
 
 export const SHIPPED_SCENARIOS = ['scenarios/grasp-cube.yaml', 'scenarios/navigate-obstacles.yaml'];
 

@@ -14,14 +14,14 @@ export { VectorEnv, type VectorEnvOptions, type VectorStep } from './sim/vector-
 export { totalSize, contractMismatch, type Contract, type Component } from './sim/contract.js';
 
 // Policies: the tfjs backend, models, checkpoints, training, fine-tuning, evaluation.
-export { initBackend, type BackendName, type BackendChoice } from './policy/backend.js';
-export type { Policy, ActOptions } from './policy/policy.js';
-export { GaussianMlpPolicy, type PolicyArchitecture } from './policy/gaussian-policy.js';
-export { loadPolicyDir, resolvePolicyDir } from './policy/policy-dir.js';
-export { saveCheckpoint, loadCheckpoint, type LoadedCheckpoint, type PolicyFile } from './policy/checkpoint.js';
+export { initBackend, type BackendName, type BackendChoice } from './policy/models/backend.js';
+export type { Policy, ActOptions } from './policy/models/policy.js';
+export { GaussianMlpPolicy, type PolicyArchitecture } from './policy/models/gaussian-policy.js';
+export { loadPolicyDir, resolvePolicyDir } from './policy/checkpoints/policy-dir.js';
+export { saveCheckpoint, loadCheckpoint, type LoadedCheckpoint, type PolicyFile } from './policy/checkpoints/checkpoint.js';
 export { collect, type CollectOptions, type CollectResult } from './collect/collect.js';
-export { trainBC, type BcOptions, type BcMetrics } from './policy/bc.js';
-export { finetune, type FinetuneOptions, type FinetuneResult } from './policy/finetune.js';
+export { trainBC, type BcOptions, type BcMetrics } from './policy/bc/bc.js';
+export { finetune, type FinetuneOptions, type FinetuneResult } from './policy/finetune/finetune.js';
 export { evaluate, type EvaluateOptions, type EvaluationReport } from './policy/evaluate.js';
 
 // The bridge: serving robots, the robot side, deployment, the emulated robot.

@@ -4,7 +4,7 @@
  * it answers with the scenario's safe action.
  */
 import type { Contract } from '../sim/contract.js';
-import type { Policy } from '../policy/policy.js';
+import type { Policy } from '../policy/models/policy.js';
 import { readEpisodes } from '../episodes/reader.js';
 import { InputError } from '../errors.js';
 

@@ -1,6 +1,6 @@
 /** The policy a server is serving, with a version that increases by one at every swap; loading deployed checkpoints. */
 import { rmSync } from 'node:fs';
-import type { Policy } from '../policy/policy.js';
+import type { Policy } from '../policy/models/policy.js';
 import { contractMismatch, type Contract } from '../sim/contract.js';
 import { writeCheckpointFiles } from './deploy.js';
 
@@ -41,7 +41,7 @@ export function checkpointLoader(contract: Contract): (files: Record<string, Uin
   return async (files) => {
     // Imported here, not at the top: the bridge itself only knows `Policy`, and a server serving
     // something else (a replay) or a robot importing bridge code should not load tfjs.
-    const { loadPolicyDir } = await import('../policy/policy-dir.js');
+    const { loadPolicyDir } = await import('../policy/checkpoints/policy-dir.js');
     const dir = writeCheckpointFiles(files);
     try {
       return (await loadPolicyDir(dir, { contract, what: 'the policy being served' })).policy;

@@ -14,7 +14,7 @@
 import * as zmq from 'zeromq';
 import { randomUUID } from 'node:crypto';
 import { contractMismatch, totalSize, type Contract } from '../sim/contract.js';
-import type { Policy } from '../policy/policy.js';
+import type { Policy } from '../policy/models/policy.js';
 import { InputError } from '../errors.js';
 import { ProtocolError, decodeRobotMessage, encode, shown } from './codec.js';
 import { PROTOCOL_VERSION, MAX_FRAME_BYTES, type DeployMsg, type ErrorCode, type Hello, type ObsMsg, type RobotMessage, type ServerMessage, type SessionStats, type StatsMsg } from './messages.js';

@@ -10,8 +10,8 @@
  * observation as received; recordings keep the received observation.
  */
 import { totalSize } from '../sim/contract.js';
-import type { Policy } from '../policy/policy.js';
-import { DelayCompensator, MAX_DELAY_STEPS, type DelayCompensation } from '../policy/delay-compensation.js';
+import type { Policy } from '../policy/models/policy.js';
+import { DelayCompensator, MAX_DELAY_STEPS, type DelayCompensation } from '../sim/delay-compensator.js';
 import type { ObsMsg } from './messages.js';
 
 export class SessionCompensation {

@@ -6,10 +6,10 @@ import { InputError, loadScenario } from '../sim/scenario-file.js';
 import { Adr, type AdrState } from '../sim/adr.js';
 import type { ParamName } from '../sim/wrappers/ranges.js';
 import { runAdr } from '../collect/adr-run.js';
-import { expertActor } from '../collect/expert-actor.js';
+import { expertActor } from '../rollout/expert-actor.js';
 import { wilson } from '../episodes/summary.js';
-import { startProgress } from './progress.js';
-import { nonNegativeInt, positiveInt } from './options.js';
+import { startProgress } from '../ui/progress.js';
+import { nonNegativeInt, positiveInt } from '../ui/number-options.js';
 
 interface AdrFlags {
   episodes: number;

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { loadScenario } from '../sim/scenario-file.js';
 import { collect } from '../collect/collect.js';
 import { wilson } from '../episodes/summary.js';
-import { startProgress } from './progress.js';
-import { nonNegativeInt, nonNegativeNumber, positiveInt } from './options.js';
+import { startProgress } from '../ui/progress.js';
+import { nonNegativeInt, nonNegativeNumber, positiveInt } from '../ui/number-options.js';
 
 interface CollectFlags {
   episodes: number;

@@ -9,12 +9,12 @@ import { InputError } from '../errors.js';
 import { loadScenario } from '../sim/scenario-file.js';
 import { checkRealityFor, loadReality } from '../sim/reality.js';
 import { loadRapier } from '../sim/rapier.js';
-import { initBackend } from '../policy/backend.js';
-import { demoBudget } from '../demo/budget.js';
-import { runDemo } from '../demo/pipeline.js';
-import { formatTransferTable, transferRows, writeDemoReport } from '../demo/report.js';
-import { positiveInt } from './options.js';
-import { projectRoot } from '../policy/version.js';
+import { initBackend } from '../policy/models/backend.js';
+import { demoBudget } from '../pipelines/demo/budget.js';
+import { runDemo } from '../pipelines/demo/demo.js';
+import { formatTransferTable, transferRows, writeDemoReport } from '../pipelines/demo/report.js';
+import { positiveInt } from '../ui/number-options.js';
+import { projectRoot } from '../policy/checkpoints/version.js';
 
 /** The package's own scenarios/ (the demo works from any working directory). */
 const SCENARIO_DIR = join(projectRoot(), 'scenarios');

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { initBackend } from '../policy/backend.js';
-import { loadPolicyDir, resolvePolicyDir } from '../policy/policy-dir.js';
+import { initBackend } from '../policy/models/backend.js';
+import { loadPolicyDir, resolvePolicyDir } from '../policy/checkpoints/policy-dir.js';
 import { deployTo } from '../bridge/deploy.js';
 import { checkEndpoint } from '../bridge/endpoint.js';
 import { readKey, readKeyPair } from './keys-files.js';

@@ -1,6 +1,6 @@
 /** `sim2real episodes inspect <file|dir> [--json]`: what episode files hold, and how well it went. */
 import type { Command } from 'commander';
-import { InputError } from './errors.js';
+import { InputError } from '../ui/report-error.js';
 import { EpisodeFileError } from '../episodes/errors.js';
 import { listEpisodeFiles } from '../episodes/files.js';
 import { readEpisodeFile } from '../episodes/reader.js';
@@ -9,7 +9,7 @@ import type { Episode, EpisodeFile, EpisodeSource, ObsOutOfRange } from '../epis
 import { episodeFlags } from '../episodes/flags.js';
 import { readEpisodes } from '../episodes/reader.js';
 import { estimateLoopDelay, type LoopDelayEstimate } from '../episodes/loop-delay.js';
-import { positiveInt } from './options.js';
+import { positiveInt } from '../ui/number-options.js';
 
 export interface InspectedEpisode {
   file: string;

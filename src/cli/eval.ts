@@ -5,11 +5,11 @@
  */
 import type { Command } from 'commander';
 import { loadScenario } from '../sim/scenario-file.js';
-import { initBackend, parseBackend } from '../policy/backend.js';
-import { loadPolicyDir, resolvePolicyDir } from '../policy/policy-dir.js';
+import { initBackend, parseBackend } from '../policy/models/backend.js';
+import { loadPolicyDir, resolvePolicyDir } from '../policy/checkpoints/policy-dir.js';
 import { DEFAULT_EVAL_SEED, evaluate, type EvaluationReport } from '../policy/evaluate.js';
-import { startProgress } from './progress.js';
-import { nonNegativeInt, positiveInt } from './options.js';
+import { startProgress } from '../ui/progress.js';
+import { nonNegativeInt, positiveInt } from '../ui/number-options.js';
 
 interface EvalFlags {
   policy: string;

@@ -11,17 +11,17 @@ import { loadScenario } from '../sim/scenario-file.js';
 import { checkRealityFor, loadReality } from '../sim/reality.js';
 import { ScenarioSchema, type Scenario } from '../sim/scenario-schema.js';
 import { InputError } from '../errors.js';
-import { initBackend, parseBackend } from '../policy/backend.js';
-import { loadDataset, skippedFlaggedLine, type Dataset } from '../policy/dataset.js';
-import { robotCompensation } from '../policy/robot-delay.js';
-import { saveCheckpoint } from '../policy/checkpoint.js';
-import { loadPolicyDir, resolvePolicyDir } from '../policy/policy-dir.js';
-import { finetune, FINETUNE_DEFAULTS, type FinetuneMode, type Measurement } from '../policy/finetune.js';
-import { checkFreeze } from '../policy/bc.js';
-import { codeVersion } from '../policy/version.js';
+import { initBackend, parseBackend } from '../policy/models/backend.js';
+import { loadDataset, skippedFlaggedLine, type Dataset } from '../policy/data/dataset.js';
+import { robotCompensation } from '../policy/finetune/robot-delay.js';
+import { saveCheckpoint } from '../policy/checkpoints/checkpoint.js';
+import { loadPolicyDir, resolvePolicyDir } from '../policy/checkpoints/policy-dir.js';
+import { finetune, FINETUNE_DEFAULTS, type FinetuneMode, type Measurement } from '../policy/finetune/finetune.js';
+import { checkFreeze } from '../policy/bc/bc.js';
+import { codeVersion } from '../policy/checkpoints/version.js';
 import { RunDir, type MetricRow } from '../runs/run-dir.js';
-import { startProgress } from './progress.js';
-import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import { startProgress } from '../ui/progress.js';
+import { nonNegativeInt, positiveInt, positiveNumber } from '../ui/number-options.js';
 
 interface FinetuneFlags {
   loopDelay?: number;

@@ -8,8 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendChoice, BackendName } from '../policy/backend.js';
-import { codeVersion } from '../policy/version.js';
+import type { BackendChoice, BackendName } from '../policy/models/backend.js';
+import { codeVersion } from '../policy/checkpoints/version.js';
 import { loadRapier } from '../sim/rapier.js';
 
 export interface InfoReport {
@@ -59,7 +59,7 @@ function message(e: unknown): string {
 
 export async function collectInfo(prefer?: BackendName): Promise<InfoReport> {
   // tfjs takes most of a second to import: only this command pays for it, not the whole CLI.
-  const { initBackend } = await import('../policy/backend.js');
+  const { initBackend } = await import('../policy/models/backend.js');
   const backend = await initBackend(prefer);
   const tf = await import('@tensorflow/tfjs');
   let wasmVersion: string | null;

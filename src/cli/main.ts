@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `sim2real` command line: one file per command, wired here. */
 import { Command, CommanderError } from 'commander';
-import { reportError } from './errors.js';
+import { reportError } from '../ui/report-error.js';
 import { registerCommands } from './commands.js';
 
 const program = new Command();

@@ -6,7 +6,7 @@ import { ScenarioSchema, type Scenario } from '../sim/scenario-schema.js';
 import { readEpisodes } from '../episodes/reader.js';
 import { replayCheck } from '../replay/replay-check.js';
 import { compareEpisodes } from '../replay/compare.js';
-import { nonNegativeInt, nonNegativeNumber } from './options.js';
+import { nonNegativeInt, nonNegativeNumber } from '../ui/number-options.js';
 import type { Episode } from '../episodes/types.js';
 
 interface ReplayFlags {

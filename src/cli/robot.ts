@@ -6,12 +6,12 @@ import { loadScenario } from '../sim/scenario-file.js';
 import { loadReality } from '../sim/reality.js';
 import { emulateRobot } from '../bridge/emulated-robot.js';
 import { DEFAULT_REAL_SEED, recordRealDemos } from '../collect/real-demos.js';
-import { initBackend } from '../policy/backend.js';
-import { loadPolicyDir } from '../policy/policy-dir.js';
+import { initBackend } from '../policy/models/backend.js';
+import { loadPolicyDir } from '../policy/checkpoints/policy-dir.js';
 import { checkEndpoint } from '../bridge/endpoint.js';
 import { readKey, readKeyPair } from './keys-files.js';
-import { startProgress } from './progress.js';
-import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './options.js';
+import { startProgress } from '../ui/progress.js';
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from '../ui/number-options.js';
 
 interface EmulateFlags {
   scenario: string;

@@ -1,15 +1,15 @@
 /** `sim2real serve`: serve a policy (or a logged episode's actions) to robots over ZeroMQ until stopped. */
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { initBackend, parseBackend } from '../policy/backend.js';
-import { loadPolicyDir } from '../policy/policy-dir.js';
+import { initBackend, parseBackend } from '../policy/models/backend.js';
+import { loadPolicyDir } from '../policy/checkpoints/policy-dir.js';
 import { PolicyServer, DEFAULT_MAX_BACKLOG, type ServerStats } from '../bridge/server.js';
 import { checkBindSecurity } from '../bridge/endpoint.js';
 import { checkpointLoader } from '../bridge/served-policy.js';
 import { loadReplayPolicy } from '../bridge/replay-policy.js';
-import type { Policy } from '../policy/policy.js';
+import type { Policy } from '../policy/models/policy.js';
 import { readAllowList, readKeyPair } from './keys-files.js';
-import { nonNegativeInt, positiveInt } from './options.js';
+import { nonNegativeInt, positiveInt } from '../ui/number-options.js';
 
 interface ServeFlags {
   policy?: string;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { probeStats } from '../bridge/stats-probe.js';
 import { readKey, readKeyPair } from './keys-files.js';
-import { positiveInt } from './options.js';
+import { positiveInt } from '../ui/number-options.js';
 
 export function registerStats(program: Command): void {
   program

@@ -12,14 +12,14 @@ import { join } from 'node:path';
 import type { Json } from '../sim/env.js';
 import { loadScenario } from '../sim/scenario-file.js';
 import { InputError } from '../errors.js';
-import { initBackend, parseBackend } from '../policy/backend.js';
-import { loadCheckpoint, saveCheckpoint } from '../policy/checkpoint.js';
+import { initBackend, parseBackend } from '../policy/models/backend.js';
+import { loadCheckpoint, saveCheckpoint } from '../policy/checkpoints/checkpoint.js';
 import { evaluate, successFields, type EvaluationReport, type SuccessFields } from '../policy/evaluate.js';
-import { codeVersion } from '../policy/version.js';
-import { hasTrainingCheckpoint } from '../policy/ppo-state.js';
-import { plotLearningCurves, resolvePpoConfig, trainPpo, type PpoConfig, type PpoStart, type PpoUpdateMetrics } from '../policy/ppo.js';
+import { codeVersion } from '../policy/checkpoints/version.js';
+import { hasTrainingCheckpoint } from '../policy/ppo/state.js';
+import { plotLearningCurves, resolvePpoConfig, trainPpo, type PpoConfig, type PpoStart, type PpoUpdateMetrics } from '../policy/ppo/ppo.js';
 import { RunDir } from '../runs/run-dir.js';
-import { startProgress, type Progress } from './progress.js';
+import { startProgress, type Progress } from '../ui/progress.js';
 
 /** The flags of `train --algo ppo` (numbers may arrive as strings when the caller did not parse them). */
 export interface TrainPpoFlags {

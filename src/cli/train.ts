@@ -15,17 +15,17 @@ import type { Json } from '../sim/env.js';
 import { loadScenario } from '../sim/scenario-file.js';
 import type { Scenario } from '../sim/scenario-schema.js';
 import { InputError } from '../errors.js';
-import { initBackend, parseBackend } from '../policy/backend.js';
-import { loadDataset, skippedFlaggedLine } from '../policy/dataset.js';
-import { BC_DEFAULTS, DEFAULT_BC_HIDDEN } from '../policy/bc.js';
-import { DAGGER_DEFAULTS, trainBcDagger } from '../policy/bc-dagger.js';
-import { saveCheckpoint } from '../policy/checkpoint.js';
+import { initBackend, parseBackend } from '../policy/models/backend.js';
+import { loadDataset, skippedFlaggedLine } from '../policy/data/dataset.js';
+import { BC_DEFAULTS, DEFAULT_BC_HIDDEN } from '../policy/bc/bc.js';
+import { DAGGER_DEFAULTS, trainBcDagger } from '../policy/bc/dagger.js';
+import { saveCheckpoint } from '../policy/checkpoints/checkpoint.js';
 import { evaluate, successFields, type EvaluationReport, type SuccessFields } from '../policy/evaluate.js';
-import type { GaussianMlpPolicy } from '../policy/gaussian-policy.js';
-import { codeVersion } from '../policy/version.js';
+import type { GaussianMlpPolicy } from '../policy/models/gaussian-policy.js';
+import { codeVersion } from '../policy/checkpoints/version.js';
 import { RunDir, type MetricRow } from '../runs/run-dir.js';
-import { startProgress, type Progress } from './progress.js';
-import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import { startProgress, type Progress } from '../ui/progress.js';
+import { nonNegativeInt, positiveInt, positiveNumber } from '../ui/number-options.js';
 import { trainPpoCommand, type TrainPpoFlags } from './train-ppo.js';
 
 interface TrainFlags extends TrainPpoFlags {

@@ -9,7 +9,7 @@ import type { Scenario } from '../sim/scenario-schema.js';
 import { Adr } from '../sim/adr.js';
 import { AdrSchema } from '../sim/scenario-schema.js';
 import { makeEnv, taskEnvOf } from '../sim/make-env.js';
-import { rollout, type Actor } from './rollout.js';
+import { rollout, type Actor } from '../rollout/rollout.js';
 
 export interface AdrRunOptions {
   episodes: number;

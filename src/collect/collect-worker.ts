@@ -5,8 +5,8 @@ import { makeEnv, taskEnvOf } from '../sim/make-env.js';
 import { Rng } from '../sim/rng.js';
 import type { Scenario } from '../sim/scenario-schema.js';
 import { EpisodeWriter } from '../episodes/writer.js';
-import { rollout } from './rollout.js';
-import { expertActor } from './expert-actor.js';
+import { rollout } from '../rollout/rollout.js';
+import { expertActor } from '../rollout/expert-actor.js';
 import type { CollectWorkerInit, CollectWorkerMessage } from './collect-protocol.js';
 
 const init = workerData as CollectWorkerInit;

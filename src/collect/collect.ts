@@ -9,7 +9,7 @@ import type { Scenario } from '../sim/scenario-schema.js';
 import { InputError } from '../errors.js';
 import { startWorker } from '../worker-url.js';
 import type { CollectWorkerInit, CollectWorkerMessage } from './collect-protocol.js';
-import { checkCompensable } from '../policy/delay-compensation.js';
+import { checkCompensable } from '../sim/delay-compensator.js';
 
 export interface CollectOptions {
   scenario: Scenario;

@@ -20,11 +20,12 @@ import { taskEnvOf } from '../sim/make-env.js';
 import { Rng } from '../sim/rng.js';
 import { EpisodeWriter } from '../episodes/writer.js';
 import { wilson, type SuccessStats } from '../episodes/summary.js';
-import type { Policy } from '../policy/policy.js';
+import type { Policy } from '../policy/models/policy.js';
 import { InputError } from '../errors.js';
-import { rollout, type Actor, type Recorder } from './rollout.js';
-import { expertActor } from './expert-actor.js';
-import { compensatorFor, withDelayCompensation } from '../policy/delay-compensation.js';
+import { rollout, type Actor, type Recorder } from '../rollout/rollout.js';
+import { expertActor } from '../rollout/expert-actor.js';
+import { compensatorFor } from '../sim/delay-compensator.js';
+import { withDelayCompensation } from '../rollout/delay-compensated-actor.js';
 import { policyActor } from '../policy/evaluate.js';
 import { SEED_BANDS } from '../seeds.js';
 

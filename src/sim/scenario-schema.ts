@@ -3,8 +3,8 @@
  * and `success` blocks in each task's schema module.
  */
 import { z } from 'zod';
-import { GraspBlocks } from './tasks/grasp-schema.js';
-import { NavigateBlocks } from './tasks/navigate-schema.js';
+import { GraspBlocks } from './tasks/grasp/schema.js';
+import { NavigateBlocks } from './tasks/navigate/schema.js';
 
 export const Range = z
   .tuple([z.number(), z.number()])

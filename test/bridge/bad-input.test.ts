@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PolicyServer } from '../../src/bridge/server.js';
 import { RobotClient } from '../../src/bridge/robot-client.js';
 import { MAX_FRAME_BYTES } from '../../src/bridge/messages.js';
-import type { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
+import type { GaussianMlpPolicy } from '../../src/policy/models/gaussian-policy.js';
 import { RawPeer, f32, freePort, msgpack, navScenario, tinyPolicy } from './fixtures.js';
 
 const contract = navScenario.contract;

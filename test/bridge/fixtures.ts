@@ -2,9 +2,9 @@
 import * as zmq from 'zeromq';
 import { Packr } from 'msgpackr';
 import type { Contract } from '../../src/sim/contract.js';
-import { initBackend } from '../../src/policy/backend.js';
-import { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
-import { saveCheckpoint } from '../../src/policy/checkpoint.js';
+import { initBackend } from '../../src/policy/models/backend.js';
+import { GaussianMlpPolicy } from '../../src/policy/models/gaussian-policy.js';
+import { saveCheckpoint } from '../../src/policy/checkpoints/checkpoint.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
 import type { Scenario } from '../../src/sim/scenario-schema.js';
 

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StatsMsg } from '../../src/bridge/messages.js';
-import type { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
+import type { GaussianMlpPolicy } from '../../src/policy/models/gaussian-policy.js';
 import { readEpisodes } from '../../src/episodes/reader.js';
 import {
   ChildTarget,

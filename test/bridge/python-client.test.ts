@@ -15,7 +15,7 @@ import * as zmq from 'zeromq';
 import { PolicyServer, type PolicyServerOptions } from '../../src/bridge/server.js';
 import { RobotClient } from '../../src/bridge/robot-client.js';
 import { readEpisodes } from '../../src/episodes/reader.js';
-import type { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
+import type { GaussianMlpPolicy } from '../../src/policy/models/gaussian-policy.js';
 import { f32, freePort, msgpack, navScenario, tinyPolicy } from './fixtures.js';
 
 const PYTHON = '/usr/bin/python3';

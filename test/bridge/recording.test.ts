@@ -13,7 +13,7 @@ import { PolicyServer, type PolicyServerOptions } from '../../src/bridge/server.
 import { RobotClient, type RobotClientOptions } from '../../src/bridge/robot-client.js';
 import { NOMINAL_CONTROL_HZ } from '../../src/bridge/served-episodes.js';
 import { readEpisodes } from '../../src/episodes/reader.js';
-import type { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
+import type { GaussianMlpPolicy } from '../../src/policy/models/gaussian-policy.js';
 import { RawPeer, f32, freePort, navScenario, tinyPolicy } from './fixtures.js';
 
 const contract = navScenario.contract;

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PolicyServer } from '../../src/bridge/server.js';
 import { RobotClient } from '../../src/bridge/robot-client.js';
 import { freePort, navScenario, tinyPolicy } from './fixtures.js';
-import { DelayCompensator } from '../../src/policy/delay-compensation.js';
+import { DelayCompensator } from '../../src/sim/delay-compensator.js';
 import { Rng } from '../../src/sim/rng.js';
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -16,7 +16,7 @@ import { encode } from '../../src/bridge/codec.js';
 import { deployTo } from '../../src/bridge/deploy.js';
 import { checkpointLoader } from '../../src/bridge/served-policy.js';
 import { InputError } from '../../src/errors.js';
-import type { Policy } from '../../src/policy/policy.js';
+import type { Policy } from '../../src/policy/models/policy.js';
 import { RawPeer, f32, freePort, navScenario, tinyCheckpoint, tinyPolicy } from './fixtures.js';
 
 const contract = navScenario.contract;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEpisodes } from '../../src/episodes/reader.js';
-import { loadCheckpoint } from '../../src/policy/checkpoint.js';
+import { loadCheckpoint } from '../../src/policy/checkpoints/checkpoint.js';
 import { RobotClient } from '../../src/bridge/robot-client.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
 import { freePort, navScenario, tinyCheckpoint } from '../bridge/fixtures.js';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect } from '../../src/collect/collect.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
-import { initBackend } from '../../src/policy/backend.js';
-import { loadCheckpoint } from '../../src/policy/checkpoint.js';
+import { initBackend } from '../../src/policy/models/backend.js';
+import { loadCheckpoint } from '../../src/policy/checkpoints/checkpoint.js';
 import { readEpisodes } from '../../src/episodes/reader.js';
 import { sim2real, spawnSim2real } from './helpers.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { trainPpoCommand, type TrainPpoFlags } from '../../src/cli/train-ppo.js';
-import { loadCheckpoint } from '../../src/policy/checkpoint.js';
+import { loadCheckpoint } from '../../src/policy/checkpoints/checkpoint.js';
 import { InputError } from '../../src/errors.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
 

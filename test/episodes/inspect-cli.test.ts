@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { formatInspect, inspectEpisodes, registerEpisodes } from '../../src/cli/episodes.js';
-import { InputError } from '../../src/cli/errors.js';
+import { InputError } from '../../src/ui/report-error.js';
 import { wilson } from '../../src/episodes/summary.js';
 import { EpisodeWriter } from '../../src/episodes/writer.js';
 import { lengthOf, startFor, stepFor, writeFixtureFile } from './fixtures.js';

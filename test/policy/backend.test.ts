@@ -1,7 +1,7 @@
 /** The backend ladder on this machine: no tfjs-node installed, so wasm; cpu and tensorflow on request. */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { initBackend, parseBackend } from '../../src/policy/backend.js';
+import { initBackend, parseBackend } from '../../src/policy/models/backend.js';
 import { InputError } from '../../src/errors.js';
 
 /** A small op on the current backend, to show it computes. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EpisodeWriter } from '../../src/episodes/writer.js';
-import { loadDataset, splitEpisodes, stepLabel } from '../../src/policy/dataset.js';
+import { loadDataset, splitEpisodes, stepLabel } from '../../src/policy/data/dataset.js';
 import { CONTRACT, fakeSnapshot, lengthOf, startFor, stepFor } from '../episodes/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sim2real-bc-dataset-'));

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect } from '../../src/collect/collect.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
-import { initBackend } from '../../src/policy/backend.js';
-import { loadDataset, type Dataset } from '../../src/policy/dataset.js';
-import { bcLoss, trainBC } from '../../src/policy/bc.js';
-import { loadCheckpoint, saveCheckpoint } from '../../src/policy/checkpoint.js';
-import { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
+import { initBackend } from '../../src/policy/models/backend.js';
+import { loadDataset, type Dataset } from '../../src/policy/data/dataset.js';
+import { bcLoss, trainBC } from '../../src/policy/bc/bc.js';
+import { loadCheckpoint, saveCheckpoint } from '../../src/policy/checkpoints/checkpoint.js';
+import { GaussianMlpPolicy } from '../../src/policy/models/gaussian-policy.js';
 import { Rng } from '../../src/sim/rng.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sim2real-bc-'));

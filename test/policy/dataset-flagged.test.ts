@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EpisodeWriter } from '../../src/episodes/writer.js';
 import { episodeFlags } from '../../src/episodes/flags.js';
 import { readEpisodes } from '../../src/episodes/reader.js';
-import { loadDataset, skippedFlaggedLine } from '../../src/policy/dataset.js';
+import { loadDataset, skippedFlaggedLine } from '../../src/policy/data/dataset.js';
 import { startFor, stepFor } from '../episodes/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sim2real-flagged-'));

@@ -3,11 +3,11 @@ import { loadRapier, type Rapier } from '../../src/sim/rapier.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
 import type { Scenario } from '../../src/sim/scenario-schema.js';
 import { makeEnv, taskEnvOf } from '../../src/sim/make-env.js';
-import { makeExpert } from '../../src/sim/experts/index.js';
+import { makeExpert } from '../../src/sim/tasks/experts.js';
 import { Rng } from '../../src/sim/rng.js';
 import type { Contract } from '../../src/sim/contract.js';
-import { NavReprojector, navLayout, rollUnicycle } from '../../src/sim/tasks/navigate-predict.js';
-import { DelayCompensator, compensateEpisode, type DelayCompensation } from '../../src/policy/delay-compensation.js';
+import { NavReprojector, navLayout, rollUnicycle } from '../../src/sim/tasks/navigate/predict.js';
+import { DelayCompensator, compensateEpisode, type DelayCompensation } from '../../src/sim/delay-compensator.js';
 
 const nav = loadScenario('scenarios/navigate-obstacles.yaml');
 const grasp = loadScenario('scenarios/grasp-cube.yaml');

@@ -6,10 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/policy/backend.js';
-import { FastMlp, type FastMlpKernel } from '../../src/policy/fast-mlp.js';
-import { buildMlp, denseWeights, type Activation, type DenseWeights } from '../../src/policy/mlp.js';
-import { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
+import { initBackend } from '../../src/policy/models/backend.js';
+import { FastMlp, type FastMlpKernel } from '../../src/policy/models/fast-mlp.js';
+import { buildMlp, denseWeights, type Activation, type DenseWeights } from '../../src/policy/models/mlp.js';
+import { GaussianMlpPolicy } from '../../src/policy/models/gaussian-policy.js';
 import type { Contract } from '../../src/sim/contract.js';
 import { Rng } from '../../src/sim/rng.js';
 

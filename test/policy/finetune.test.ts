@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect } from '../../src/collect/collect.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
-import { initBackend } from '../../src/policy/backend.js';
-import { fitNormalizer, loadDataset, type Dataset } from '../../src/policy/dataset.js';
-import { trainBC } from '../../src/policy/bc.js';
-import { finetune } from '../../src/policy/finetune.js';
-import { saveCheckpoint } from '../../src/policy/checkpoint.js';
-import type { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
+import { initBackend } from '../../src/policy/models/backend.js';
+import { fitNormalizer, loadDataset, type Dataset } from '../../src/policy/data/dataset.js';
+import { trainBC } from '../../src/policy/bc/bc.js';
+import { finetune } from '../../src/policy/finetune/finetune.js';
+import { saveCheckpoint } from '../../src/policy/checkpoints/checkpoint.js';
+import type { GaussianMlpPolicy } from '../../src/policy/models/gaussian-policy.js';
 import { sim2real } from '../cli/helpers.js';
 
 const SCENARIO = 'scenarios/grasp-cube.yaml';

@@ -1,6 +1,6 @@
 /** GAE against a naive reference: advantages summed forwards, the obvious way, per env and episode. */
 import { describe, expect, it } from 'vitest';
-import { computeGae, explainedVariance, type GaeInput } from '../../src/policy/ppo-gae.js';
+import { computeGae, explainedVariance, type GaeInput } from '../../src/policy/ppo/gae.js';
 import { Rng } from '../../src/sim/rng.js';
 
 /**

@@ -1,6 +1,6 @@
 /** The running normaliser against a naive two-pass mean/variance over all the rows it has seen. */
 import { describe, expect, it } from 'vitest';
-import { Normalizer } from '../../src/policy/normalizer.js';
+import { Normalizer } from '../../src/policy/models/normalizer.js';
 import { Rng } from '../../src/sim/rng.js';
 
 /** Population mean and variance per column of row-major [n × d] data, two passes in float64. */

@@ -8,8 +8,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../src/policy/checkpoint.js';
-import { Normalizer } from '../../src/policy/normalizer.js';
+import { loadCheckpoint } from '../../src/policy/checkpoints/checkpoint.js';
+import { Normalizer } from '../../src/policy/models/normalizer.js';
 import { InputError } from '../../src/errors.js';
 import { checkpointFiles, deployTo } from '../../src/bridge/deploy.js';
 import { checkpointLoader } from '../../src/bridge/served-policy.js';

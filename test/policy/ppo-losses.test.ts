@@ -1,7 +1,7 @@
 /** PPO's loss pieces against naive references on random numbers, and the squashed Gaussian's density against numerical integration. */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/policy/backend.js';
+import { initBackend } from '../../src/policy/models/backend.js';
 import {
   clipByGlobalNorm,
   clippedSurrogateLoss,
@@ -9,7 +9,7 @@ import {
   normalizeAdvantages,
   tanhGaussianLogProb,
   valueLoss,
-} from '../../src/policy/ppo-losses.js';
+} from '../../src/policy/ppo/losses.js';
 import { Rng } from '../../src/sim/rng.js';
 
 beforeAll(async () => {

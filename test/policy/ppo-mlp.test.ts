@@ -1,9 +1,9 @@
 /** The training forward pass with hand-written gradients equals the tfjs layers model and its autodiff. */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/policy/backend.js';
-import { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
-import { actorMean, criticValue } from '../../src/policy/ppo-mlp.js';
+import { initBackend } from '../../src/policy/models/backend.js';
+import { GaussianMlpPolicy } from '../../src/policy/models/gaussian-policy.js';
+import { actorMean, criticValue } from '../../src/policy/ppo/mlp.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
 
 const sc = loadScenario('scenarios/navigate-obstacles.yaml');

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/policy/backend.js';
-import { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
-import { loadTrainingCheckpoint, saveTrainingCheckpoint } from '../../src/policy/ppo-state.js';
-import { AnnealedAdam } from '../../src/policy/ppo-support.js';
+import { initBackend } from '../../src/policy/models/backend.js';
+import { GaussianMlpPolicy } from '../../src/policy/models/gaussian-policy.js';
+import { loadTrainingCheckpoint, saveTrainingCheckpoint } from '../../src/policy/ppo/state.js';
+import { AnnealedAdam } from '../../src/policy/ppo/support.js';
 import { InputError } from '../../src/errors.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
 

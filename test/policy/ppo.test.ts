@@ -1,9 +1,9 @@
 /** PPO end to end on navigate-obstacles with real Rapier worlds, worker threads and tfjs: it learns, it is seeded, `init` behaves. */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/policy/backend.js';
-import { GaussianMlpPolicy } from '../../src/policy/gaussian-policy.js';
-import { trainPpo } from '../../src/policy/ppo.js';
+import { initBackend } from '../../src/policy/models/backend.js';
+import { GaussianMlpPolicy } from '../../src/policy/models/gaussian-policy.js';
+import { trainPpo } from '../../src/policy/ppo/ppo.js';
 import { loadRapier, type Rapier } from '../../src/sim/rapier.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
 import { makeEnv } from '../../src/sim/make-env.js';

@@ -2,12 +2,12 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadRapier, type Rapier } from '../../src/sim/rapier.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
 import { TaskEnv } from '../../src/sim/task-env.js';
-import { graspExpert } from '../../src/sim/experts/grasp-expert.js';
+import { graspExpert } from '../../src/sim/tasks/grasp/expert.js';
 import { samplePhysics } from '../../src/sim/randomization.js';
 import { Rng } from '../../src/sim/rng.js';
 import { offsetOf } from '../../src/sim/contract.js';
-import { graspTask } from '../../src/sim/tasks/grasp.js';
-import type { GraspPrivileged } from '../../src/sim/tasks/grasp-instance.js';
+import { graspTask } from '../../src/sim/tasks/grasp/task.js';
+import type { GraspPrivileged } from '../../src/sim/tasks/grasp/instance.js';
 import type { GraspScenario } from '../../src/sim/scenario-schema.js';
 
 const FILE = 'scenarios/grasp-cube.yaml';

@@ -3,10 +3,10 @@ import { loadRapier, type Rapier } from '../../src/sim/rapier.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
 import { TaskEnv } from '../../src/sim/task-env.js';
 import { Rng } from '../../src/sim/rng.js';
-import { navigateTask, type NavigatePrivileged } from '../../src/sim/tasks/navigate.js';
-import { navigateExpert } from '../../src/sim/experts/navigate-expert.js';
-import { ClearanceGrid, astar } from '../../src/sim/tasks/navigate-grid.js';
-import { StaticShapes, arenaWalls, type Primitive } from '../../src/sim/tasks/navigate-geometry.js';
+import { navigateTask, type NavigatePrivileged } from '../../src/sim/tasks/navigate/task.js';
+import { navigateExpert } from '../../src/sim/tasks/navigate/expert.js';
+import { ClearanceGrid, astar } from '../../src/sim/tasks/navigate/grid.js';
+import { StaticShapes, arenaWalls, type Primitive } from '../../src/sim/tasks/navigate/geometry.js';
 import type { NavigateScenario } from '../../src/sim/scenario-schema.js';
 
 const FILE = 'scenarios/navigate-obstacles.yaml';

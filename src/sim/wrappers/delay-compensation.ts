@@ -12,7 +12,7 @@
  * predictions to the acting time to 85.3% (zero-shot 93.0 vs 94.0%).
  */
 import { Wrapper, type Env, type ResetOptions, type ResetResult, type StepResult } from '../env.js';
-import { DEFAULT_COMPENSATION_TAU, DelayCompensator } from '../../policy/delay-compensation.js';
+import { DEFAULT_COMPENSATION_TAU, DelayCompensator } from '../delay-compensator.js';
 
 export class SimDelayCompensation extends Wrapper {
   private comp: DelayCompensator | null = null;
