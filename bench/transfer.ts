@@ -22,7 +22,6 @@ import { join } from 'node:path';
 import { loadScenario } from '../src/sim/scenario-file.js';
 import type { Scenario } from '../src/sim/scenario-schema.js';
 import { checkRealityFor, loadReality, type Reality } from '../src/sim/reality.js';
-import type { Json } from '../src/sim/env.js';
 import { InputError } from '../src/errors.js';
 import { collect } from '../src/collect/collect.js';
 import { DEFAULT_REAL_SEED, recordRealDemos, type RealDemoMode } from '../src/collect/real-demos.js';
@@ -339,7 +338,7 @@ async function pretrain(sc: Scenario, randomize: boolean, recipe: Recipe, dir: s
   });
   tbar.tick(total - shown, 'done');
   tbar.stop();
-  await saveCheckpoint(join(dir, 'policy'), policy, { scenario: sc as unknown as Json, training: { algo: 'bc', bc: { lr: BC_DEFAULTS.lr }, recipe: { ...recipe }, randomize } as unknown as Json, metrics: null });
+  await saveCheckpoint(join(dir, 'policy'), policy, { scenario: sc, training: { algo: 'bc', bc: { lr: BC_DEFAULTS.lr }, recipe: { ...recipe }, randomize }, metrics: null });
   return { policy, demos };
 }
 

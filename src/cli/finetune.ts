@@ -196,9 +196,9 @@ export function registerFinetune(program: Command): void {
       if (mode === 'bc') await run.plot('loss', `fine-tuning ${policy.id}: target loss`, 'epoch', ['trainLoss', 'valLoss'], { yTitle: 'loss' });
       const metrics = { mode, lr: res.lr, before: brief(res.before), after: brief(res.after), bc: res.bc ? { epochs: res.bc.epochs, bestEpoch: res.bc.bestEpoch, bestValLoss: res.bc.bestValLoss, stoppedEarly: res.bc.stoppedEarly, seconds: res.bc.seconds } : null };
       await saveCheckpoint(run.policyDir, res.policy, {
-        scenario: (ppoScenario ?? file.scenario) as unknown as Json,
-        training: { ...config, pretraining: file.training } as unknown as Json,
-        metrics: metrics as unknown as Json,
+        scenario: (ppoScenario ?? file.scenario),
+        training: { ...config, pretraining: file.training },
+        metrics: metrics,
       });
       const report = { run: run.path, policy: run.policyDir, policyId: res.policy.id, from: policy.id, ...metrics };
       run.writeJson('finetune.json', report);

@@ -9,7 +9,6 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Json } from '../sim/env.js';
 import { loadScenario } from '../sim/scenario-file.js';
 import { InputError } from '../errors.js';
 import { initBackend, parseBackend } from '../policy/models/backend.js';
@@ -204,9 +203,9 @@ export async function trainPpoCommand(scenarioFile: string, flags: TrainPpoFlags
   }
   const r = recent(rows);
   await saveCheckpoint(run.policyDir, policy, {
-    scenario: sc as unknown as Json,
-    training: { algo: 'ppo', ...result.config, init: flags.init ?? null } as unknown as Json,
-    metrics: { lastUpdate: (last ?? null) as unknown as Json, evaluation: evaluation as unknown as Json },
+    scenario: sc,
+    training: { algo: 'ppo', ...result.config, init: flags.init ?? null },
+    metrics: { lastUpdate: (last ?? null), evaluation: evaluation },
   });
   const report: TrainPpoReport = {
     run: run.path,

@@ -11,7 +11,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { Json } from '../sim/env.js';
 import { loadScenario } from '../sim/scenario-file.js';
 import type { Scenario } from '../sim/scenario-schema.js';
 import { InputError } from '../errors.js';
@@ -212,7 +211,7 @@ export async function trainBcCommand(scenarioFile: string, o: TrainFlags): Promi
     delayCompensation: data.delayCompensation.steps > 0 ? data.delayCompensation : undefined,
     compensateDelay: data.delayCompensation.steps > 0,
     dataDir: join(run.path, 'dagger'),
-    checkpoint: { dir: run.checkpointsDir, resume: o.resume === true, scenario: sc as unknown as Json, training: training as unknown as Json },
+    checkpoint: { dir: run.checkpointsDir, resume: o.resume === true, scenario: sc, training: training },
     onRound: (r) => {
       if (!quiet) process.stderr.write(`dagger round ${r.round}: the policy drove ${r.episodes} episodes (success ${pct(r.successRate)}), ${r.rows} states relabelled by the expert\n`);
     },
@@ -265,7 +264,7 @@ export async function trainBcCommand(scenarioFile: string, o: TrainFlags): Promi
     trainSeconds,
     evaluation: evaluation ? { episodes: evaluation.episodes, successRate: evaluation.successRate, successCi95: evaluation.successCi95, meanReturn: evaluation.meanReturn, meanLength: evaluation.meanLength, seed: evaluation.seed } : null,
   };
-  await saveCheckpoint(run.policyDir, policy, { scenario: sc as unknown as Json, training: training as unknown as Json, metrics: summary as unknown as Json });
+  await saveCheckpoint(run.policyDir, policy, { scenario: sc, training: training, metrics: summary });
   const report: TrainBcReport = {
     run: run.path,
     policy: run.policyDir,

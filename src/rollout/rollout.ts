@@ -48,7 +48,7 @@ export async function rollout(env: Env, task: TaskEnv, actor: Actor, opts: Rollo
       {
         index: opts.index,
         scenario: task.scenario.name,
-        scenarioSpec: task.scenario as unknown as Json,
+        scenarioSpec: task.scenario,
         task: task.scenario.task,
         seed: reset.info.seed,
         source: opts.source ?? 'sim',

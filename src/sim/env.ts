@@ -8,6 +8,9 @@ import type { PhysicsParams } from './physics-params.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
+/** Plain data written with JSON.stringify (typed records such as a Scenario or a run config); read back it is Json. */
+export type Serialisable = object | string | number | boolean | null;
+
 export interface ResetOptions {
   /** Physics parameters for this episode (domain randomization); missing ones stay nominal. */
   physics?: Partial<PhysicsParams>;

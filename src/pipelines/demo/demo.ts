@@ -21,7 +21,6 @@ import { robotCompensation } from '../../policy/finetune/robot-delay.js';
 import { finetune } from '../../policy/finetune/finetune.js';
 import { BC_DEFAULTS } from '../../policy/bc/bc.js';
 import { saveCheckpoint } from '../../policy/checkpoints/checkpoint.js';
-import type { Json } from '../../sim/env.js';
 import { PolicyServer } from '../../bridge/server.js';
 import { checkpointLoader } from '../../bridge/served-policy.js';
 import { emulateRobot, type EmulateReport } from '../../bridge/emulated-robot.js';
@@ -250,9 +249,9 @@ async function onPolicy(o: DemoOptions, policy: GaussianMlpPolicy, pre: Pretrain
       try {
         await finetuneRun.plot('loss', `fine-tuning on ${target.trainEpisodes} robot demonstrations: target loss`, 'epoch', ['trainLoss', 'valLoss'], { yTitle: 'loss' });
         await saveCheckpoint(finetuneRun.policyDir, res.policy, {
-          scenario: sc as unknown as Json,
-          training: { command: 'demo finetune', mode: 'bc', from: policy.id, realDemos, simData: simDemos, lr: res.lr } as unknown as Json,
-          metrics: { bestValLoss: res.bc?.bestValLoss ?? null, epochs: res.bc?.epochs ?? null } as unknown as Json,
+          scenario: sc,
+          training: { command: 'demo finetune', mode: 'bc', from: policy.id, realDemos, simData: simDemos, lr: res.lr },
+          metrics: { bestValLoss: res.bc?.bestValLoss ?? null, epochs: res.bc?.epochs ?? null },
         });
       } finally {
         res.policy.dispose();

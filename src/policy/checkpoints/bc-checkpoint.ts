@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import type { Json } from '../../sim/env.js';
+import type { Serialisable } from '../../sim/env.js';
 import { InputError } from '../../errors.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { GaussianMlpPolicy } from '../models/gaussian-policy.js';
@@ -39,16 +39,16 @@ export interface BcCheckpointing {
   /** Continue from `<dir>/latest` when it exists (else start fresh). */
   resume?: boolean;
   /** Stored in every checkpoint (see SaveOptions). */
-  scenario: Json;
-  training: Json;
+  scenario: Serialisable;
+  training: Serialisable;
 }
 
 export const latestDir = (c: BcCheckpointing): string => join(c.dir, 'latest');
 export const bestDir = (c: BcCheckpointing): string => join(c.dir, 'best');
 
-function withState(training: Json, state: BcState): Json {
+function withState(training: Serialisable, state: BcState): Serialisable {
   const base = training !== null && typeof training === 'object' && !Array.isArray(training) ? training : { config: training };
-  return { ...base, bcState: state as unknown as Json };
+  return { ...base, bcState: state };
 }
 
 /** Save the policy's current weights as `best` (they just improved) and/or `latest`. */
@@ -66,7 +66,7 @@ export interface ResumePoint {
   best: tf.Tensor[] | null;
 }
 
-function stateOf(training: Json, where: string): BcState {
+function stateOf(training: Serialisable, where: string): BcState {
   const s = (training as { bcState?: BcState } | null)?.bcState;
   if (!s || typeof s.epoch !== 'number') throw new InputError(`${where}: expected a behaviour-cloning checkpoint (training.bcState), got none`);
   // JSON has no Infinity / NaN: they come back as null.

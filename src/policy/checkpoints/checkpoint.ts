@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { contractMismatch, totalSize, type Contract } from '../../sim/contract.js';
-import type { Json } from '../../sim/env.js';
+import type { Serialisable } from '../../sim/env.js';
 import { InputError } from '../../errors.js';
 import { Normalizer, type NormalizerState } from '../models/normalizer.js';
 import { CHECKPOINT_FORMAT, checkModelJson, checkNetwork, checkPolicyFile, checkWeightBytes } from './policy-file-check.js';
@@ -26,16 +26,16 @@ export interface PolicyFile {
   codeVersion: string;
   contract: Contract;
   /** The scenario the policy was trained on (full spec). */
-  scenario: Json;
+  scenario: Serialisable;
   architecture: PolicyArchitecture;
   logStd: number[];
   normalizer: NormalizerState;
   /** Control-loop delay the policy compensates (absent in checkpoints written before it existed: none). */
   delayCompensation?: DelayCompensation;
   /** Training settings (algorithm, hyper-parameters, data). */
-  training: Json;
+  training: Serialisable;
   /** Final metrics of the run that wrote it. */
-  metrics: Json;
+  metrics: Serialisable;
 }
 
 interface ModelJson {
@@ -100,9 +100,9 @@ async function readModel(dir: string): Promise<{ model: tf.Sequential; modelPath
 }
 
 export interface SaveOptions {
-  scenario: Json;
-  training: Json;
-  metrics: Json;
+  scenario: Serialisable;
+  training: Serialisable;
+  metrics: Serialisable;
 }
 
 /** Siblings a save leaves while it runs: `.<name>.tmp-<pid>` (being written) and `.<name>.old-<pid>` (moved aside). */

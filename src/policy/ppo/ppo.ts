@@ -13,7 +13,6 @@
  * `seed` and the update index, so a resumed run needs no generator state, only the update index.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Json } from '../../sim/env.js';
 import type { Scenario } from '../../sim/scenario-schema.js';
 import { Rng } from '../../sim/rng.js';
 import { VectorEnv } from '../../sim/vector-env.js';
@@ -87,7 +86,7 @@ export async function trainPpo(opts: PpoOptions): Promise<PpoResult> {
   if (opts.resume && !run) throw new Error('ppo: resume needs a run directory');
   if (opts.resume && run && hasTrainingCheckpoint(run.latestDir)) {
     const saved = await loadTrainingCheckpoint(run.latestDir);
-    const savedConfig = saved.state.config as unknown as PpoConfig;
+    const savedConfig = saved.state.config as PpoConfig;
     policy = saved.policy;
     config = { ...savedConfig, envSteps: opts.envSteps ?? savedConfig.envSteps, workers: opts.workers ?? savedConfig.workers };
     start = { update: saved.state.update, envSteps: saved.state.envSteps, wallSeconds: saved.state.wallSeconds };
@@ -121,13 +120,13 @@ export async function trainPpo(opts: PpoOptions): Promise<PpoResult> {
   let envSteps = start.envSteps;
   const checkpoint = async (update: number) => {
     if (!run) return;
-    const last = metrics[metrics.length - 1] as unknown as Json;
+    const last = metrics.at(-1) ?? null;
     await saveTrainingCheckpoint(
       run.latestDir,
       policy,
       optimizer,
-      { update, envSteps, wallSeconds: wallSeconds(), config: config as unknown as Json },
-      { scenario: scenario as unknown as Json, training: { algo: 'ppo', ...config, init: opts.init?.id ?? null } as unknown as Json, metrics: last ?? null },
+      { update, envSteps, wallSeconds: wallSeconds(), config },
+      { scenario, training: { algo: 'ppo', ...config, init: opts.init?.id ?? null }, metrics: last },
     );
     await plotLearningCurves(run, scenario.name);
   };

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Json } from '../../sim/env.js';
+import type { Serialisable } from '../../sim/env.js';
 import { InputError } from '../../errors.js';
 import { loadCheckpoint, saveCheckpoint, type SaveOptions } from '../checkpoints/checkpoint.js';
 import type { GaussianMlpPolicy } from '../models/gaussian-policy.js';
@@ -22,7 +22,7 @@ export interface PpoState {
   envSteps: number;
   wallSeconds: number;
   /** The resolved training settings (PpoConfig). */
-  config: Json;
+  config: Serialisable;
   optimizer: { file: string; tensors: { name: string; shape: number[]; dtype: 'float32' | 'int32' }[] };
 }
 
