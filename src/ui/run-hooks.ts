@@ -8,8 +8,10 @@ import { startProgress, type Progress } from './progress.js';
 export interface RunHooks {
   /** Start a progress display of `total` units. Default: none. */
   progress?: (label: string, total: number, unit: string) => Progress;
-  /** One line for a human (notes and warnings; the CLI writes them to stderr). Default: none. */
+  /** One informative line for a human (the CLI writes it to stderr, and drops it with --json). Default: none. */
   note?: (line: string) => void;
+  /** One line about something the caller should know even when quiet (skipped data, estimates). Default: none. */
+  warn?: (line: string) => void;
 }
 
 const SILENT_PROGRESS: Progress = { tick: () => {}, stop: () => {} };
@@ -19,13 +21,16 @@ export function withDefaults(hooks: RunHooks = {}): Required<RunHooks> {
   return {
     progress: hooks.progress ?? (() => SILENT_PROGRESS),
     note: hooks.note ?? (() => {}),
+    warn: hooks.warn ?? (() => {}),
   };
 }
 
-/** Bars and notes on stderr; `quiet` (e.g. --json) keeps notes and drops bars. */
+/** Bars, notes and warnings on stderr; `quiet` (e.g. --json) keeps only the warnings. */
 export function terminalHooks(quiet: boolean): Required<RunHooks> {
+  const line = (text: string) => void process.stderr.write(`${text}\n`);
   return {
     progress: (label, total, unit) => startProgress(label, total, { unit, quiet }),
-    note: (line) => process.stderr.write(`${line}\n`),
+    note: quiet ? () => {} : line,
+    warn: line,
   };
 }
