@@ -24,6 +24,11 @@ export { trainBC, type BcOptions, type BcMetrics } from './policy/bc/bc.js';
 export { finetune, type FinetuneOptions, type FinetuneResult } from './policy/finetune/finetune.js';
 export { evaluate, type EvaluateOptions, type EvaluationReport } from './policy/evaluate.js';
 
+// Runs: whole jobs in a run directory (config.json, metrics, checkpoints, report), resumable, as the CLI runs them.
+export { type RunHooks, terminalHooks } from './ui/run-hooks.js';
+export { trainBc, bcRunDefaults, type TrainBcConfig, type TrainBcOptions, type TrainBcReport, type BcRunConfig } from './pipelines/train-bc.js';
+export { runDemo, type DemoConfig, type DemoRunOptions, type DemoReport, type DemoResult } from './pipelines/demo/demo.js';
+
 // The bridge: serving robots, the robot side, deployment, the emulated robot.
 export { PolicyServer, type PolicyServerOptions, type ServerStats } from './bridge/server.js';
 export { RobotClient, RobotClientError, type RobotClientOptions, type ActResult } from './bridge/robot-client.js';
