@@ -24,6 +24,9 @@ export { trainBC, type BcOptions, type BcMetrics } from './policy/bc/bc.js';
 export { finetune, type FinetuneOptions, type FinetuneResult } from './policy/finetune/finetune.js';
 export { evaluate, type EvaluateOptions, type EvaluationReport } from './policy/evaluate.js';
 
+// Runs: whole training jobs into a run directory, from plain-data configs, returning reports.
+export { trainPpo, type TrainPpoConfig, type TrainPpoOptions, type TrainPpoReport } from './pipelines/train-ppo.js';
+
 // The bridge: serving robots, the robot side, deployment, the emulated robot.
 export { PolicyServer, type PolicyServerOptions, type ServerStats } from './bridge/server.js';
 export { RobotClient, RobotClientError, type RobotClientOptions, type ActResult } from './bridge/robot-client.js';
