@@ -28,6 +28,7 @@ export { evaluate, type EvaluateOptions, type EvaluationReport } from './policy/
 export { type RunHooks, terminalHooks } from './ui/run-hooks.js';
 export { trainBc, bcRunDefaults, type TrainBcConfig, type TrainBcOptions, type TrainBcReport, type BcRunConfig } from './pipelines/train-bc.js';
 export { runDemo, type DemoConfig, type DemoRunOptions, type DemoReport, type DemoResult } from './pipelines/demo/demo.js';
+export { trainPpo, type TrainPpoConfig, type TrainPpoOptions, type TrainPpoReport } from './pipelines/train-ppo.js';
 
 // The bridge: serving robots, the robot side, deployment, the emulated robot.
 export { PolicyServer, type PolicyServerOptions, type ServerStats } from './bridge/server.js';

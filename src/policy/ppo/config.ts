@@ -1,5 +1,6 @@
 /** PPO's settings with their defaults, and the per-update metrics it logs. */
 import type { Activation } from '../models/mlp.js';
+import type { MetricRow } from '../../runs/run-dir.js';
 
 /** Every PPO setting, with its default. Names follow the paper / CleanRL. */
 export interface PpoConfig {
@@ -144,6 +145,14 @@ export interface PpoUpdateMetrics {
   /** Periodic evaluation (deterministic, nominal), on the updates it ran. */
   evalSuccessRate?: number;
   evalReturn?: number;
+}
+
+const COUNTS = ['update', 'envSteps', 'wallSeconds', 'episodes'] as const;
+const EPISODE_MEANS = ['episodeReturn', 'successRate', 'episodeLength'] as const;
+
+/** Whether a row read back from metrics.jsonl is an update's (the file is JSON: nothing types it but this check). */
+export function isPpoUpdateMetrics(row: MetricRow): row is MetricRow & PpoUpdateMetrics {
+  return COUNTS.every((k) => typeof row[k] === 'number') && EPISODE_MEANS.every((k) => row[k] === null || typeof row[k] === 'number');
 }
 
 /**
