@@ -7,8 +7,10 @@ import type { Command } from 'commander';
 import { loadScenario } from '../sim/scenario-file.js';
 import { initBackend, parseBackend } from '../policy/models/backend.js';
 import { loadPolicyDir, resolvePolicyDir } from '../policy/checkpoints/policy-dir.js';
-import { DEFAULT_EVAL_SEED, evaluate, type EvaluationReport } from '../policy/evaluate.js';
-import { startProgress } from '../ui/progress.js';
+import { DEFAULT_EVAL_SEED, type EvaluationReport } from '../policy/evaluate.js';
+import { evaluateWithProgress } from '../pipelines/evaluate-progress.js';
+import { terminalHooks } from '../ui/run-hooks.js';
+import { formatPercent as pct } from '../ui/percent.js';
 import { nonNegativeInt, positiveInt } from '../ui/number-options.js';
 
 interface EvalFlags {
@@ -25,8 +27,6 @@ interface EvalFlags {
 }
 
 export type EvalCliReport = EvaluationReport & { policy: string };
-
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export function formatEvaluation(r: EvaluationReport): string {
   const where = r.reality ? `reality ${r.reality}` : r.randomized ? 'randomized sim' : 'nominal sim';
@@ -59,23 +59,13 @@ export function registerEval(program: Command): void {
       await initBackend(o.backend ? parseBackend(o.backend) : undefined);
       const dir = resolvePolicyDir(o.policy);
       const { policy } = await loadPolicyDir(o.policy, { contract: sc.contract, what: `${o.scenario} (scenario ${sc.name})` });
-      const bar = startProgress(`eval ${sc.name}`, o.episodes, { unit: 'ep', quiet: o.json });
-      let ok = 0;
-      let n = 0;
-      const r = await evaluate(policy, sc, {
-        episodes: o.episodes,
-        randomize: o.randomize === true,
-        reality: o.reality,
-        seed: o.seed,
-        record: o.record,
-        workers: o.workers,
-        onEpisode: (e) => {
-          n++;
-          ok += e.success ? 1 : 0;
-          bar.tick(1, `success ${pct(ok / n)}`);
-        },
-      });
-      bar.stop();
+      const r = await evaluateWithProgress(
+        policy,
+        sc,
+        { episodes: o.episodes, randomize: o.randomize === true, reality: o.reality, seed: o.seed, record: o.record, workers: o.workers },
+        terminalHooks(o.json === true),
+        `eval ${sc.name}`,
+      );
       policy.dispose();
       const report: EvalCliReport = { policy: dir, ...r };
       console.log(o.json ? JSON.stringify(report, null, 2) : formatEvaluation(r));

@@ -11,7 +11,7 @@ import { BC_DEFAULTS, DEFAULT_BC_HIDDEN } from '../policy/bc/bc.js';
 import { DAGGER_DEFAULTS } from '../policy/bc/dagger.js';
 import { bcRunDefaults, trainBc, type BcRunConfig, type TrainBcReport } from '../pipelines/train-bc.js';
 import { terminalHooks } from '../ui/run-hooks.js';
-import { formatPercent as pct } from '../ui/text-table.js';
+import { formatPercent as pct } from '../ui/percent.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from '../ui/number-options.js';
 import { trainPpoCommand, type TrainPpoFlags } from './train-ppo.js';
 

@@ -18,7 +18,7 @@ import { evaluate, successFields, type EvaluationReport, type SuccessFields } fr
 import { codeVersion } from '../policy/checkpoints/version.js';
 import { RunDir, type MetricRow } from '../runs/run-dir.js';
 import { withDefaults, type RunHooks } from '../ui/run-hooks.js';
-import { formatPercent as pct } from '../ui/text-table.js';
+import { formatPercent as pct } from '../ui/percent.js';
 import { evaluateWithProgress } from './evaluate-progress.js';
 
 /** The settings of a BC run (config.json `bc`); a resumed run reuses them. */

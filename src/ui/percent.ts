@@ -1,3 +1,8 @@
+/** Rates in [0, 1] as percentages for terminal lines and reports. */
+
+/** One decimal: 0.925 → "92.5%". */
+export const formatPercent = (x: number): string => `${(100 * x).toFixed(1)}%`;
+
 /** A rate as a whole percentage for status lines ("83%"); "–" before there is one. */
 export function wholePercent(x: number | null): string {
   return x === null || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(0)}%`;

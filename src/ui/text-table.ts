@@ -12,6 +12,3 @@ export function formatNumber(x: number): string {
   if (Math.abs(x) >= 10) return x.toFixed(1);
   return x.toFixed(2);
 }
-
-/** A rate in [0, 1] as a percentage with one decimal: 0.925 → "92.5%". */
-export const formatPercent = (x: number): string => `${(100 * x).toFixed(1)}%`;
