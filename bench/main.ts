@@ -4,7 +4,9 @@ import { benchSim } from './sim.js';
 import { benchPolicy } from './policy.js';
 import { benchBridge } from './bridge.js';
 import { benchBridgeLoad, LOAD_CASES } from './bridge-load.js';
-import { benchTransfer, printTransfer } from './transfer.js';
+import { printTransfer } from './transfer.js';
+import { runTransfer } from '../src/pipelines/transfer/transfer.js';
+import { terminalHooks } from '../src/ui/run-hooks.js';
 import { reportError } from '../src/ui/report-error.js';
 import { positiveInt } from '../src/ui/number-options.js';
 import { parseBackend, type BackendName } from '../src/policy/models/backend.js';
@@ -70,11 +72,13 @@ program
   .option('--real-mode <mode>', 'who drives while real episodes are recorded: expert | dagger (the pretrained policy drives, the expert labels)', 'expert')
   .option('--workers <w>', 'worker threads (collection, evaluation)', positiveInt, 2)
   .option('--out <dir>', 'keep demonstrations, real episodes and policies here')
+  .option('--resume', 'continue the killed run in --out (finished stages are kept)')
   .option('--json', 'print JSON instead of tables')
-  .action(async (o: { scenario?: string[]; reality?: string; episodes: number; sizes: string; draws: number; realMode: string; workers: number; out?: string; json?: boolean }) => {
+  .action(async (o: { scenario?: string[]; reality?: string; episodes: number; sizes: string; draws: number; realMode: string; workers: number; out?: string; resume?: boolean; json?: boolean }) => {
     try {
       const json = o.json === true;
-      printTransfer(await benchTransfer({ scenarios: o.scenario, reality: o.reality, episodes: o.episodes, sizes: o.sizes.split(',').map(Number), draws: o.draws, realMode: o.realMode as 'expert', workers: o.workers, out: o.out, json }), json);
+      const config = { scenarios: o.scenario, reality: o.reality, episodes: o.episodes, sizes: o.sizes.split(',').map(Number), draws: o.draws, realMode: o.realMode as 'expert', workers: o.workers, out: o.out };
+      printTransfer(await runTransfer(config, { resume: o.resume === true, hooks: terminalHooks(json) }), json);
     } catch (e) {
       process.exitCode = reportError(e, process.argv.includes('--verbose'));
     }

@@ -1,11 +1,12 @@
 /** The transfer benchmark on a tiny budget: every variant trained and evaluated, the goals computed, profiles validated. */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { benchTransfer, goals, resolveRuns, type TransferRow } from '../../bench/transfer.js';
+import { resolveRuns, runTransfer, type TransferConfig } from '../../src/pipelines/transfer/transfer.js';
+import { goals, type TransferRow } from '../../src/pipelines/transfer/rows.js';
 import { readEpisodes } from '../../src/episodes/reader.js';
 import type { RunResult } from '../cli/helpers.js';
 
@@ -25,7 +26,7 @@ function bench(args: string[]): Promise<RunResult> {
 describe('transfer benchmark', () => {
   it('trains and evaluates (a)-(e) for every N on the same seeded robot episodes, pooling draws of real episodes', async () => {
     const out = join(dir, 'run');
-    const [r] = await benchTransfer({
+    const config: TransferConfig = {
       scenarios: ['scenarios/grasp-cube.yaml'],
       recipe: { simDemos: 6, epochs: 2 },
       epochs: 2,
@@ -33,9 +34,8 @@ describe('transfer benchmark', () => {
       draws: 2,
       episodes: 3,
       out,
-      json: true,
-      log: () => {},
-    });
+    };
+    const [r] = await runTransfer(config);
     expect(r.scenario).toBe('grasp-cube');
     expect(r.realityFile).toBe('scenarios/reality/grasp-cube.yaml');
     const key = (x: TransferRow) => `${x.variant}:${x.where}:${x.realEpisodes}`;
@@ -64,6 +64,19 @@ describe('transfer benchmark', () => {
     expect(existsSync(join(out, 'grasp-cube', 'pretrain-b', 'policy', 'policy.json'))).toBe(true);
     // No N = 20 row: those goals are not measured, the others are.
     expect(r.goals.map((g) => g.met === null)).toEqual([false, false, true, true]);
+
+    // The stage log: the same run is refused as a new one; resumed, the finished stages are kept and
+    // only a stage the log lost is run again.
+    await expect(runTransfer(config)).rejects.toThrow(/got a transfer run in it \(use --resume/);
+    const logFile = join(out, 'grasp-cube', 'transfer-stages.json');
+    const log = JSON.parse(readFileSync(logFile, 'utf8')) as { done: Record<string, unknown> };
+    expect(Object.keys(log.done)).toContain('draw 1 N 3');
+    delete log.done['draw 1 N 3'];
+    writeFileSync(logFile, JSON.stringify(log));
+    const [again] = await runTransfer(config, { resume: true });
+    expect(again.rows.map(key)).toEqual(r.rows.map(key));
+    const same = (x: TransferRow) => x.realEpisodes !== 3 || x.variant === 'recording';
+    expect(again.rows.filter(same)).toEqual(r.rows.filter(same));
   });
 
   it('checks the goals against the rows', () => {

@@ -34,7 +34,7 @@ import { withDefaults, type RunHooks } from '../../ui/run-hooks.js';
 import { bcRunDefaults, trainBc } from '../train-bc.js';
 import { evaluateWithProgress } from '../evaluate-progress.js';
 import { demoBudget, type DemoBudget } from './budget.js';
-import { StageLog, STAGE_LOG, type StageRecord } from './stage-log.js';
+import { StageLog, type StageRecord } from '../../runs/stage-log.js';
 import { writeDemoReport } from './report.js';
 import type { GaussianMlpPolicy } from '../../policy/models/gaussian-policy.js';
 import { SEED_BANDS } from '../../seeds.js';
@@ -94,6 +94,7 @@ const ROBOT_SEED = SEED_BANDS.demoRobot;
 const REAL_DEMO_SEED = SEED_BANDS.demoRobotDemos;
 /** How long the server waits for the robot's last episode_end and bye before closing, ms. */
 const LEAVE_TIMEOUT_MS = 5000;
+const STAGE_LOG = 'demo-stages.json';
 /** The package's own scenarios/ (the demo works from any working directory). */
 const SCENARIO_DIR = join(packageRoot(), 'scenarios');
 const SHORT_NAMES: Record<string, string> = { grasp: 'grasp-cube', navigate: 'navigate-obstacles', navigation: 'navigate-obstacles' };
@@ -158,7 +159,7 @@ export async function runDemo(given: DemoConfig, opts: DemoRunOptions = {}): Pro
   const resume = opts.resume === true;
   if (existsSync(join(given.out, 'demo.json'))) throw new InputError(`${given.out}: expected a new run directory, got a finished demo (use another --out)`);
   if (!resume && existsSync(join(given.out, STAGE_LOG))) throw new InputError(`${given.out}: expected a new run directory, got an unfinished demo (use --resume to continue it, or another --out)`);
-  const log = StageLog.open(given.out, given, resume);
+  const log = StageLog.open(join(given.out, STAGE_LOG), given, resume);
   const config: DemoConfig = { ...(log.config as DemoConfig), out: given.out };
   const file = scenarioFile(config.scenario);
   const sc = loadScenario(file);
