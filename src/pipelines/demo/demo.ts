@@ -36,10 +36,11 @@ import { evaluateWithProgress } from '../evaluate-progress.js';
 import { demoBudget, type DemoBudget } from './budget.js';
 import { StageLog, type StageRecord } from '../../runs/stage-log.js';
 import { writeDemoReport } from './report.js';
+import type { DemoResult } from './result.js';
 import type { GaussianMlpPolicy } from '../../policy/models/gaussian-policy.js';
 import { SEED_BANDS } from '../../seeds.js';
 
-export type { StageRecord };
+export type { StageRecord, DemoResult };
 
 /** What `sim2real demo` runs; plain data (saved in RUN/demo-stages.json, kept by a resumed run). */
 export interface DemoConfig {
@@ -57,29 +58,6 @@ export interface DemoRunOptions {
   /** Continue a killed demo in `out`: finished stages are kept, the rest run again. */
   resume?: boolean;
   hooks?: RunHooks;
-}
-
-/** What the report needs: every figure with its episode count and 95% interval. */
-export interface DemoResult {
-  scenario: string;
-  scenarioFile: string;
-  realityFile: string;
-  quick: boolean;
-  budget: DemoBudget;
-  stages: StageRecord[];
-  simExpert: { episodes: number; successes: number };
-  realDemos: { episodes: number; successes: number };
-  pretrainRun: string;
-  finetuneRun: string;
-  simNominal: EvaluationReport;
-  simRandomized: EvaluationReport;
-  robotZeroShot: EmulateReport;
-  robotFinetuned: EmulateReport;
-  /** Delay compensation (recipes that use it): the delay the pretrained policy assumes and the robot's, estimated from the demonstrations; control steps. */
-  loopDelay: { assumed: number; estimated: number } | null;
-  /** Served episodes (MCAP, source real, one file per robot session) recorded by the policy server. */
-  recordings: string;
-  totalSeconds: number;
 }
 
 export interface DemoReport {

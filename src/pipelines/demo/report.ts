@@ -6,7 +6,7 @@ import { wilson } from '../../episodes/summary.js';
 import { renderHistogram, renderRateBars, type RateBar } from '../../runs/plot.js';
 import { reportHtml, type ReportFigure } from '../../runs/report-html.js';
 import { formatTable } from '../../ui/text-table.js';
-import type { DemoResult } from './demo.js';
+import type { DemoResult } from './result.js';
 
 export interface TransferRow {
   policy: string;
