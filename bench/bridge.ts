@@ -27,7 +27,7 @@ import { encode } from '../src/bridge/codec.js';
 import { printTable } from './table.js';
 import { freePort } from './free-port.js';
 
-/** What `train --algo bc` builds when given no architecture flags (src/policy/bc.ts). */
+/** What `train --algo bc` builds when given no architecture flags (src/policy/bc/bc.ts). */
 const DEFAULT_BC_ARCHITECTURE: PolicyArchitecture = { hidden: DEFAULT_BC_HIDDEN, activation: BC_DEFAULTS.activation, critic: false, initLogStd: -1 };
 /** Steps per recorded episode. */
 const EPISODE_STEPS = 500;
@@ -35,8 +35,8 @@ const EPISODE_STEPS = 500;
 const CHUNK = 250;
 /**
  * Round trips each peer makes before anything is measured: V8 is still optimising (and
- * deoptimising msgpackr's pack) for the first thousand or so, which put 5-24x on the first
- * window's p99 in earlier runs of this bench.
+ * deoptimising msgpackr's pack) for the first thousand or so, which inflated the first window's
+ * p99 many times over in earlier runs of this bench (docs/design.md, "Findings").
  */
 const WARMUP = 2000;
 /** Back-to-back rounds measured (after one discarded): the ratios reported are their medians. */

@@ -35,8 +35,8 @@ const ROOT = (() => {
   return /[/\\]dist[/\\]bench[/\\]?$/.test(here) ? join(here, '..', '..') : join(here, '..');
 })();
 /** The built CLI and raw echo (npm test / npm run bench build them first). */
-export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-export const RAW_ECHO = join(ROOT, 'dist', 'bench', 'raw-echo.js');
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const RAW_ECHO = join(ROOT, 'dist', 'bench', 'raw-echo.js');
 
 export { freePort } from './free-port.js';
 
@@ -617,7 +617,7 @@ export async function rawFlood(endpoint: string, frameBytes: number, count: numb
 const msgpack = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 
 /** A small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
+function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

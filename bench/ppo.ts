@@ -1,9 +1,9 @@
 /**
  * PPO speed, each figure against the raw thing measured in the same run:
- * - rollout inference for N observations: one batched tfjs forward pass (what ppo-rollout.ts does)
+ * - rollout inference for N observations: one batched tfjs forward pass (what src/policy/ppo/rollout.ts does)
  *   vs N calls of the Float32 fast path (`policy.mean`);
  * - one optimisation step (forward + backward of actor and critic, PPO loss) on a minibatch:
- *   the hand-written-gradient pass of ppo-mlp.ts vs tfjs autodiff through the layers models;
+ *   the hand-written-gradient pass of src/policy/ppo/mlp.ts vs tfjs autodiff through the layers models;
  * - the kernels behind it on the wasm backend: transposed vs plain matMul, tanh vs 2σ(2x) − 1;
  * - a rollout step (policy + sampling + env) vs the vector env stepped with random actions.
  * Run: `npm run build && node dist/bench/ppo.js [--seconds s] [--json]` (or register benchPpo in bench/main.ts).

@@ -1,7 +1,7 @@
 /** Plain fixed-width tables for benchmark output. */
-import { formatNumber, formatTable } from '../src/ui/text-table.js';
+import { formatTable } from '../src/ui/text-table.js';
 
-export { formatNumber };
+
 
 export function printTable(headers: string[], rows: (string | number)[][]): void {
   console.log(formatTable(headers, rows));

@@ -13,7 +13,7 @@
  */
 
 /** From how far before the target the thread is held, ms (a timer can be ~2 ms off). */
-export const HOLD_MS = 2.5;
+const HOLD_MS = 2.5;
 const cell = new Int32Array(new SharedArrayBuffer(4));
 
 /** Run `fn` once `performance.now() >= t`, up to about a millisecond after it. Returns a cancel function. */

@@ -25,12 +25,12 @@ export class ProtocolError extends Error {
 }
 
 /** Float32Array → its little-endian bytes (a view, no copy). */
-export function vectorBytes(v: Float32Array): Uint8Array {
+function vectorBytes(v: Float32Array): Uint8Array {
   return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
 /** bin → Float32Array (copied so it is aligned and owned). */
-export function bytesVector(b: Uint8Array, field: string, replyTo?: number): Float32Array {
+function bytesVector(b: Uint8Array, field: string, replyTo?: number): Float32Array {
   if (!(b instanceof Uint8Array)) throw new ProtocolError('bad_field', `${field}: expected bin (float32 little-endian), got ${typeof b}`, replyTo);
   if (b.byteLength % 4 !== 0) throw new ProtocolError('bad_vector', `${field}: expected a multiple of 4 bytes (float32), got ${b.byteLength}`, replyTo);
   const out = new Float32Array(b.byteLength / 4);
@@ -96,7 +96,7 @@ function replySeq(m: Record<string, unknown>): number | undefined {
 }
 
 /** Hello contracts bigger than this many components per side are refused before validating them (cost). */
-export const MAX_CONTRACT_COMPONENTS = 256;
+const MAX_CONTRACT_COMPONENTS = 256;
 
 function describeValue(v: unknown): string {
   if (v === null || v === undefined) return 'nil';

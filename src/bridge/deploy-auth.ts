@@ -9,7 +9,7 @@ import { createHash, createHmac, createPrivateKey, createPublicKey, diffieHellma
 import { z85Decode } from './z85.js';
 
 /** How far a deployment's `time` may be from the server's clock, s. */
-export const DEPLOY_CLOCK_SKEW_S = 120;
+const DEPLOY_CLOCK_SKEW_S = 120;
 
 const b64url = (z85: string) => Buffer.from(z85Decode(z85)).toString('base64url');
 
@@ -27,7 +27,7 @@ function publicKey(z85: string): KeyObject {
  * a float), the server's public key, then each file, sorted by the UTF-8 bytes of its name, as its
  * name and lowercase hex SHA-256. One item per line.
  */
-export function deployDigestInput(files: Record<string, Uint8Array>, time: number, serverKey: string): string {
+function deployDigestInput(files: Record<string, Uint8Array>, time: number, serverKey: string): string {
   const t = Buffer.alloc(8);
   t.writeDoubleLE(time);
   const lines = ['sim2real-deploy/1', t.toString('hex'), serverKey];

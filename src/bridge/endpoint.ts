@@ -1,4 +1,4 @@
-/** Endpoint checks: loopback unless secured (DESIGN.md §6). */
+/** Endpoint checks: loopback unless secured (docs/design.md, "Bridge"). */
 import { InputError } from '../errors.js';
 
 /**
@@ -20,7 +20,7 @@ export function isIpv6(endpoint: string): boolean {
   return /^tcp:\/\/\[/.test(endpoint);
 }
 
-export function endpointHost(endpoint: string): string {
+function endpointHost(endpoint: string): string {
   return checkEndpoint(endpoint, '--bind', { bind: true }).host;
 }
 
@@ -31,7 +31,7 @@ export function isLoopback(endpoint: string): boolean {
 
 /**
  * Refuse a bind that would expose the server off loopback without CurveZMQ, unless explicitly
- * `insecure` (DESIGN.md §6).
+ * `insecure` (docs/design.md, "Bridge").
  */
 export function checkBindSecurity(bind: string, opts: { curve: boolean; insecure: boolean }): void {
   if (!isLoopback(bind) && !opts.curve && !opts.insecure) {

@@ -4,10 +4,10 @@
  * step. Steps go through a ring of fixed-size float64 records in shared memory: the server writes a
  * record and advances the head, and nothing else — no message, no wake-up (on a loaded machine a
  * postMessage per step or per batch woke the recorder thread, which then often took the server's
- * CPU: p90 1.6 ms). The recorder thread drains the ring on its own clock. The rare events (a
- * session's open, episode start/end and close; the run's stop) are posted as messages that carry
- * the head at the time they were sent, so the recorder drains every step before them first and
- * each session's order is kept.
+ * CPU; docs/design.md, "Findings"). The recorder thread drains the ring on its own clock. The rare
+ * events (a session's open, episode start/end and close; the run's stop) are posted as messages
+ * that carry the head at the time they were sent, so the recorder drains every step before them
+ * first and each session's order is kept.
  */
 import { totalSize, type Contract } from '../sim/contract.js';
 import type { EpisodeEndMsg, EpisodeStartMsg } from './messages.js';

@@ -20,7 +20,7 @@ const RING_MAX_STEPS = 65536;
 const RING_BYTES = 32 * 1024 * 1024;
 
 /** Default size past which the run's recording goes on in a new file (at an episode start). */
-export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
+const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
 
 /** One robot session's recording, as the control loop sees it: fire-and-forget events, then close. */
 export interface SessionRecording {

@@ -23,13 +23,12 @@ const FLUSH_MS = 500;
 
 // Recording is background work: at nice 19 the scheduler hands the CPU to the control loop's
 // threads (the server's and ZeroMQ's) as soon as they wake. At nice 10 its drains (every DRAIN_MS,
-// MCAP writes and chunk compression) still delayed round trips: flat-out p99 0.85-1.4 ms with
-// recording vs 0.3-0.4 ms without; at nice 19, 0.37-0.54 ms. Nice 19 still gets time slices while
+// MCAP writes and chunk compression) still delayed round trips. Nice 19 still gets time slices while
 // the control loop's threads wait to run; SCHED_IDLE (which no unprivileged thread needs rights
-// for) runs only on a core nobody else wants: flat-out p99 with recording 418/549/376 µs at nice 19
-// vs 325/398/371 µs idle, the same as without recording (289-504 µs), in alternating runs. On a
-// machine whose cores are all busy it may fall behind (it needs ~3% of a core at 500 Hz): the ring
-// then holds minutes of steps (recorder-thread.ts) before any is dropped, and a drop is logged.
+// for) runs only on a core nobody else wants, and with it recording no longer shows in the round
+// trips (docs/design.md, "Findings"). On a machine whose cores are all busy it may fall behind (it
+// needs a small share of a core): the ring then holds minutes of steps (recorder-thread.ts) before
+// any is dropped, and a drop is logged.
 // Only on Linux, where setpriority() and sched_setscheduler() act on the calling thread; elsewhere
 // they would slow the whole server down.
 if (process.platform === 'linux') {

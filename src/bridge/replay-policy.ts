@@ -17,7 +17,7 @@ export function isStepAware(p: Policy): p is StepAwarePolicy {
   return typeof (p as Partial<StepAwarePolicy>).actAt === 'function';
 }
 
-export class ReplayPolicy implements StepAwarePolicy {
+class ReplayPolicy implements StepAwarePolicy {
   constructor(
     readonly id: string,
     readonly contract: Contract,

@@ -42,7 +42,7 @@ interface Open {
 export const NOMINAL_CONTROL_HZ = 10;
 
 /** Seconds since the epoch → ns, within MCAP's uint64 (a robot clock may say anything). */
-export function epochNs(seconds: number): bigint {
+function epochNs(seconds: number): bigint {
   if (!(seconds > 0)) return 0n;
   const s = Math.min(seconds, 1.8e10);
   const whole = Math.floor(s);

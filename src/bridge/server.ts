@@ -1,5 +1,5 @@
 /**
- * The policy server (DESIGN.md §6): a ZeroMQ ROUTER serving many robots at once, each with its own
+ * The policy server (docs/design.md, "Bridge"): a ZeroMQ ROUTER serving many robots at once, each with its own
  * session (sequence numbers, step order, liveness, episode recording). It must keep answering every
  * well-behaved robot whatever one robot, one process or one burst does:
  * - incoming messages wait in a small inbox per session and sessions are served in turn, so a
@@ -47,7 +47,7 @@ const MAX_INBOX = 64;
 /** Connection lines (connected, resumed, left) logged per second at most: a fleet starting together is logged whole, a peer cycling hellos is not. */
 const SESSION_LINES_PER_S = 100;
 /** The most `obs` a robot may be allowed to have waiting: half the inbox, so the newest is never refused. */
-export const MAX_BACKLOG_LIMIT = MAX_INBOX / 2;
+const MAX_BACKLOG_LIMIT = MAX_INBOX / 2;
 /** Default number of `obs` a robot may have waiting before the oldest is dropped. */
 export const DEFAULT_MAX_BACKLOG = 8;
 

@@ -163,7 +163,7 @@ export function registerEpisodes(program: Command): void {
 }
 
 /** The estimate, the fitted motor response per channel, and how clearly the residual picks it. */
-export function formatLatency(e: LoopDelayEstimate): string {
+function formatLatency(e: LoopDelayEstimate): string {
   const r = e.residualByDelay;
   const rel = r.map((x) => (x / r[e.steps]).toFixed(2));
   return [

@@ -28,7 +28,7 @@ interface EvalFlags {
 
 export type EvalCliReport = EvaluationReport & { policy: string };
 
-export function formatEvaluation(r: EvaluationReport): string {
+function formatEvaluation(r: EvaluationReport): string {
   const where = r.reality ? `reality ${r.reality}` : r.randomized ? 'randomized sim' : 'nominal sim';
   const [lo, hi] = r.successCi95;
   const lines = [

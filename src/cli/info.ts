@@ -28,7 +28,7 @@ export interface InfoReport {
 }
 
 /** The version in a dependency's package.json, found from where Node resolves it; null if absent. */
-export function packageVersion(name: string): string | null {
+function packageVersion(name: string): string | null {
   let entry: string | null = null;
   try {
     entry = fileURLToPath(import.meta.resolve(name));
@@ -57,7 +57,7 @@ function message(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }
 
-export async function collectInfo(prefer?: BackendName): Promise<InfoReport> {
+async function collectInfo(prefer?: BackendName): Promise<InfoReport> {
   // tfjs takes most of a second to import: only this command pays for it, not the whole CLI.
   const { initBackend } = await import('../policy/models/backend.js');
   const backend = await initBackend(prefer);

@@ -43,7 +43,7 @@ async function compareCommand(file: string, other: string | undefined, o: Replay
 }
 
 /** The scenario an episode was recorded with: the copy inside the file, else --scenario. */
-export function scenarioOf(ep: Episode, override?: string): Scenario {
+function scenarioOf(ep: Episode, override?: string): Scenario {
   if (override) return loadScenario(override);
   const spec = ep.start.scenarioSpec;
   if (spec === undefined) throw new InputError(`${ep.file}: episode ${ep.start.index} carries no scenario; pass --scenario FILE`);

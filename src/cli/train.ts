@@ -29,7 +29,7 @@ interface TrainFlags extends TrainPpoFlags {
   includeFlagged?: boolean;
 }
 
-export function parseHiddenList(raw: string): number[] {
+function parseHiddenList(raw: string): number[] {
   const parts = raw.split(',').map((s) => Number(s.trim()));
   if (raw.trim() === '' || parts.some((n) => !Number.isInteger(n) || n < 1)) throw new InputError(`--hidden: expected comma-separated positive integers like 256,256, got "${raw}"`);
   return parts;

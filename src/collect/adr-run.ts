@@ -21,13 +21,13 @@ export interface AdrRunOptions {
   onEpisode?: (e: { index: number; success: boolean; return: number; length: number; openMean: number }) => void;
 }
 
-export function freshAdr(sc: Scenario): Adr {
+function freshAdr(sc: Scenario): Adr {
   const cfg = sc.adr ?? AdrSchema.parse({});
   const restitution = (sc.world as { restitution?: number }).restitution ?? 0;
   return Adr.fresh(sc.randomization, cfg, restitution);
 }
 
-export function saveAdr(adr: Adr, path: string): void {
+function saveAdr(adr: Adr, path: string): void {
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, JSON.stringify(adr.toJSON(), null, 1));
   renameSync(tmp, path);

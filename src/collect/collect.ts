@@ -2,7 +2,6 @@
  * `collect`: run the scripted expert for N seeded episodes on W worker threads and write MCAP
  * episode files (one per worker). Episode i always uses seed + i, whatever the worker count.
  */
-import type { Worker } from 'node:worker_threads';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../sim/scenario-schema.js';
@@ -35,7 +34,7 @@ export interface CollectResult {
   meanLength: number;
 }
 
-export function shardFile(out: string, sc: Scenario, seed: number, worker: number): string {
+function shardFile(out: string, sc: Scenario, seed: number, worker: number): string {
   return join(out, `${sc.name}-seed${seed}-w${worker}.mcap`);
 }
 

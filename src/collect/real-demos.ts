@@ -63,7 +63,7 @@ export interface RealDemoResult extends SuccessStats {
   seconds: number;
 }
 
-export function realDemoFile(out: string, sc: Scenario, reality: Reality, seed: number): string {
+function realDemoFile(out: string, sc: Scenario, reality: Reality, seed: number): string {
   return join(out, `${sc.name}-real-${reality.name}-seed${seed}.mcap`);
 }
 

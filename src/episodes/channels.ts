@@ -39,7 +39,7 @@ const components = {
   },
 } as const;
 
-export const EPISODE_SCHEMA = {
+const EPISODE_SCHEMA = {
   title: 'sim2real.Episode',
   description: 'Episode start (event "start": scenario, seed, contract, physics, randomization) or end (event "end": success, return, length).',
   type: 'object',
@@ -76,7 +76,7 @@ export const EPISODE_SCHEMA = {
   required: ['event', 'index'],
 } as const;
 
-export const STEP_SCHEMA = {
+const STEP_SCHEMA = {
   title: 'sim2real.Step',
   description: 'One control step: the observation the action was chosen from, the action sent and applied, and its outcome.',
   type: 'object',

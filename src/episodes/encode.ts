@@ -1,7 +1,8 @@
 /**
  * Fast JSON for `/step` messages. Float32Array vectors are written with 9 significant digits (the
- * shortest that always round-trips a float32, with trailing zeros dropped): about 35% smaller than
- * `JSON.stringify(Array.from(f32))`, as fast, and exact after reading back into a Float32Array.
+ * shortest that always round-trips a float32, with trailing zeros dropped): smaller than
+ * `JSON.stringify(Array.from(f32))`, as fast (docs/design.md, "Findings"), and exact after reading
+ * back into a Float32Array.
  * Other arrays (float64 numbers) are written exactly. Non-finite values become `null`.
  */
 import type { StepInput } from './types.js';

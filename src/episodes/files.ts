@@ -3,7 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EpisodeFileError } from './errors.js';
 
-export const EPISODE_FILE_EXT = '.mcap';
+const EPISODE_FILE_EXT = '.mcap';
 
 /**
  * `path` if it is a file (whatever its extension), or the `.mcap` files under it (recursively,

@@ -1,4 +1,4 @@
-/** Episode logs in MCAP (DESIGN.md §4): write, read, summarise. Channels are described in channels.ts. */
+/** Episode logs in MCAP (docs/design.md, "Episodes"): write, read, summarise. Channels are described in channels.ts. */
 export type { Episode, EpisodeEnd, EpisodeFile, EpisodeSource, EpisodeStart, EpisodeStep, ObsOutOfRange, PartialRecording, RecordTime, StepMessage } from './types.js';
 export { EpisodeWriter } from './writer.js';
 export type { EpisodeEndInput, EpisodeRecording, EpisodeStartInput, EpisodeWriterOptions, SceneSource, StepInput } from './writer.js';

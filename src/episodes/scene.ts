@@ -58,9 +58,9 @@ export interface SceneUpdate {
   entities: SceneEntity[];
 }
 
-export const SCENE_FRAME = 'world';
+const SCENE_FRAME = 'world';
 
-export function timeFromNs(ns: bigint): Time {
+function timeFromNs(ns: bigint): Time {
   return { sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n) };
 }
 

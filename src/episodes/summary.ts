@@ -16,7 +16,7 @@ export function wilson(successes: number, n: number, z = 1.96): [number, number]
   return [Math.max(0, center - half), Math.min(1, center + half)];
 }
 
-/** The success statistics every evaluation-like report carries (DESIGN.md §7). */
+/** The success statistics every evaluation-like report carries (docs/design.md, "Reports"). */
 export interface SuccessStats {
   episodes: number;
   successes: number;

@@ -1,5 +1,5 @@
 /**
- * What an episode file holds (DESIGN.md §4). These are the JSON payloads of the `/episode` and
+ * What an episode file holds (docs/design.md, "Episodes"). These are the JSON payloads of the `/episode` and
  * `/step` channels, plus the in-memory shape the reader returns.
  *
  * Step convention: step `t` records the observation the action was chosen from (`obs` at time

@@ -24,18 +24,16 @@ export interface Recipe {
   finetuneSimFraction: number;
 }
 
-// Navigation needs DAgger rounds: plain cloning of the map-aware expert plateaus around 85-90%.
-// Navigation compensates delay: a memoryless policy under the shipped robot's 700 ms loop delay
-// tops out near 85-90% even when cloned from hundreds of robot demonstrations; compensated, ~93%
-// zero-shot (npm run bench -- transfer). Grasp's delays are 1 step each: not worth it there.
-// Fine-tuning co-trains with the sim demonstrations; navigation keeps more of them (0.7): on
-// validation seeds the benchmark never uses (3 draws of 20 robot episodes, 200 evaluation episodes
-// each) 0.3 / 0.5 / 0.7 / 0.85 gave 90.5 / 93.5 / 93.7 / 94.0% on the robot; grasp 95.5 / 96.2 / 95.8% at 0.3 / 0.5 / 0.7.
-// DAgger on grasp collapses the policy (the expert's action depends on its own phase history).
-// Grasp clones from 2000 demos (a minute of collection and training): with 300, which of the
-// pretraining runs one gets moves the robot success of the fine-tuned policy by up to 4 points. On
-// validation seeds (3 pretraining runs, 3 draws of 20 robot demos, 300 evaluation episodes each):
-// 300 / 1000 / 2000 demos gave 98.0 (95.6-99.3) / 99.2 (98.6-99.6) / 99.6 (99.3-99.9)% fine-tuned.
+// Why each choice (the measurements behind them: docs/design.md, "Findings"):
+// - Navigation needs DAgger rounds: plain cloning of the map-aware expert plateaus.
+// - Navigation compensates delay: a memoryless policy under the shipped robot's loop delay tops out
+//   below the compensated one however many robot demonstrations it is cloned from. Grasp's delays
+//   are one step each: not worth it there.
+// - Fine-tuning co-trains with the sim demonstrations; navigation keeps more of them (0.7), which did
+//   best on validation seeds the benchmark never uses.
+// - DAgger on grasp collapses the policy (the expert's action depends on its own phase history).
+// - Grasp clones from 2000 demos (a minute of collection and training): with fewer, which
+//   pretraining run one gets moves the fine-tuned policy's robot success by several points.
 export const RECIPES: Record<Scenario['task'], Recipe> = {
   grasp: { simDemos: 2000, expertNoise: 0.2, daggerRounds: 0, daggerEpisodes: 0, epochs: BC_DEFAULTS.epochs, compensateDelay: false, finetuneSimFraction: FINETUNE_DEFAULTS.simFraction },
   navigate: { simDemos: 300, expertNoise: 0.2, daggerRounds: 3, daggerEpisodes: 100, epochs: BC_DEFAULTS.epochs, compensateDelay: true, finetuneSimFraction: 0.7 },

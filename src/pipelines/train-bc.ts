@@ -121,7 +121,7 @@ function evalRow(r: EvaluationReport): MetricRow {
 }
 
 /** The run directory a BC run of `scenarioName` uses unless told. */
-export const defaultBcRunDir = (scenarioName: string): string => join('runs', `bc-${scenarioName}`);
+const defaultBcRunDir = (scenarioName: string): string => join('runs', `bc-${scenarioName}`);
 
 export async function trainBc(config: TrainBcConfig, opts: TrainBcOptions = {}): Promise<TrainBcReport> {
   const hooks = withDefaults(opts.hooks);

@@ -88,7 +88,7 @@ export interface PortablePolicy {
 }
 
 /** The env evaluation runs in: nominal or randomized sim, or an emulated reality profile. */
-/** The success keys every report carries (DESIGN.md §7); null where nothing was evaluated. */
+/** The success keys every report carries (docs/design.md, "Reports"); null where nothing was evaluated. */
 export interface SuccessFields {
   episodes: number;
   successRate: number | null;
@@ -107,7 +107,7 @@ export function successFields(e: EvaluationReport | null | undefined): SuccessFi
   };
 }
 
-export function makeEvalEnv(R: Rapier, sc: Scenario, opts: { randomize?: boolean; reality?: string; maxSteps?: number } = {}): Env {
+function makeEvalEnv(R: Rapier, sc: Scenario, opts: { randomize?: boolean; reality?: string; maxSteps?: number } = {}): Env {
   if (opts.reality) return makeRealEnv(R, sc, loadReality(opts.reality), { file: opts.reality, maxSteps: opts.maxSteps });
   return makeEnv(R, sc, { randomize: opts.randomize ?? false, maxSteps: opts.maxSteps });
 }
@@ -118,7 +118,7 @@ export function policyActor(policy: Pick<Policy, 'id' | 'act'>): Actor {
 }
 
 /** The deterministic forward pass of a GaussianMlpPolicy as data, or null for other policies. */
-export function portablePolicy(policy: Policy): PortablePolicy | null {
+function portablePolicy(policy: Policy): PortablePolicy | null {
   const p = policy as Partial<GaussianMlpPolicy>;
   if (!p.actor || !p.arch || !p.normalizer) return null;
   return { id: policy.id, contract: policy.contract, activation: p.arch.activation, layers: denseWeights(p.actor), normalizer: p.normalizer.toJSON(), delayCompensation: policy.delayCompensation };

@@ -28,7 +28,7 @@ export interface AdrState {
 }
 
 /** Nominal value of each randomized parameter (scales are 1, the rest 0 unless given). */
-export function nominalOf(name: ParamName, restitution = 0): number {
+function nominalOf(name: ParamName, restitution = 0): number {
   const scales: ParamName[] = ['friction', 'link_mass', 'object_mass', 'joint_damping', 'motor_stiffness', 'motor_damping', 'motor_max_force', 'object_size'];
   if (scales.includes(name)) return 1;
   if (name === 'restitution') return restitution;

@@ -86,7 +86,3 @@ export function contractMismatch(expected: Contract, actual: Contract): string |
   return null;
 }
 
-export function assertContract(expected: Contract, actual: Contract, where: string): void {
-  const m = contractMismatch(expected, actual);
-  if (m) throw new Error(`${where}: contract mismatch: ${m}`);
-}

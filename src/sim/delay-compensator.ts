@@ -29,7 +29,7 @@ export interface DelayCompensation {
   tau: number;
 }
 
-/** Lag of the base's velocity response the prediction assumes unless told, s (the shipped base: ~0.1 s; it predicted best in tests). */
+/** Lag of the base's velocity response the prediction assumes unless told, s: the shipped base's (docs/design.md, "Findings"). */
 export const DEFAULT_COMPENSATION_TAU = 0.1;
 
 /** The longest loop delay compensated, control steps (6.4 s at 10 Hz: far beyond any usable control loop). */

@@ -1,5 +1,5 @@
 /**
- * The Gymnasium-shaped environment API every part of sim2real leans on (DESIGN.md §2).
+ * The Gymnasium-shaped environment API every part of sim2real leans on (docs/design.md, "Environment API").
  * `terminated` = the task ended (success or failure); `truncated` = time limit only. Never `done`.
  */
 import type { Box } from './spaces.js';

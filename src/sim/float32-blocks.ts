@@ -1,8 +1,8 @@
 /**
  * Fresh Float32Arrays of one size, carved from shared 4 KiB blocks. Every array handed out is new
  * and never reused, so callers may keep it; but a `new Float32Array(n)` above 64 bytes gets its own
- * off-heap backing store, which costs ~0.25 µs and contends across worker threads (measured 0.7-1.2
- * µs per allocation with two threads busy), while a view into a block is an ordinary heap object.
+ * off-heap backing store, which is slow to allocate and contends across worker threads
+ * (docs/design.md, "Findings"), while a view into a block is an ordinary heap object.
  * A kept array pins at most its 4 KiB block.
  */
 const BLOCK_BYTES = 4096;

@@ -29,21 +29,6 @@ export interface PhysicsParams {
   object_pose: number;
 }
 
-export const PHYSICS_PARAM_NAMES = [
-  'friction',
-  'restitution',
-  'link_mass',
-  'object_mass',
-  'joint_damping',
-  'motor_stiffness',
-  'motor_damping',
-  'motor_max_force',
-  'gravity_tilt_deg',
-  'gravity_tilt_dir',
-  'object_size',
-  'object_pose',
-] as const satisfies readonly (keyof PhysicsParams)[];
-
 export function nominalPhysics(restitution = 0): PhysicsParams {
   return {
     friction: 1,

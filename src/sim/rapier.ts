@@ -1,6 +1,6 @@
 /**
- * Loading Rapier. We use the SIMD build (`@dimforge/rapier3d-simd-compat`): on the 2-core x86 CI
- * machines it steps our worlds about 2x faster than `@dimforge/rapier3d-compat` (see `npm run bench -- sim`).
+ * Loading Rapier. We use the SIMD build (`@dimforge/rapier3d-simd-compat`): it steps our worlds
+ * faster than `@dimforge/rapier3d-compat` (`npm run bench -- sim`; docs/design.md, "Findings").
  * The plain build stays available for CPUs without WASM SIMD.
  */
 import type RAPIER_NS from '@dimforge/rapier3d-simd-compat';

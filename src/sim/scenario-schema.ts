@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { GraspBlocks } from './tasks/grasp/schema.js';
 import { NavigateBlocks } from './tasks/navigate/schema.js';
 
-export const Range = z
+const Range = z
   .tuple([z.number(), z.number()])
   .refine(([lo, hi]) => lo <= hi, { message: 'expected [lo, hi] with lo <= hi' });
 
@@ -62,7 +62,7 @@ export const AdrSchema = z.strictObject({
   initial: z.number().min(0).max(1).default(0),
 });
 
-export const CommonBlocks = {
+const CommonBlocks = {
   name: z.string().min(1),
   description: z.string().optional(),
   control: z.strictObject({

@@ -34,8 +34,6 @@ export class TaskEnv implements Env {
   private params: PhysicsParams;
   private readonly actLow: Float32Array;
   private readonly actHigh: Float32Array;
-  private readonly obsLow: Float32Array;
-  private readonly obsHigh: Float32Array;
   private readonly physicalAction: Float32Array;
   private readonly obsBlocks: Float32Blocks;
   /** The scenario's reward weights as parallel arrays (no key iteration per step). */
@@ -54,8 +52,6 @@ export class TaskEnv implements Env {
     this.contract = scenario.contract;
     const ob = bounds(scenario.contract.obs);
     const ab = bounds(scenario.contract.action);
-    this.obsLow = ob.low;
-    this.obsHigh = ob.high;
     this.actLow = ab.low;
     this.actHigh = ab.high;
     this.observationSpace = new Box(ob.low, ob.high);
@@ -205,11 +201,3 @@ export class TaskEnv implements Env {
   }
 }
 
-/** Clip an observation to the contract bounds in place (sensors saturate). */
-export function clipToSpace(obs: Float32Array, space: Box): Float32Array {
-  for (let i = 0; i < obs.length; i++) {
-    if (obs[i] < space.low[i]) obs[i] = space.low[i];
-    else if (obs[i] > space.high[i]) obs[i] = space.high[i];
-  }
-  return obs;
-}

@@ -1,6 +1,6 @@
 /**
  * What a task module provides. A task builds its bodies into a fresh Rapier world, turns physical
- * actions into actuator targets, observes, and scores. TaskEnv does the rest (DESIGN.md §2).
+ * actions into actuator targets, observes, and scores. TaskEnv does the rest (docs/design.md, "Environment API").
  */
 import type { Scenario } from './scenario-schema.js';
 import type { PhysicsParams } from './physics-params.js';

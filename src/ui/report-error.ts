@@ -3,7 +3,7 @@ import { InputError } from '../errors.js';
 
 export { InputError };
 
-export function exitCodeFor(e: unknown): number {
+function exitCodeFor(e: unknown): number {
   return e instanceof InputError || (e as { code?: string })?.code?.startsWith?.('commander.') ? 2 : 1;
 }
 

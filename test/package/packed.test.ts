@@ -31,6 +31,18 @@ it("runs the README's From code snippet as written, from another project", () =>
   expect(Number.isFinite(out.reward)).toBe(true);
 });
 
+it("runs the README's whole-run snippet as written: demonstrations, then a BC run directory", () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const section = readme.slice(readme.indexOf('## From code'));
+  const snippet = [...section.matchAll(/```ts\n([\s\S]*?)```/g)][1]?.[1];
+  expect(snippet, 'README has a second ts block under "From code"').toBeDefined();
+  writeFileSync(join(dir, 'runs.mjs'), `${snippet}\nconsole.log(JSON.stringify({ rate: report.successRate, episodes: report.evaluation.episodes, policy: report.policy }));\n`);
+  const out = JSON.parse(run('node', ['runs.mjs'], dir).trim().split('\n').pop()!);
+  expect(out.episodes).toBe(20);
+  expect(out.rate).toBeGreaterThanOrEqual(0);
+  expect(readdirSync(join(dir, out.policy))).toEqual(expect.arrayContaining(['policy.json', 'model.json', 'weights.bin']));
+});
+
 it('serves a robot and steps a vectorised env through the package entry point', () => {
   writeFileSync(
     join(dir, 'bridge.mjs'),

@@ -40,7 +40,7 @@ import { evaluateWithProgress } from '../evaluate-progress.js';
 import { epochProgress, pretrainVariant } from './pretrain.js';
 import { goals, pooledRow, type GoalCheck, type TransferRow, type Variant } from './rows.js';
 
-export const SHIPPED_SCENARIOS = ['scenarios/grasp-cube.yaml', 'scenarios/navigate-obstacles.yaml'];
+const SHIPPED_SCENARIOS = ['scenarios/grasp-cube.yaml', 'scenarios/navigate-obstacles.yaml'];
 
 /** What to run; plain data (a resumed run keeps the one it started with). */
 export interface TransferConfig {

@@ -50,7 +50,7 @@ export interface RelabelResult {
 }
 
 /** Run `policy` (deterministic) for N episodes and label every visited state with the expert's action. */
-export async function relabelWithExpert(opts: RelabelOptions): Promise<RelabelResult> {
+async function relabelWithExpert(opts: RelabelOptions): Promise<RelabelResult> {
   const sc = opts.scenario;
   const R = await loadRapier();
   const env = makeEnv(R, sc, { randomize: opts.randomize ?? false, compensateDelay: opts.compensateDelay ?? false });

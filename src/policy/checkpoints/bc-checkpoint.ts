@@ -43,8 +43,8 @@ export interface BcCheckpointing {
   training: Serialisable;
 }
 
-export const latestDir = (c: BcCheckpointing): string => join(c.dir, 'latest');
-export const bestDir = (c: BcCheckpointing): string => join(c.dir, 'best');
+const latestDir = (c: BcCheckpointing): string => join(c.dir, 'latest');
+const bestDir = (c: BcCheckpointing): string => join(c.dir, 'best');
 
 function withState(training: Serialisable, state: BcState): Serialisable {
   const base = training !== null && typeof training === 'object' && !Array.isArray(training) ? training : { config: training };

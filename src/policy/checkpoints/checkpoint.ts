@@ -1,5 +1,5 @@
 /**
- * Checkpoints (DESIGN.md §5): a directory with the actor (and critic) as tfjs `model.json` +
+ * Checkpoints (docs/design.md, "Checkpoints"): a directory with the actor (and critic) as tfjs `model.json` +
  * `weights.bin`, and `policy.json` (contract, normaliser statistics, scenario, training config,
  * metrics, code version). Written into a temporary sibling and renamed, so a checkpoint on disk is
  * never half-written; loading validates every file (policy-file-check.ts) before building anything,
@@ -17,7 +17,7 @@ import { checkCompensable, checkDelayCompensation, NO_DELAY_COMPENSATION, type D
 import { GaussianMlpPolicy, type PolicyArchitecture } from '../models/gaussian-policy.js';
 import { codeVersion } from './version.js';
 
-export { CHECKPOINT_FORMAT };
+
 
 export interface PolicyFile {
   format: typeof CHECKPOINT_FORMAT;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 let cached: string | null = null;
 
 /** The project root: the nearest folder above this file with a package.json (works from src/ and dist/). */
-export function projectRoot(): string {
+function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);

@@ -278,19 +278,6 @@ export function fitNormalizer(data: Transitions, contract: Contract): Normalizer
   return norm;
 }
 
-/** Rows `idx` of `t` (copies). */
-export function selectRows(t: Transitions, idx: ArrayLike<number>): Transitions {
-  const n = idx.length;
-  const obs = new Float32Array(n * t.obsSize);
-  const act = new Float32Array(t.act.length ? n * t.actSize : 0);
-  for (let k = 0; k < n; k++) {
-    const i = idx[k];
-    obs.set(t.obs.subarray(i * t.obsSize, (i + 1) * t.obsSize), k * t.obsSize);
-    if (act.length) act.set(t.act.subarray(i * t.actSize, (i + 1) * t.actSize), k * t.actSize);
-  }
-  return { obs, act, n, obsSize: t.obsSize, actSize: t.actSize };
-}
-
 /** The rows of every part, in order (all parts of the same sizes). */
 export function concatTransitions(...parts: Transitions[]): Transitions {
   const [first] = parts;

@@ -1,5 +1,5 @@
 /**
- * The TensorFlow.js backend ladder (DESIGN.md §5): `tensorflow` when `@tensorflow/tfjs-node-gpu` or
+ * The TensorFlow.js backend ladder (docs/design.md, "Policies"): `tensorflow` when `@tensorflow/tfjs-node-gpu` or
  * `@tensorflow/tfjs-node` is installed (optional peer dependencies), else `wasm`, else `cpu`.
  */
 import * as tf from '@tensorflow/tfjs';

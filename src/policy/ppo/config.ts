@@ -69,9 +69,8 @@ export interface PpoConfig {
 }
 
 /**
- * From scratch on navigate-obstacles with these (wasm backend, 2 shared cores, ~2000 env steps/s):
- * deterministic nominal success 70% after 100k env steps (1 min), 75–83% over 150k–1M, 85% at 2M
- * (16 min; 100 evaluation episodes per point).
+ * Defaults for training from scratch; what they reach on navigate-obstacles, and how fast, is in
+ * docs/design.md, "Findings".
  */
 export const DEFAULT_PPO_CONFIG: PpoConfig = {
   envSteps: 1_000_000,
@@ -109,12 +108,10 @@ export const DEFAULT_PPO_CONFIG: PpoConfig = {
 /**
  * Defaults that differ when training starts from an `init` policy (fine-tuning, e.g. from behaviour
  * cloning): smaller, KL-limited steps, fewer and larger minibatches, and (null criticWarmup) 30
- * critic-only updates when the init has no critic. Measured on navigate-obstacles from a 256-256
- * BC policy, --randomize, 1.2M env steps (11 min): deterministic success 89% → 92% nominal and
- * 87% → 93% randomized (500 paired episodes each). With lr 1e-4, no KL limit, 10 epochs and a
- * 10-update warm-up the same start fell to 85.5% nominal (200 episodes).
+ * critic-only updates when the init has no critic. With these, PPO improved on a BC policy; with a
+ * larger learning rate and no KL limit it fell below where it started (docs/design.md, "Findings").
  */
-export const FINE_TUNE_DEFAULTS: Partial<PpoConfig> = { learningRate: 5e-5, targetKl: 0.01, epochs: 5, minibatches: 4 };
+const FINE_TUNE_DEFAULTS: Partial<PpoConfig> = { learningRate: 5e-5, targetKl: 0.01, epochs: 5, minibatches: 4 };
 
 /** Log σ of a fresh policy when `initLogStd` is null. */
 export const FRESH_LOG_STD = -0.5;

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** log(1 − tanh(u)²) = 2·(log 2 − u − softplus(−2u)), stable for large |u|. */
-export function logTanhJacobian(u: tf.Tensor): tf.Tensor {
+function logTanhJacobian(u: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(2, tf.sub(tf.sub(Math.log(2), u), tf.softplus(tf.mul(-2, u)))));
 }
 

@@ -1,10 +1,10 @@
 /**
  * The MLP forward pass for training, on the same variables as the tfjs layers models but with
  * hand-written gradients, because the wasm backend is slow at exactly what autodiff of a dense
- * layer asks for (measured on 2048 × 64, bench/ppo.ts): a matMul with transposeA/transposeB is
- * 6–15× slower than transposing first and multiplying plainly, `sum(dy, 0)` ~15× slower than
- * `ones · dy`, and `tanh` 3–10× slower than `2·sigmoid(2x) − 1` (same values to 2e-7). A whole
- * PPO gradient step gets 2.4–8× faster. Outputs and gradients equal the layers model's
+ * layer asks for (bench/ppo.ts; docs/design.md, "Findings"): a matMul with transposeA/transposeB is
+ * slower than transposing first and multiplying plainly, `sum(dy, 0)` slower than `ones · dy`, and
+ * `tanh` slower than `2·sigmoid(2x) − 1` (same values to 2e-7), so a whole PPO gradient step gets
+ * several times faster. Outputs and gradients equal the layers model's
  * (test/policy/ppo-mlp.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -41,7 +41,7 @@ const fastTanh = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
 });
 
 /** `model.apply(x)` for a Sequential of dense layers (hidden ones with `activation`, linear output). */
-export function mlpForward(model: tf.Sequential, x: tf.Tensor2D, activation: Activation): tf.Tensor2D {
+function mlpForward(model: tf.Sequential, x: tf.Tensor2D, activation: Activation): tf.Tensor2D {
   let h: tf.Tensor = x;
   const last = model.layers.length - 1;
   model.layers.forEach((layer, i) => {

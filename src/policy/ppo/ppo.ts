@@ -28,7 +28,7 @@ import { hasTrainingCheckpoint, loadTrainingCheckpoint, saveTrainingCheckpoint }
 import { AnnealedAdam, initialPolicy, rewriteMetricsUpTo, scoreBatch, shuffled } from './support.js';
 import { FRESH_LOG_STD, resolvePpoConfig, type PpoConfig, type PpoUpdateMetrics } from './config.js';
 
-export { DEFAULT_PPO_CONFIG, FINE_TUNE_DEFAULTS, resolvePpoConfig, type PpoConfig, type PpoUpdateMetrics } from './config.js';
+export { DEFAULT_PPO_CONFIG, resolvePpoConfig, type PpoConfig, type PpoUpdateMetrics } from './config.js';
 
 export interface PpoOptions extends Partial<PpoConfig> {
   scenario: Scenario;

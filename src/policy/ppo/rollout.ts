@@ -2,9 +2,9 @@
  * Collecting PPO's experience: T steps of N envs (a VectorEnv) with the squashed Gaussian policy,
  * into a time-major buffer of raw observations, pre-tanh samples u, rewards and episode flags.
  * The policy (weights and normaliser) is frozen for the whole rollout. Inference is one batched
- * tfjs call per step (bench/ppo.ts, wasm): on par with N calls of the Float32 fast path at 16
- * observations × 64-64 (0.1–0.5 ms), 3–6× faster at 64 observations or 256-256. The envs dominate:
- * a 16-env rollout step took 1.9 ms against 1.4 ms for the bare vector env with random actions.
+ * tfjs call per step: no slower than N calls of the Float32 fast path, faster with more envs or
+ * wider networks, and the envs dominate a rollout step anyway (bench/ppo.ts; docs/design.md,
+ * "Findings").
  */
 import * as tf from '@tensorflow/tfjs';
 import type { VectorEnv } from '../../sim/vector-env.js';

@@ -13,7 +13,7 @@ import { InputError } from '../../errors.js';
 import { loadCheckpoint, saveCheckpoint, type SaveOptions } from '../checkpoints/checkpoint.js';
 import type { GaussianMlpPolicy } from '../models/gaussian-policy.js';
 
-export const PPO_STATE_FORMAT = 'sim2real-ppo-state/1';
+const PPO_STATE_FORMAT = 'sim2real-ppo-state/1';
 
 export interface PpoState {
   format: typeof PPO_STATE_FORMAT;

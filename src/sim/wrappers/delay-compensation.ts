@@ -7,9 +7,9 @@
  * In sim the split is known, so the prediction stops at the present (the last d_a commands have not
  * acted yet) and matches what the expert's labels answer; on the robot only the total loop delay is
  * known and the policy's own compensator predicts to when its command acts
- * (src/policy/delay-compensation.ts). In the prototype's benchmark runs (oracle delays, 3 draws × 200
- * episodes) policies trained this way fine-tuned to 89.8% on the emulated robot, ones trained on
- * predictions to the acting time to 85.3% (zero-shot 93.0 vs 94.0%).
+ * (src/rollout/delay-compensated-actor.ts, src/bridge/session-compensation.ts). Policies trained on
+ * predictions to the present fine-tuned better on the emulated robot than ones trained on
+ * predictions to the acting time (docs/design.md, "Findings").
  */
 import { Wrapper, type Env, type ResetOptions, type ResetResult, type StepResult } from '../env.js';
 import { DEFAULT_COMPENSATION_TAU, DelayCompensator } from '../delay-compensator.js';

@@ -10,7 +10,7 @@ import { forwardPoses, rotZ, type ArmGeometry, type Pose, type Vec3 } from './ki
 type UnitJoint = InstanceType<Rapier['UnitImpulseJoint']>;
 
 /** Body slots: 0 ground (table + base column), 1-5 turret, upper arm, forearm, wrist, palm, 6-7 fingers, 8 cube. */
-export const GROUND = 0;
+const GROUND = 0;
 export const PALM = 5;
 export const FINGER_L = 6;
 export const FINGER_R = 7;

@@ -92,7 +92,7 @@ export function solveIK(g: ArmGeometry, x: number, y: number, z: number, yaw: nu
 export type Quat = [number, number, number, number];
 export type Vec3 = [number, number, number];
 
-export function qmul(a: Quat, b: Quat): Quat {
+function qmul(a: Quat, b: Quat): Quat {
   return [
     a[3] * b[0] + a[0] * b[3] + a[1] * b[2] - a[2] * b[1],
     a[3] * b[1] - a[0] * b[2] + a[1] * b[3] + a[2] * b[0],
@@ -112,7 +112,7 @@ export function qrot(qx: number, qy: number, qz: number, qw: number, vx: number,
   out[o + 2] = vz + qw * tz + (qx * ty - qy * tx);
 }
 
-export function rotY(a: number): Quat {
+function rotY(a: number): Quat {
   return [0, Math.sin(a / 2), 0, Math.cos(a / 2)];
 }
 

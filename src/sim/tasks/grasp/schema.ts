@@ -114,7 +114,7 @@ const Cube = z.strictObject({
   spawn_yaw: Interval.default([-Math.PI / 4, Math.PI / 4]),
 });
 
-export const GraspWorld = z.strictObject({
+const GraspWorld = z.strictObject({
   /** Nominal restitution of every collider (randomization samples it absolutely). */
   restitution: z.number().min(0).max(1).default(0),
   table: Table.prefault({}),
@@ -128,7 +128,7 @@ export const GraspWorld = z.strictObject({
   contact_frequency: pos.default(120),
 });
 
-export const GraspSuccess = z.strictObject({
+const GraspSuccess = z.strictObject({
   /** Lift of the cube centre above its resting height, m. */
   lift_height: pos.default(0.1),
   /** How long the lift must be held, s. */

@@ -41,10 +41,10 @@
 import type { TaskDef } from '../../task.js';
 import type { GraspScenario } from '../../scenario-schema.js';
 import { armGeometry, solveIK } from './kinematics.js';
-import { build, type Handles } from './build.js';
+import { build } from './build.js';
 import { GraspInstance, copyGraspState, type GraspState } from './instance.js';
 
-export const GRASP_OBS = [
+const GRASP_OBS = [
   { name: 'joint_pos', size: 5 },
   { name: 'gripper_opening', size: 1 },
   { name: 'gripper_cmd', size: 1 },
@@ -56,7 +56,7 @@ export const GRASP_OBS = [
   { name: 'yaw_rel', size: 1 },
 ];
 
-export const GRASP_ACTIONS = [
+const GRASP_ACTIONS = [
   { name: 'ee_delta', size: 3 },
   { name: 'ee_yaw_delta', size: 1 },
   { name: 'gripper', size: 1 },

@@ -4,15 +4,15 @@
  * return = maxRange). Cast once per control step.
  *
  * The `rapier` backend gets every range from a Rapier ray cast; only the choice of what to ask is
- * ours. Rapier's world-level castRay costs ~0.9 µs per beam here, mostly wasm-bindgen allocation
+ * ours. Rapier's world-level castRay spends most of its time per beam in wasm-bindgen allocation
  * of the hit record; asking single colliders (`coCastRay`, a number back, no allocation) in the
- * order of exact planar lower bounds on their hit distance needs ~0.9 casts per beam and returns
+ * order of exact planar lower bounds on their hit distance needs about one cast per beam and returns
  * the same distances (the bounds only order and prune the casts). Fixed vertical cylinders are
  * cast as their circle in the scan plane (Rapier's ball ray test, exact) instead of the cylinder
- * collider, which Rapier casts by GJK at ~30x the cost and ±1 mm (test/sim/navigate.test.ts
- * checks both against World.castRay and exact geometry). Fixed colliders that are vertical boxes,
- * cylinders or balls get a planar bound; any other collider (moving, or another shape) is cast on
- * every beam; a change in the collider count re-reads them. Fixed colliders are read once per
+ * collider, which Rapier casts by GJK, far slower and to ±1 mm (docs/design.md, "Findings";
+ * test/sim/navigate.test.ts checks both against World.castRay and exact geometry). Fixed colliders
+ * that are vertical boxes, cylinders or balls get a planar bound; any other collider (moving, or
+ * another shape) is cast on every beam; a change in the collider count re-reads them. Fixed colliders are read once per
  * lidar: code that moves, reshapes or swaps one in place must build a new Lidar (the navigate
  * task never does; a new episode builds a new world).
  */
@@ -36,8 +36,8 @@ function scratchVectors(R: Rapier): { origin: RawVec; dir: RawVec; identity: Raw
 /**
  * A vertical cylinder's cross-section in the scan plane, a circle, as Rapier's ball shape centred
  * in that plane: for a horizontal ray between the cylinder's caps both give the same hit. Rapier
- * casts against a cylinder collider by GJK (~1.9 µs and ±1 mm here); against a ball it solves
- * the quadratic (~0.06 µs, exact to f32), and cylinders are most of a scan's cost otherwise.
+ * casts against a cylinder collider by GJK (slow, ±1 mm); against a ball it solves the quadratic
+ * (fast, exact to f32), and cylinders are most of a scan's cost otherwise (docs/design.md, "Findings").
  */
 class CrossSection {
   readonly ball: RawShapeRef;

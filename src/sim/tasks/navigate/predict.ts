@@ -1,7 +1,7 @@
 /**
  * Short-horizon state prediction for `navigate` observations: where the base will be after a few
  * known commands, and what its observation would read from there. The core of delay compensation
- * (src/policy/delay-compensation.ts), a Smith predictor on the observation side: a policy trained on
+ * (src/sim/delay-compensator.ts), a Smith predictor on the observation side: a policy trained on
  * undelayed observations gets the observation predicted for the moment its command will act.
  *
  * - `navLayout`: where lidar, goal and velocities sit in a navigate-like contract (refuses others).

@@ -15,7 +15,7 @@ const SizeRange = z
   .tuple([Positive, Positive])
   .refine(([lo, hi]) => lo <= hi, { message: 'expected [lo, hi] with lo <= hi' });
 
-export const NavigateRobot = z.strictObject({
+const NavigateRobot = z.strictObject({
   /** Base cylinder radius, m. */
   radius: Positive.default(0.15),
   /** Base cylinder height, m (the lidar scans in the plane at half this height). */
@@ -46,14 +46,15 @@ export const NavigateRobot = z.strictObject({
   /**
    * `rapier`: one `world.castRay` per beam (any collider in the world is seen).
    * `geometry`: exact planar ray tests against the fixed colliders the task built, read once per
-   * episode — same readings (to float rounding), ~20x cheaper per scan; misses colliders added by others.
+   * episode — same readings (to float rounding), much cheaper per scan (docs/design.md, "Findings");
+   * misses colliders added by others.
    */
   lidar_backend: z.enum(['rapier', 'geometry']).default('rapier'),
   /** A wall/obstacle closer than this to the base surface counts as a collision, m. */
   contact_margin: z.number().min(0).default(0.005),
 });
 
-export const NavigateWorld = z.strictObject({
+const NavigateWorld = z.strictObject({
   /** Nominal restitution of every collider (PhysicsParams.restitution replaces it when randomized). */
   restitution: z.number().min(0).max(1).default(0),
   /** Nominal friction of walls, obstacles and base (× friction). */
@@ -77,7 +78,7 @@ export const NavigateWorld = z.strictObject({
   grid_resolution: Positive.default(0.05),
 });
 
-export const NavigateSuccess = z.strictObject({
+const NavigateSuccess = z.strictObject({
   /** Success when the base centre is this close to the goal, m. */
   goal_radius: Positive.default(0.2),
 });
