@@ -22,6 +22,9 @@ export { saveCheckpoint, loadCheckpoint, type LoadedCheckpoint, type PolicyFile 
 export { collect, type CollectOptions, type CollectResult } from './collect/collect.js';
 export { trainBC, type BcOptions, type BcMetrics } from './policy/bc/bc.js';
 export { finetune, type FinetuneOptions, type FinetuneResult } from './policy/finetune/finetune.js';
+export { finetuneRun, finetuneSettings, FINETUNE_RUN_DEFAULTS } from './pipelines/finetune.js';
+export type { FinetuneRunConfig, FinetuneReport, MeasurementSummary } from './pipelines/finetune.js';
+export type { RunHooks } from './ui/run-hooks.js';
 export { evaluate, type EvaluateOptions, type EvaluationReport } from './policy/evaluate.js';
 
 // Runs: whole jobs in a run directory (config.json, metrics, checkpoints, report), resumable, as the CLI runs them.

@@ -63,6 +63,13 @@ export class RunDir {
     return rows;
   }
 
+  /** Keep only the logged rows `keep` accepts (a resumed run drops what it will log again). */
+  rewriteMetrics(keep: (row: MetricRow) => boolean): void {
+    const rows = this.readMetrics().filter(keep);
+    const text = rows.map((r) => JSON.stringify(r) + '\n').join('');
+    writeFileSync(join(this.path, 'metrics.jsonl'), text);
+  }
+
   /**
    * Draw `y` fields against `x` from metrics.jsonl into `<name>.svg` (one line per field; rows
    * without the field are skipped).

@@ -23,7 +23,7 @@ import { InputError } from '../../errors.js';
 import type { RunDir } from '../../runs/run-dir.js';
 import { GaussianMlpPolicy } from '../models/gaussian-policy.js';
 import { fitNormalizer, type Dataset, type Transitions } from '../data/dataset.js';
-import { BC_DEFAULTS, bcLoss, trainBC, type BcMetrics, type BcProgress } from '../bc/bc.js';
+import { BC_DEFAULTS, bcLoss, trainBC, type BcCheckpointing, type BcMetrics, type BcProgress } from '../bc/bc.js';
 import { evaluate, type EvaluateOptions, type EvaluationReport } from '../evaluate.js';
 import { trainPpo, DEFAULT_PPO_CONFIG, type PpoConfig, type PpoUpdateMetrics } from '../ppo/ppo.js';
 
@@ -53,8 +53,18 @@ export interface FinetuneOptions {
   seed?: number;
   /** Success rate before and after, in this scenario (with these evaluate() options). */
   evaluation?: { scenario: Scenario; options: EvaluateOptions };
-  /** `ppo`: the env to train in, steps, randomization, run directory (metrics, checkpoints). */
-  ppo?: { scenario: Scenario; envSteps?: number; randomize?: boolean; workers?: number; run?: RunDir; config?: Partial<PpoConfig> };
+  /** `ppo`: the env to train in, steps, randomization, run directory (metrics, checkpoints; `resume` continues from them). */
+  ppo?: {
+    scenario: Scenario;
+    envSteps?: number;
+    randomize?: boolean;
+    workers?: number;
+    run?: RunDir;
+    resume?: boolean;
+    config?: Partial<PpoConfig>;
+  };
+  /** `bc`: periodic checkpoints; with `resume`, training continues from the last one (the settings must be the same). */
+  checkpoint?: BcCheckpointing;
   /** Id of the fine-tuned policy (default `<policy id>-ft-<mode>`). */
   id?: string;
   onProgress?: (p: BcProgress) => void | Promise<void>;
@@ -109,7 +119,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const src = opts.policy;
   if (mode !== 'ppo' && !opts.target) throw new InputError(`finetune --mode ${mode}: expected target episodes (--data), got none`);
   const before = await measure(src, opts, 'before');
-  const policy = clonePolicy(src, opts.id ?? `${src.id}-ft-${mode}`);
+  let policy = clonePolicy(src, opts.id ?? `${src.id}-ft-${mode}`);
   let lr: number | null = null;
   let bc: BcMetrics | null = null;
   let ppo: PpoUpdateMetrics[] | null = null;
@@ -140,8 +150,14 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       coFraction: opts.simData ? (opts.simFraction ?? FINETUNE_DEFAULTS.simFraction) : 0,
       // The fine-tuned policy compensates the delay its target observations were compensated with (the robot's; none for data as recorded).
       delayCompensation: t.delayCompensation,
+      checkpoint: opts.checkpoint,
       onProgress: opts.onProgress,
     });
+    // A resumed run continues the checkpointed copy, not the fresh clone.
+    if (res.policy !== policy) {
+      policy.dispose();
+      policy = res.policy;
+    }
     bc = res.metrics;
   } else {
     if (!opts.ppo) throw new InputError('finetune --mode ppo: expected a scenario to train in, got none');
@@ -162,6 +178,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       workers: opts.ppo.workers,
       seed: opts.seed,
       run: opts.ppo.run,
+      resume: opts.ppo.resume,
       onProgress: opts.onPpoUpdate,
     });
     policy.dispose();
