@@ -22,9 +22,6 @@ export { saveCheckpoint, loadCheckpoint, type LoadedCheckpoint, type PolicyFile 
 export { collect, type CollectOptions, type CollectResult } from './collect/collect.js';
 export { trainBC, type BcOptions, type BcMetrics } from './policy/bc/bc.js';
 export { finetune, type FinetuneOptions, type FinetuneResult } from './policy/finetune/finetune.js';
-export { finetuneRun, finetuneSettings, FINETUNE_RUN_DEFAULTS } from './pipelines/finetune.js';
-export type { FinetuneRunConfig, FinetuneReport, MeasurementSummary } from './pipelines/finetune.js';
-export type { RunHooks } from './ui/run-hooks.js';
 export { evaluate, type EvaluateOptions, type EvaluationReport } from './policy/evaluate.js';
 
 // Runs: whole jobs in a run directory (config.json, metrics, checkpoints, report), resumable, as the CLI runs them.
@@ -32,6 +29,10 @@ export { type RunHooks, terminalHooks } from './ui/run-hooks.js';
 export { trainBc, bcRunDefaults, type TrainBcConfig, type TrainBcOptions, type TrainBcReport, type BcRunConfig } from './pipelines/train-bc.js';
 export { runDemo, type DemoConfig, type DemoRunOptions, type DemoReport, type DemoResult } from './pipelines/demo/demo.js';
 export { trainPpo, type TrainPpoConfig, type TrainPpoOptions, type TrainPpoReport } from './pipelines/train-ppo.js';
+export { finetuneRun, finetuneSettings, FINETUNE_RUN_DEFAULTS } from './pipelines/finetune.js';
+export type { FinetuneRunConfig, FinetuneReport, MeasurementSummary } from './pipelines/finetune.js';
+export { runTransfer, type TransferConfig, type TransferRunOptions, type TransferScenarioReport } from './pipelines/transfer/transfer.js';
+export type { TransferRow, GoalCheck } from './pipelines/transfer/rows.js';
 
 // The bridge: serving robots, the robot side, deployment, the emulated robot.
 export { PolicyServer, type PolicyServerOptions, type ServerStats } from './bridge/server.js';

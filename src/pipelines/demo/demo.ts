@@ -6,7 +6,7 @@
  * swap) → evaluation on the robot again. Every stage leaves its artefact in the run directory, and
  * RUN/demo-stages.json records the finished ones so a killed demo resumes.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadRapier, type Rapier } from '../../sim/rapier.js';
 import { loadScenario } from '../../sim/scenario-file.js';
@@ -19,11 +19,6 @@ import { recordRealDemos } from '../../collect/real-demos.js';
 import type { EvaluationReport } from '../../policy/evaluate.js';
 import { initBackend } from '../../policy/models/backend.js';
 import { loadPolicyDir } from '../../policy/checkpoints/policy-dir.js';
-import { loadDataset } from '../../policy/data/dataset.js';
-import { robotCompensation } from '../../policy/finetune/robot-delay.js';
-import { finetune } from '../../policy/finetune/finetune.js';
-import { BC_DEFAULTS } from '../../policy/bc/bc.js';
-import { saveCheckpoint } from '../../policy/checkpoints/checkpoint.js';
 import { PolicyServer } from '../../bridge/server.js';
 import { checkpointLoader } from '../../bridge/served-policy.js';
 import { emulateRobot, type EmulateReport } from '../../bridge/emulated-robot.js';
@@ -32,6 +27,7 @@ import { RunDir } from '../../runs/run-dir.js';
 import type { Progress } from '../../ui/progress.js';
 import { withDefaults, type RunHooks } from '../../ui/run-hooks.js';
 import { bcRunDefaults, trainBc } from '../train-bc.js';
+import { finetuneRun } from '../finetune.js';
 import { evaluateWithProgress } from '../evaluate-progress.js';
 import { demoBudget, type DemoBudget } from './budget.js';
 import { StageLog, type StageRecord } from '../../runs/stage-log.js';
@@ -288,55 +284,22 @@ async function onPolicy(o: DemoRun, policy: GaussianMlpPolicy, pre: Pretrained):
       });
     }));
 
-    const finetuneRun = new RunDir(join(o.out, 'finetune'));
-    const { loopDelay } = await stage<{ loopDelay: DemoResult['loopDelay'] }>('finetune', 'fine-tune on the robot demonstrations', finetuneRun.policyDir, async () => {
-      // A killed fine-tuning left metrics rows behind: it runs again from the start.
-      if (o.resume) {
-        rmSync(finetuneRun.path, { recursive: true, force: true });
-        mkdirSync(finetuneRun.path, { recursive: true });
-      }
-      let loopDelay: DemoResult['loopDelay'] = null;
-      const contractOf = { contract: policy.contract, contractOf: `the policy ${pre.pretrainPolicy}` };
-      const compensate = robotCompensation(policy.delayCompensation, 'bc', undefined, (e) => {
-        loopDelay = { assumed: policy.delayCompensation.steps, estimated: e.steps };
-        log(`   robot loop delay estimated from the demonstrations: ${e.steps} control steps (${e.ms.toFixed(0)} ms); the policy was trained for ${policy.delayCompensation.steps}`);
-      });
-      const target = await loadDataset(realDemos, { valFraction: 0.2, seed: 0, compensate, ...contractOf });
-      const sim = await loadDataset(simDemos, { valFraction: 0, ...contractOf });
-      let shown = 0;
-      const res = await withBar(o, 'finetune', b.finetuneEpochs, 'epoch', async (bar) => {
-        const r = await finetune({
-          policy,
-          mode: 'bc',
-          target,
-          simData: sim.train,
-          simFraction: b.finetuneSimFraction,
-          pretrainLr: BC_DEFAULTS.lr,
-          epochs: b.finetuneEpochs,
-          onProgress: (p) => {
-            finetuneRun.logMetrics({ phase: 'train', epoch: p.epoch, trainLoss: p.trainLoss, valLoss: Number.isFinite(p.valLoss) ? p.valLoss : null });
-            bar.tick(p.epoch - shown, `loss ${p.trainLoss.toExponential(2)} val ${p.valLoss.toExponential(2)}`);
-            shown = p.epoch;
-          },
-        });
-        bar.tick(b.finetuneEpochs - shown, 'done');
-        return r;
-      });
-      try {
-        await finetuneRun.plot('loss', `fine-tuning on ${target.trainEpisodes} robot demonstrations: target loss`, 'epoch', ['trainLoss', 'valLoss'], { yTitle: 'loss' });
-        await saveCheckpoint(finetuneRun.policyDir, res.policy, {
-          scenario: sc,
-          training: { command: 'demo finetune', mode: 'bc', from: policy.id, realDemos, simData: simDemos, lr: res.lr },
-          metrics: { bestValLoss: res.bc?.bestValLoss ?? null, epochs: res.bc?.epochs ?? null },
-        });
-      } finally {
-        res.policy.dispose();
-      }
-      return { loopDelay };
+    const finetuneDir = join(o.out, 'finetune');
+    const { loopDelay } = await stage<{ loopDelay: DemoResult['loopDelay'] }>('finetune', 'fine-tune on the robot demonstrations', join(finetuneDir, 'policy'), async () => {
+      // `sim2real finetune` as a user runs it, co-training with the sim demonstrations at the recipe's fraction.
+      const config = { policy: pre.pretrainPolicy, data: realDemos, out: finetuneDir, mode: 'bc' as const, simData: simDemos, simFraction: b.finetuneSimFraction, epochs: b.finetuneEpochs, workers: o.workers };
+      // A killed fine-tuning continues from its checkpoint.
+      const resume = o.resume && existsSync(join(finetuneDir, 'config.json'));
+      const report = await finetuneRun(config, { resume, hooks: o.hooks });
+      const ran = new RunDir(report.run).readJson<{ loopDelay: { steps: number; estimated: boolean } | null }>('config.json');
+      const estimated = ran?.loopDelay?.estimated ? ran.loopDelay.steps : null;
+      if (estimated === null) return { loopDelay: null };
+      log(`   robot loop delay estimated from the demonstrations: ${estimated} control steps; the policy was trained for ${policy.delayCompensation.steps}`);
+      return { loopDelay: { assumed: policy.delayCompensation.steps, estimated } };
     });
 
     const robotFinetuned = await stage('robotFinetuned', 'deploy to the running server, evaluate on the robot again', recordings, async () => {
-      const d = await deployTo(server.endpoint, finetuneRun.policyDir);
+      const d = await deployTo(server.endpoint, join(finetuneDir, 'policy'));
       log(`   deployed ${d.policyId} as policy version ${d.policyVersion}`);
       const r = await onRobot('robot fine-tuned');
       // The robot's last episode_end and bye are still in flight: let the server record them.
@@ -354,7 +317,7 @@ async function onPolicy(o: DemoRun, policy: GaussianMlpPolicy, pre: Pretrained):
       simExpert,
       realDemos: { episodes: real.episodes, successes: real.successes },
       pretrainRun,
-      finetuneRun: finetuneRun.path,
+      finetuneRun: finetuneDir,
       simNominal,
       simRandomized,
       robotZeroShot,

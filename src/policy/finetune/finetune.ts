@@ -8,7 +8,7 @@
  *   policy does not forget what the target data does not cover, and early stopping on a held-out
  *   target split. The normaliser is kept unless `refitNormalizer`: statistics of a handful of real
  *   episodes are a poor estimate, and on the shipped reality profiles re-estimating them did not
- *   help and cost 5-10 points of success with 5 episodes (`npm run bench -- transfer`).
+ *   help and cost success with few episodes (docs/design.md, "Findings").
  * - `normalizer-only`: only re-estimate the normaliser on target observations (no labels needed:
  *   sensor offsets and scales differ, the behaviour does not). The network is untouched.
  * - `ppo`: PPO from the policy (`init`) with a lower learning rate in `scenario` (e.g. randomized).
