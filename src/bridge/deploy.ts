@@ -3,44 +3,13 @@
  * server writes them to a private temp dir, loads and checks them, and swaps the policy in.
  */
 import * as zmq from 'zeromq';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, normalize, relative, sep } from 'node:path';
 import { decodeServerMessage, encode } from './codec.js';
 import { configureCurveClient, type CurveClientKeys } from './curve.js';
 import { checkEndpoint, isIpv6 } from './endpoint.js';
 import { MAX_FRAME_BYTES, type ServerMessage } from './messages.js';
 import { InputError } from '../errors.js';
 import { deployProof } from './deploy-auth.js';
-
-/** All files under a checkpoint directory, keyed by relative path (forward slashes). */
-export function checkpointFiles(dir: string): Record<string, Uint8Array> {
-  const out: Record<string, Uint8Array> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[relative(dir, p).split(sep).join('/')] = new Uint8Array(readFileSync(p));
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-/** Write deployed files into a fresh temp dir (refusing paths that escape it); returns the dir. */
-export function writeCheckpointFiles(files: Record<string, Uint8Array>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sim2real-deploy-'));
-  for (const [name, data] of Object.entries(files)) {
-    const rel = normalize(name);
-    if (rel.startsWith('..') || rel.startsWith(sep) || rel.includes(`..${sep}`)) {
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(`files: expected paths inside the checkpoint, got ${JSON.stringify(name)}`);
-    }
-    mkdirSync(dirname(join(dir, rel)), { recursive: true });
-    writeFileSync(join(dir, rel), data);
-  }
-  return dir;
-}
+import { checkpointFiles } from './checkpoint-files.js';
 
 export interface DeployResult {
   policyId: string;

@@ -2,7 +2,7 @@
 import { rmSync } from 'node:fs';
 import type { Policy } from '../policy/models/policy.js';
 import { contractMismatch, type Contract } from '../sim/contract.js';
-import { writeCheckpointFiles } from './deploy.js';
+import { writeCheckpointFiles } from './checkpoint-files.js';
 
 export class PolicySlot {
   private current: Policy;

@@ -29,6 +29,7 @@ import { SendQueue } from './send-queue.js';
 import { StepRules } from './step-rules.js';
 import { LogThrottle } from './log-throttle.js';
 import { DeployAuthority } from './deploy-auth.js';
+import { DEFAULT_MAX_BACKLOG, MAX_BACKLOG_LIMIT, MAX_INBOX } from './backlog.js';
 
 /** How far apart a connection close and its announcement (bye, deploy answer) may be read, ms. */
 const CLOSE_GRACE_MS = 1000;
@@ -42,14 +43,8 @@ const STATS_CACHE_MS = 100;
  * its observations waiting; large enough that a flood's backlog is trimmed before it is served.
  */
 const INGEST_BATCH = 32;
-/** Messages of any kind a session may have waiting (beyond that they are refused as `overloaded`). */
-const MAX_INBOX = 64;
 /** Connection lines (connected, resumed, left) logged per second at most: a fleet starting together is logged whole, a peer cycling hellos is not. */
 const SESSION_LINES_PER_S = 100;
-/** The most `obs` a robot may be allowed to have waiting: half the inbox, so the newest is never refused. */
-const MAX_BACKLOG_LIMIT = MAX_INBOX / 2;
-/** Default number of `obs` a robot may have waiting before the oldest is dropped. */
-export const DEFAULT_MAX_BACKLOG = 8;
 
 export interface PolicyServerOptions {
   /** Where to bind the ROUTER, e.g. `tcp://127.0.0.1:5555` (`*` as port picks a free one). */

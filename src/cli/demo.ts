@@ -4,7 +4,6 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { runDemo } from '../pipelines/demo/demo.js';
 import { formatTransferTable, transferRows } from '../pipelines/demo/report.js';
 import { terminalHooks } from '../ui/run-hooks.js';
 import { positiveInt } from '../ui/number-options.js';
@@ -29,6 +28,7 @@ export function registerDemo(program: Command): void {
     .option('--workers <w>', 'worker threads', positiveInt, 2)
     .option('--resume', 'continue the killed demo in --out: finished stages are kept (with the settings it started with)')
     .action(async (o: DemoFlags) => {
+      const { runDemo } = await import('../pipelines/demo/demo.js');
       const { result, report, reality } = await runDemo(
         { scenario: o.scenario, reality: o.reality, out: o.out, quick: o.quick === true, workers: o.workers },
         { resume: o.resume === true, hooks: terminalHooks(false) },

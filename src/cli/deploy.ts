@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { initBackend } from '../policy/models/backend.js';
 import { loadPolicyDir, resolvePolicyDir } from '../policy/checkpoints/policy-dir.js';
-import { deployTo } from '../bridge/deploy.js';
 import { checkEndpoint } from '../bridge/endpoint.js';
 import { readKey, readKeyPair } from './keys-files.js';
 import { join } from 'node:path';
@@ -28,6 +27,7 @@ export function registerDeploy(program: Command): void {
       // path, without touching a live server.
       await initBackend();
       (await loadPolicyDir(dir)).policy.dispose();
+      const { deployTo } = await import('../bridge/deploy.js');
       const r = await deployTo(o.server, dir, { curve });
       if (o.json) console.log(JSON.stringify(r));
       else console.log(`${o.server} now serves ${r.policyId} as version ${r.policyVersion}`);

@@ -4,7 +4,6 @@ import { InputError } from '../errors.js';
 import { loadRapier } from '../sim/rapier.js';
 import { loadScenario } from '../sim/scenario-file.js';
 import { loadReality } from '../sim/reality.js';
-import { emulateRobot } from '../bridge/emulated-robot.js';
 import { DEFAULT_REAL_SEED, recordRealDemos } from '../collect/real-demos.js';
 import { initBackend } from '../policy/models/backend.js';
 import { loadPolicyDir } from '../policy/checkpoints/policy-dir.js';
@@ -64,6 +63,7 @@ export function registerRobot(program: Command): void {
       const bar = startProgress(`robot ${sc.name} (${reality.name})`, o.episodes, { unit: 'ep', quiet: o.json });
       let ok = 0;
       let n = 0;
+      const { emulateRobot } = await import('../bridge/emulated-robot.js');
       const rep = await emulateRobot(R, sc, reality, {
         server: o.connect,
         episodes: o.episodes,

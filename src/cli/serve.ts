@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { initBackend, parseBackend } from '../policy/models/backend.js';
 import { loadPolicyDir } from '../policy/checkpoints/policy-dir.js';
-import { PolicyServer, DEFAULT_MAX_BACKLOG, type ServerStats } from '../bridge/server.js';
+import type { ServerStats } from '../bridge/server.js';
+import { DEFAULT_MAX_BACKLOG } from '../bridge/backlog.js';
 import { checkBindSecurity } from '../bridge/endpoint.js';
 import { checkpointLoader } from '../bridge/served-policy.js';
 import { loadReplayPolicy } from '../bridge/replay-policy.js';
@@ -96,6 +97,9 @@ export function registerServe(program: Command): void {
           resolve();
         };
       });
+      // Loaded here, not at startup: commands that never open a socket do not load ZeroMQ, whose exit
+      // handler can delay and warn on a busy machine.
+      const { PolicyServer } = await import('../bridge/server.js');
       const s = await PolicyServer.start({
         bind: o.bind,
         policy,

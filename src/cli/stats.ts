@@ -1,7 +1,6 @@
 /** `sim2real stats`: a running server's health figures; exit 1 when it does not answer (a liveness probe). */
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { probeStats } from '../bridge/stats-probe.js';
 import { readKey, readKeyPair } from './keys-files.js';
 import { positiveInt } from '../ui/number-options.js';
 
@@ -17,6 +16,7 @@ export function registerStats(program: Command): void {
     .action(async (o: { server: string; curveKeys?: string; serverKey?: string; timeoutMs: number; json?: boolean }) => {
       if (!!o.curveKeys !== !!o.serverKey) throw new InputError('--curve-keys and --server-key: expected both or neither');
       const curve = o.curveKeys ? { ...readKeyPair(o.curveKeys), serverKey: readKey(o.serverKey!) } : undefined;
+      const { probeStats } = await import('../bridge/stats-probe.js');
       const s = await probeStats(o.server, { timeoutMs: o.timeoutMs, curve });
       if (o.json) {
         console.log(JSON.stringify(s));
