@@ -190,7 +190,10 @@ class Bench {
         window = [from, performance.now()];
       }
       await sleep(Math.max(0, startedAt + seconds * 1000 - performance.now()));
-      const stats = kind === 'server' ? await queryStats(t.endpoint, 5000).catch((e: Error) => (notes.push(`stats: ${e.message}`), null)) : null;
+      const stats = kind === 'server' ? await queryStats(t.endpoint, 5000).catch((e: Error) => {
+        notes.push(`stats: ${e.message}`);
+        return null;
+      }) : null;
       const reports = await Promise.all(robots.map((r) => r.stop()));
       for (const r of robots) if (r.fatal) notes.push(`${r.report.robotId}: ${r.fatal}`);
       await Promise.all(robots.map((r) => r.close()));
@@ -363,7 +366,10 @@ class Bench {
         const back = reports.map((r) => firstAfter(r) ?? Infinity);
         const backAt = Math.max(...back);
         await sleep(after * 1000);
-        const stats = kind === 'server' ? await queryStats(bind, 5000).catch((e: Error) => (notes.push(`stats: ${e.message}`), null)) : null;
+        const stats = kind === 'server' ? await queryStats(bind, 5000).catch((e: Error) => {
+        notes.push(`stats: ${e.message}`);
+        return null;
+      }) : null;
         await Promise.all(robots.map((r) => r.stop()));
         await Promise.all(robots.map((r) => r.close()));
         robots.length = 0;

@@ -313,7 +313,10 @@ export class RobotClient {
           if (this.closed) break;
           await new Promise<void>((r) => {
             const t = setTimeout(r, delay);
-            this.wakeBackoff = () => (clearTimeout(t), r());
+            this.wakeBackoff = () => {
+              clearTimeout(t);
+              r();
+            };
           });
           this.wakeBackoff = null;
           delay = Math.min(cap, delay * 2);
@@ -353,7 +356,7 @@ export class RobotClient {
       this.pending = p;
       p.cancelTimer = runAt(deadline, () => this.pending === p && this.settle(null));
     });
-    if (!reply || reply.type !== 'action' || reply.action.length !== this.actSize) {
+    if (reply?.type !== 'action' || reply.action.length !== this.actSize) {
       this.missedSteps++;
       this.misses++;
       if (this.misses >= (this.opts.maxMisses ?? 3) && !this.holdingSafe) {

@@ -7,6 +7,7 @@ import { loadReality } from '../sim/reality.js';
 import { DEFAULT_REAL_SEED, recordRealDemos } from '../collect/real-demos.js';
 import { initBackend } from '../policy/models/backend.js';
 import { loadPolicyDir } from '../policy/checkpoints/policy-dir.js';
+import type { GaussianMlpPolicy } from '../policy/models/gaussian-policy.js';
 import { checkEndpoint } from '../bridge/endpoint.js';
 import { readKey, readKeyPair } from './keys-files.js';
 import { startProgress } from '../ui/progress.js';
@@ -106,7 +107,7 @@ export function registerRobot(program: Command): void {
       if ((o.mode === 'dagger') !== (o.policy !== undefined)) throw new InputError('--policy: expected it with --mode dagger, and only then');
       const sc = loadScenario(o.scenario);
       const reality = loadReality(o.reality);
-      let policy;
+      let policy: GaussianMlpPolicy | undefined;
       if (o.policy) {
         await initBackend();
         policy = (await loadPolicyDir(o.policy, { contract: sc.contract, what: `--scenario ${o.scenario}` })).policy;

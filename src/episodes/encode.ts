@@ -33,7 +33,7 @@ export function vectorJson(v: ArrayLike<number>): string {
     if (i > 0) s += ',';
     s += fmt(v[i]);
   }
-  return s + ']';
+  return `${s}]`;
 }
 
 /** The JSON text of a `/step` message (same keys and order as StepMessage). */
@@ -45,7 +45,7 @@ export function stepJson(m: StepFields): string {
   if (m.trueObs !== undefined) s += `,"trueObs":${vectorJson(m.trueObs)}`;
   if (m.expertAction !== undefined) s += `,"expertAction":${vectorJson(m.expertAction)}`;
   if (m.latencyMs !== undefined) s += `,"latencyMs":${num(m.latencyMs)}`;
-  return s + '}';
+  return `${s}}`;
 }
 
 /** JSON numbers back to float32; `null` (a non-finite value on write) becomes NaN. */

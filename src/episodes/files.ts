@@ -1,4 +1,5 @@
 /** Which episode files a path names: the file itself, or every `.mcap` file under a directory. */
+import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EpisodeFileError } from './errors.js';
@@ -10,7 +11,7 @@ const EPISODE_FILE_EXT = '.mcap';
  * sorted) if it is a directory. A missing path throws EpisodeFileError.
  */
 export async function listEpisodeFiles(path: string): Promise<string[]> {
-  let info;
+  let info: Stats;
   try {
     info = await stat(path);
   } catch (e) {

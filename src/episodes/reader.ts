@@ -6,7 +6,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { hasMcapPrefix, McapIndexedReader, McapStreamReader } from '@mcap/core';
-import type { TypedMcapRecords } from '@mcap/core';
+import type { TypedMcapRecord, TypedMcapRecords } from '@mcap/core';
 import { FileHandleReadable } from '@mcap/nodejs';
 import { TOPICS } from './channels.js';
 import { toFloat32 } from './encode.js';
@@ -120,7 +120,7 @@ async function readStreaming(handle: FileHandle, c: Collector): Promise<string |
       if (bytesRead === 0) break;
       offset += bytesRead;
       reader.append(block.subarray(0, bytesRead));
-      for (let r; (r = reader.nextRecord()); ) {
+      for (let r: TypedMcapRecord | undefined; (r = reader.nextRecord()); ) {
         if (r.type === 'Channel') c.addChannel(r);
         else if (r.type === 'Message') c.addMessage(r);
       }

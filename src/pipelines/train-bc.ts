@@ -112,7 +112,7 @@ function pruneMetrics(run: RunDir, round: number, epoch: number): number {
     const re = typeof r.roundEpoch === 'number' ? r.roundEpoch : 0;
     return rr < round || (rr === round && re < epoch);
   });
-  writeFileSync(join(run.path, 'metrics.jsonl'), keep.map((r) => JSON.stringify(r) + '\n').join(''));
+  writeFileSync(join(run.path, 'metrics.jsonl'), keep.map((r) => `${JSON.stringify(r)}\n`).join(''));
   return keep.reduce((m, r) => Math.max(m, typeof r.epoch === 'number' ? r.epoch : 0), 0);
 }
 

@@ -44,7 +44,7 @@ export class RunDir {
   }
 
   logMetrics(row: MetricRow): void {
-    appendFileSync(join(this.path, 'metrics.jsonl'), JSON.stringify({ time: new Date().toISOString(), ...row }) + '\n');
+    appendFileSync(join(this.path, 'metrics.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...row })}\n`);
   }
 
   /** Logged rows; a torn last line (the run was killed mid-write) is skipped. */
@@ -66,7 +66,7 @@ export class RunDir {
   /** Keep only the logged rows `keep` accepts (a resumed run drops what it will log again). */
   rewriteMetrics(keep: (row: MetricRow) => boolean): void {
     const rows = this.readMetrics().filter(keep);
-    const text = rows.map((r) => JSON.stringify(r) + '\n').join('');
+    const text = rows.map((r) => `${JSON.stringify(r)}\n`).join('');
     writeFileSync(join(this.path, 'metrics.jsonl'), text);
   }
 

@@ -3,7 +3,7 @@
  * Values missing from the block stay nominal.
  */
 import type { Rng } from './rng.js';
-import { type PhysicsParams } from './physics-params.js';
+import type { PhysicsParams } from './physics-params.js';
 import type { Randomization } from './scenario-schema.js';
 
 export const PHYSICS_RANDOMIZED = [

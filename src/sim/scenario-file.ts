@@ -27,9 +27,9 @@ function issueText(issue: z.core.$ZodIssue & { input?: unknown }): { path: strin
     case 'invalid_type':
       return { path, text: `expected ${issue.expected}, ${got}` };
     case 'too_small':
-      return { path, text: `expected ${issue.origin === 'array' ? 'at least ' + issue.minimum + ' items' : (issue.inclusive ? '>= ' : '> ') + issue.minimum}, ${got}` };
+      return { path, text: `expected ${issue.origin === 'array' ? `at least ${issue.minimum} items` : (issue.inclusive ? '>= ' : '> ') + issue.minimum}, ${got}` };
     case 'too_big':
-      return { path, text: `expected ${issue.origin === 'array' ? 'at most ' + issue.maximum + ' items' : (issue.inclusive ? '<= ' : '< ') + issue.maximum}, ${got}` };
+      return { path, text: `expected ${issue.origin === 'array' ? `at most ${issue.maximum} items` : (issue.inclusive ? '<= ' : '< ') + issue.maximum}, ${got}` };
     case 'invalid_value':
       return { path, text: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(' | ')}, ${got}` };
     case 'unrecognized_keys':

@@ -38,7 +38,6 @@ export class VectorEnv {
   readonly actSize: number;
   readonly workers: number;
   private readonly threads: Worker[];
-  private readonly buffers: VectorBuffers;
   private readonly control: Int32Array;
   private readonly flags: Uint8Array;
   private readonly actionsView: Float32Array;
@@ -53,7 +52,6 @@ export class VectorEnv {
     this.actSize = totalSize(opts.scenario.contract.action);
     this.workers = threads.length;
     this.threads = threads;
-    this.buffers = buffers;
     this.control = new Int32Array(buffers.control);
     this.flags = new Uint8Array(buffers.flags);
     this.actionsView = new Float32Array(buffers.actions);

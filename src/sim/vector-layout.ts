@@ -20,7 +20,7 @@ export const FLAG_TERMINATED = 0;
 export const FLAG_TRUNCATED = 1;
 export const FLAG_SUCCESS = 2;
 
-export const enum Command {
+export enum Command {
   Reset = 1,
   Step = 2,
   Close = 3,

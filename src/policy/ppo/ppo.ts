@@ -19,7 +19,7 @@ import { VectorEnv } from '../../sim/vector-env.js';
 import type { RunDir } from '../../runs/run-dir.js';
 import { initBackend } from '../models/backend.js';
 import { DEFAULT_EVAL_SEED, evaluate } from '../evaluate.js';
-import { GaussianMlpPolicy } from '../models/gaussian-policy.js';
+import type { GaussianMlpPolicy } from '../models/gaussian-policy.js';
 import { actorMean, criticValue } from './mlp.js';
 import { computeGae, explainedVariance } from './gae.js';
 import { clippedSurrogateLoss, clipByGlobalNorm, gaussianEntropy, normalizeAdvantages, tanhGaussianLogProb, valueLoss } from './losses.js';

@@ -104,5 +104,5 @@ export function rewriteMetricsUpTo(run: RunDir, update: number): void {
   const file = join(run.path, 'metrics.jsonl');
   if (!existsSync(file)) return;
   const kept = run.readMetrics().filter((r) => typeof r.update !== 'number' || r.update <= update);
-  writeFileSync(file, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+  writeFileSync(file, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
 }
