@@ -8,7 +8,7 @@ import { Float32Blocks } from './float32-blocks.js';
 import { bounds, totalSize, type Contract } from './contract.js';
 import { Rng } from './rng.js';
 import { gravityVector, nominalPhysics, type PhysicsParams } from './physics-params.js';
-import type { Env, Json, ResetOptions, ResetResult, StepResult } from './env.js';
+import type { Env, ResetOptions, ResetResult, Serialisable, StepResult } from './env.js';
 import type { Scenario } from './scenario-schema.js';
 import type { ScenePrimitive, TaskDef, TaskInstance } from './task.js';
 import type { Rapier, World } from './rapier.js';
@@ -18,7 +18,7 @@ import { TASKS } from './tasks/index.js';
 export interface EnvState {
   snapshot: Uint8Array;
   physics: PhysicsParams;
-  task: Json;
+  task: Serialisable;
 }
 
 export class TaskEnv implements Env {

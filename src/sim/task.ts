@@ -5,7 +5,7 @@
 import type { Scenario } from './scenario-schema.js';
 import type { PhysicsParams } from './physics-params.js';
 import type { Rng } from './rng.js';
-import type { Json } from './env.js';
+import type { Serialisable } from './env.js';
 import type { Rapier, World } from './rapier.js';
 
 /** A primitive for the Foxglove `/scene` channel (z up, metres). */
@@ -42,7 +42,7 @@ export interface TaskInstance {
   privileged(): unknown;
   scene(): ScenePrimitive[];
   /** Everything beyond the Rapier snapshot needed to continue the episode after a restore. */
-  taskState(): Json;
+  taskState(): Serialisable;
   /** Free what the instance holds outside the world (wasm objects); called before its world is freed. */
   dispose?(): void;
 }
@@ -61,5 +61,5 @@ export interface TaskDef<S extends Scenario = Scenario> {
   /** Build the task's bodies into an empty world; draw start-state randomness from `rng` only. */
   create(R: Rapier, world: World, sc: S, params: PhysicsParams, rng: Rng): TaskInstance;
   /** Re-bind to a world restored from a snapshot taken from an instance of this task. */
-  restore(R: Rapier, world: World, sc: S, params: PhysicsParams, state: Json): TaskInstance;
+  restore(R: Rapier, world: World, sc: S, params: PhysicsParams, state: unknown): TaskInstance;
 }

@@ -5,7 +5,7 @@
 import type { Evaluation, ScenePrimitive, TaskInstance } from '../../task.js';
 import type { GraspScenario } from '../../scenario-schema.js';
 import type { PhysicsParams } from '../../physics-params.js';
-import type { Json } from '../../env.js';
+import type { Serialisable } from '../../env.js';
 import type { World } from '../../rapier.js';
 import { bounds } from '../../contract.js';
 import { jointAngle, qrot, solveIK, wrapHalf, wrapQuarter, type ArmGeometry } from './kinematics.js';
@@ -301,7 +301,7 @@ export class GraspInstance implements TaskInstance {
     });
   }
 
-  taskState(): Json {
-    return copyGraspState(this.s) as unknown as Json;
+  taskState(): Serialisable {
+    return copyGraspState(this.s);
   }
 }

@@ -97,7 +97,7 @@ export const graspTask: TaskDef<GraspScenario> = {
   },
 
   restore(_R, world, sc, params, json) {
-    const s = json as unknown as GraspState;
+    const s = json as GraspState;
     if (!s || typeof s !== 'object' || !Array.isArray((s as { target?: unknown }).target)) {
       throw new Error('grasp: task state is not a grasp state (expected {handles, target, restZ, edge, ...})');
     }

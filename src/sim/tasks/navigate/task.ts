@@ -267,8 +267,8 @@ class NavigateInstance implements TaskInstance {
   }
 }
 
-function parseState(state: Json): NavigateState {
-  const s = state as unknown as Partial<NavigateState> | null;
+function parseState(state: unknown): NavigateState {
+  const s = state as Partial<NavigateState> | null;
   if (!s || typeof s !== 'object' || typeof s.body !== 'number' || typeof s.collider !== 'number' || !s.layout || !Array.isArray(s.cmd) || !Array.isArray(s.prev)) {
     throw new Error('navigate: restore() needs the taskState() of a navigate episode (body, collider, layout, cmd, prev, prevDist, collided)');
   }
