@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { formatTransferTable, transferRows } from '../pipelines/demo/report.js';
 import { terminalHooks } from '../ui/run-hooks.js';
+import { printBcReport } from './train.js';
 import { positiveInt } from '../ui/number-options.js';
 
 interface DemoFlags {
@@ -29,10 +30,12 @@ export function registerDemo(program: Command): void {
     .option('--resume', 'continue the killed demo in --out: finished stages are kept (with the settings it started with)')
     .action(async (o: DemoFlags) => {
       const { runDemo } = await import('../pipelines/demo/demo.js');
-      const { result, report, reality } = await runDemo(
+      const { result, pretrain, report, reality } = await runDemo(
         { scenario: o.scenario, reality: o.reality, out: o.out, quick: o.quick === true, workers: o.workers },
         { resume: o.resume === true, hooks: terminalHooks(false) },
       );
+      // As `sim2real train` prints it (the demo's stdout has always carried the pretraining report).
+      printBcReport(pretrain);
       console.log(`\nTransfer on ${result.scenario} (reality profile ${reality}), ${result.totalSeconds.toFixed(0)} s:\n`);
       console.log(formatTransferTable(transferRows(result)));
       console.log(`\nReport: ${report}`);

@@ -9,7 +9,8 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { BC_DEFAULTS, DEFAULT_BC_HIDDEN } from '../policy/bc/bc.js';
 import { DAGGER_DEFAULTS } from '../policy/bc/dagger.js';
-import { bcRunDefaults, trainBc, type BcRunConfig, type TrainBcReport } from '../pipelines/train-bc.js';
+import { bcRunDefaults, defaultBcRunDir, openBcRun, trainBc, type BcRunConfig, type TrainBcReport } from '../pipelines/train-bc.js';
+import { loadScenario } from '../sim/scenario-file.js';
 import { terminalHooks } from '../ui/run-hooks.js';
 import { formatPercent as pct } from '../ui/percent.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from '../ui/number-options.js';
@@ -64,7 +65,7 @@ function bcConfig(o: TrainFlags & { data: string }): BcRunConfig {
   };
 }
 
-function printBcReport(report: TrainBcReport): void {
+export function printBcReport(report: TrainBcReport): void {
   const r = report;
   console.log(`behaviour cloning on ${r.scenario}: ${r.trainEpisodes} training / ${r.valEpisodes} validation episodes (${r.trainSamples} / ${r.valSamples} steps), ${r.epochs} epochs in ${r.trainSeconds.toFixed(1)} s; best validation loss ${r.bestValLoss.toExponential(3)}${r.stoppedEarly ? ' (stopped early)' : ''}`);
   for (const d of r.daggerRounds) console.log(`  dagger round ${d.round}: policy success while relabelling ${d.rolloutSuccessRate === null ? '–' : pct(d.rolloutSuccessRate)}, ${d.rows} training rows, best validation loss ${d.bestValLoss.toExponential(3)}`);
@@ -77,10 +78,13 @@ function printBcReport(report: TrainBcReport): void {
 }
 
 async function trainBcCommand(scenario: string, o: TrainFlags): Promise<void> {
-  // Without --data a resumed run uses the settings it saved; the pipeline says when there are none.
-  const bc = o.data === undefined ? undefined : bcConfig({ ...o, data: o.data });
+  // The scenario and the run directory are checked before the flags, and a resumed run keeps the
+  // settings it saved (the bc flags given now are ignored; --data may be left out).
+  const out = o.out ?? defaultBcRunDir(loadScenario(scenario).name);
+  const resumed = openBcRun(out, o.resume === true).resumedSettings;
+  const bc = resumed ?? (o.data === undefined ? undefined : bcConfig({ ...o, data: o.data }));
   const quiet = o.json === true;
-  const report = await trainBc({ scenario, out: o.out, bc, backend: o.backend }, { resume: o.resume === true, hooks: terminalHooks(quiet) });
+  const report = await trainBc({ scenario, out, bc, backend: o.backend }, { resume: o.resume === true, hooks: terminalHooks(quiet) });
   if (quiet) console.log(JSON.stringify(report, null, 2));
   else printBcReport(report);
 }

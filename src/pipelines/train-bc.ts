@@ -121,17 +121,31 @@ function evalRow(r: EvaluationReport): MetricRow {
 }
 
 /** The run directory a BC run of `scenarioName` uses unless told. */
-const defaultBcRunDir = (scenarioName: string): string => join('runs', `bc-${scenarioName}`);
+export const defaultBcRunDir = (scenarioName: string): string => join('runs', `bc-${scenarioName}`);
+
+interface SavedBcRun {
+  algo?: string;
+  bc?: BcRunConfig;
+}
+
+/**
+ * The run directory, checked: a new run needs an empty one, a resumed run one holding an unfinished
+ * BC run. Returns the settings a resumed run keeps (null for a new run or one that saved none).
+ */
+export function openBcRun(out: string, resume: boolean): { run: RunDir; saved: SavedBcRun | null; resumedSettings: BcRunConfig | null } {
+  const run = new RunDir(out);
+  const saved = run.readJson<SavedBcRun>('config.json');
+  if (saved && !resume) throw new InputError(`${run.path}: expected a new run directory, got one with a run in it (use --resume to continue it, or another --out)`);
+  if (resume && saved && saved.algo !== 'bc') throw new InputError(`${run.path}: --resume --algo bc: the run there was trained with --algo ${saved.algo}`);
+  if (resume && existsSync(join(run.policyDir, 'policy.json'))) throw new InputError(`${run.path}: --resume: this run has already finished (its policy is in ${run.policyDir})`);
+  return { run, saved, resumedSettings: resume ? (saved?.bc ?? null) : null };
+}
 
 export async function trainBc(config: TrainBcConfig, opts: TrainBcOptions = {}): Promise<TrainBcReport> {
   const hooks = withDefaults(opts.hooks);
   const sc = loadScenario(config.scenario);
-  const run = new RunDir(config.out ?? defaultBcRunDir(sc.name));
-  const saved = run.readJson<{ algo?: string; bc?: BcRunConfig }>('config.json');
-  if (saved && !opts.resume) throw new InputError(`${run.path}: expected a new run directory, got one with a run in it (use --resume to continue it, or another --out)`);
-  if (opts.resume && saved && saved.algo !== 'bc') throw new InputError(`${run.path}: --resume --algo bc: the run there was trained with --algo ${saved.algo}`);
-  if (opts.resume && existsSync(join(run.policyDir, 'policy.json'))) throw new InputError(`${run.path}: --resume: this run has already finished (its policy is in ${run.policyDir})`);
-  const cfg = opts.resume && saved?.bc ? saved.bc : config.bc;
+  const { run, saved, resumedSettings } = openBcRun(config.out ?? defaultBcRunDir(sc.name), opts.resume === true);
+  const cfg = resumedSettings ?? config.bc;
   if (!cfg) throw new InputError('--data: expected a directory of demonstration episodes (--algo bc needs one), got nothing');
   const data = await loadDataset(cfg.data, { valFraction: cfg.valFraction, seed: cfg.seed, contract: sc.contract, contractOf: `${config.scenario} (scenario ${sc.name})`, includeFlagged: cfg.includeFlagged === true });
   const skipped = skippedFlaggedLine(cfg.data, data.flagged);

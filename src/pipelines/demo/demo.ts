@@ -26,7 +26,7 @@ import { deployTo } from '../../bridge/deploy.js';
 import { RunDir } from '../../runs/run-dir.js';
 import type { Progress } from '../../ui/progress.js';
 import { withDefaults, type RunHooks } from '../../ui/run-hooks.js';
-import { bcRunDefaults, trainBc } from '../train-bc.js';
+import { bcRunDefaults, trainBc, type TrainBcReport } from '../train-bc.js';
 import { finetuneRun } from '../finetune.js';
 import { evaluateWithProgress } from '../evaluate-progress.js';
 import { demoBudget, type DemoBudget } from './budget.js';
@@ -58,6 +58,8 @@ export interface DemoRunOptions {
 
 export interface DemoReport {
   result: DemoResult;
+  /** The pretraining run's report (what `sim2real train --algo bc` prints). */
+  pretrain: TrainBcReport;
   /** RUN/report.html (RUN/demo.json holds the result and the transfer rows). */
   report: string;
   reality: string;
@@ -164,12 +166,12 @@ export async function runDemo(given: DemoConfig, opts: DemoRunOptions = {}): Pro
     return r;
   };
   const run: DemoRun = { R, sc, scenarioFile: file, reality, realityFile, out: config.out, budget: demoBudget(sc, quick), workers: config.workers ?? 2, quick, resume, hooks, stage, stages, t0 };
-  const result = await pretrainThenRobot(run);
+  const { result, pretrain } = await pretrainThenRobot(run);
   const report = await writeDemoReport(config.out, result);
-  return { result, report, reality: reality.name, backend: backend.name };
+  return { result, pretrain, report, reality: reality.name, backend: backend.name };
 }
 
-async function pretrainThenRobot(run: DemoRun): Promise<DemoResult> {
+async function pretrainThenRobot(run: DemoRun): Promise<{ result: DemoResult; pretrain: TrainBcReport }> {
   const { sc, budget: b, stage } = run;
   const simDemos = join(run.out, 'sim-demos');
   const simExpert = await stage('collect', 'collect expert demonstrations (randomized sim)', simDemos, () => withBar(run, `collect ${sc.name}`, b.simDemos, 'ep', async (bar) => {
@@ -218,7 +220,8 @@ async function pretrainThenRobot(run: DemoRun): Promise<DemoResult> {
   );
   const { policy } = await loadPolicyDir(pretrain.policy);
   try {
-    return await onPolicy(run, policy, { simDemos, simExpert, pretrainRun, pretrainPolicy: pretrain.policy, simNominal: pretrain.evaluation! });
+    const result = await onPolicy(run, policy, { simDemos, simExpert, pretrainRun, pretrainPolicy: pretrain.policy, simNominal: pretrain.evaluation! });
+    return { result, pretrain };
   } finally {
     policy.dispose();
   }
@@ -292,8 +295,9 @@ async function onPolicy(o: DemoRun, policy: GaussianMlpPolicy, pre: Pretrained):
       const resume = o.resume && existsSync(join(finetuneDir, 'config.json'));
       const report = await finetuneRun(config, { resume, hooks: o.hooks });
       const ran = new RunDir(report.run).readJson<{ loopDelay: { steps: number; estimated: boolean } | null }>('config.json');
-      const estimated = ran?.loopDelay?.estimated ? ran.loopDelay.steps : null;
-      if (estimated === null) return { loopDelay: null };
+      // A delay-compensating policy had the robot's delay estimated; the run records none when it came out 0.
+      if (policy.delayCompensation.steps === 0) return { loopDelay: null };
+      const estimated = ran?.loopDelay?.steps ?? 0;
       log(`   robot loop delay estimated from the demonstrations: ${estimated} control steps; the policy was trained for ${policy.delayCompensation.steps}`);
       return { loopDelay: { assumed: policy.delayCompensation.steps, estimated } };
     });
