@@ -12,9 +12,8 @@ import { StepRing, type FromRecorder, type RecordedObs, type RecorderInit, type 
 
 /**
  * Steps the ring holds: up to 65,536 (at 500 Hz, 131 s of the recorder thread not getting to run;
- * it drains every few tens of ms, at the lowest priority) within 32 MB of shared memory (fewer
- * steps for big observations). Past that, steps are dropped and logged rather than the control
- * loop waiting.
+ * it drains every few tens of ms) within 32 MB of shared memory (fewer steps for big
+ * observations). Past that, steps are dropped and logged rather than the control loop waiting.
  */
 const RING_MAX_STEPS = 65536;
 const RING_BYTES = 32 * 1024 * 1024;

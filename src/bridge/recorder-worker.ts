@@ -5,9 +5,6 @@
  * once per session, and the session's next episode is tried again (in a new file if the old one broke).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { setPriority } from 'node:os';
-import { readlinkSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { SessionRecorder } from './served-episodes.js';
 import { ServedFiles } from './served-files.js';
 import { StepRing, type FromRecorder, type RecordedStep, type RecorderInit, type ToRecorder } from './recorder-protocol.js';
@@ -21,30 +18,14 @@ const DRAIN_MS = 20;
  */
 const FLUSH_MS = 500;
 
-// Recording is background work: at nice 19 the scheduler hands the CPU to the control loop's
-// threads (the server's and ZeroMQ's) as soon as they wake. At nice 10 its drains (every DRAIN_MS,
-// MCAP writes and chunk compression) still delayed round trips. Nice 19 still gets time slices while
-// the control loop's threads wait to run; SCHED_IDLE (which no unprivileged thread needs rights
-// for) runs only on a core nobody else wants, and with it recording no longer shows in the round
-// trips (docs/design.md, "Findings"). On a machine whose cores are all busy it may fall behind (it
-// needs a small share of a core): the ring then holds minutes of steps (recorder-thread.ts) before
-// any is dropped, and a drop is logged.
-// Only on Linux, where setpriority() and sched_setscheduler() act on the calling thread; elsewhere
-// they would slow the whole server down.
-if (process.platform === 'linux') {
-  try {
-    setPriority(19);
-  } catch {
-    // Not allowed here: record at normal priority.
-  }
-  try {
-    // Node has no sched_setscheduler(); util-linux's chrt sets it for this thread's id.
-    const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
-    spawnSync('chrt', ['--idle', '--pid', '0', tid], { stdio: 'ignore', timeout: 2000 });
-  } catch {
-    // No chrt or no /proc: nice 19 it is.
-  }
-}
+// The recorder runs at the process's normal priority, on purpose. It used to lower its thread to
+// nice 19 and SCHED_IDLE, to keep its drains off the control loop's cores; but a thread of this
+// process that the scheduler starves does not only fall behind, it stalls the control loop whenever
+// it is descheduled while holding a lock the two share. Every isolate of the process posts its
+// background jobs (concurrent GC marking, optimising compiles, wasm validation) to one V8 platform
+// task queue behind one mutex: with both cores busy, an idle-priority recorder preempted inside it
+// left the server's main thread waiting to post, for long enough to drop every robot as silent
+// (heartbeat_ms x liveness). The measurements: docs/design.md, "Findings".
 
 const port = parentPort!;
 const post = (m: FromRecorder) => port.postMessage(m);

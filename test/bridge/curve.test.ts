@@ -8,7 +8,7 @@ import * as zmq from 'zeromq';
 import { PolicyServer, type PolicyServerOptions } from '../../src/bridge/server.js';
 import { RobotClient, type RobotClientOptions } from '../../src/bridge/robot-client.js';
 import { InputError } from '../../src/errors.js';
-import { RawPeer, freePort, navScenario, tinyPolicy } from './fixtures.js';
+import { PATIENT, RawPeer, freePort, navScenario, tinyPolicy, until } from './fixtures.js';
 
 const contract = navScenario.contract;
 const obs = () => new Float32Array(29).fill(0.25);
@@ -19,22 +19,18 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function until(pred: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${pred.toString()}`);
-    await sleep(5);
-  }
-}
-
 async function serve(opts: Partial<PolicyServerOptions> & { log?: (l: string) => void }): Promise<PolicyServer> {
-  const s = await PolicyServer.start({ bind: `tcp://127.0.0.1:${await freePort()}`, policy: await tinyPolicy(), ...opts });
+  const s = await PolicyServer.start({ bind: `tcp://127.0.0.1:${await freePort()}`, policy: await tinyPolicy(), ...PATIENT, ...opts });
   cleanups.push(() => s.close());
   return s;
 }
 
-async function robot(server: PolicyServer, extra: Partial<RobotClientOptions>): Promise<RobotClient> {
-  const c = await RobotClient.connect({ server: server.endpoint, robotId: 'curvy', contract, safeAction: navScenario.safe_action, deadlineMs: 500, connectTimeoutMs: 250, ...extra });
+/**
+ * A robot connecting with `extra`'s keys. A refusal by ZAP fails the connect at once (an auth event);
+ * `silence` for a refusal that reaches the robot as no answer at all: the connect gives up after 250 ms.
+ */
+async function robot(server: PolicyServer, extra: Partial<RobotClientOptions>, silence = false): Promise<RobotClient> {
+  const c = await RobotClient.connect({ server: server.endpoint, robotId: 'curvy', contract, safeAction: navScenario.safe_action, deadlineMs: 5000, connectTimeoutMs: silence ? 250 : 30_000, ...extra });
   cleanups.push(() => c.close());
   return c;
 }
@@ -71,9 +67,9 @@ describe('CurveZMQ', () => {
     const log: string[] = [];
     const server = await serve({ curve: { ...serverKeys, allow: [allowed.publicKey] }, log: (l) => log.push(l) });
     // Neither reaches ZAP: to the robot such a refusal is silence (docs/protocol.md "How refusals look").
-    await expect(robot(server, {})).rejects.toThrow(/no welcome/);
+    await expect(robot(server, {}, true)).rejects.toThrow(/no welcome/);
     const other = zmq.curveKeyPair();
-    await expect(robot(server, { curve: { serverKey: other.publicKey, ...allowed } })).rejects.toThrow(/no welcome/);
+    await expect(robot(server, { curve: { serverKey: other.publicKey, ...allowed } }, true)).rejects.toThrow(/no welcome/);
     expect(server.stats().robots).toBe(0);
     // A plain-text peer speaking the protocol gets nothing at all (not even an error).
     const raw = new RawPeer(server.endpoint);

@@ -7,7 +7,7 @@ import { checkEndpoint } from '../../src/bridge/endpoint.js';
 import { PolicyServer } from '../../src/bridge/server.js';
 import { RobotClient } from '../../src/bridge/robot-client.js';
 import { deployTo } from '../../src/bridge/deploy.js';
-import { navScenario, tinyCheckpoint, tinyPolicy } from './fixtures.js';
+import { PATIENT, navScenario, tinyCheckpoint, tinyPolicy } from './fixtures.js';
 import { sim2real } from '../cli/helpers.js';
 
 describe('checkEndpoint', () => {
@@ -42,15 +42,15 @@ const hasIpv6Loopback = Object.values(networkInterfaces()).some((list) => list?.
 describe('IPv6 endpoints', () => {
   it.skipIf(!hasIpv6Loopback)('a server bound to tcp://[::1]:PORT serves a RobotClient and answers a deploy', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sim2real-ipv6-'));
-    const server = await PolicyServer.start({ bind: 'tcp://[::1]:*', policy: await tinyPolicy() });
+    const server = await PolicyServer.start({ bind: 'tcp://[::1]:*', policy: await tinyPolicy(), ...PATIENT });
     try {
       expect(server.endpoint).toMatch(/^tcp:\/\/\[::1\]:\d+$/);
-      const c = await RobotClient.connect({ server: server.endpoint, robotId: 'v6', contract: navScenario.contract, safeAction: navScenario.safe_action, deadlineMs: 1000 });
+      const c = await RobotClient.connect({ server: server.endpoint, robotId: 'v6', contract: navScenario.contract, safeAction: navScenario.safe_action, deadlineMs: 5000 });
       expect((await c.act(0, 0, new Float32Array(29))).missed).toBe(false);
       await c.close();
       (await tinyCheckpoint(dir, 'v6-policy', 0.5)).dispose();
       // This server takes no deployments: the refusal still comes back over IPv6.
-      await expect(deployTo(server.endpoint, dir, { timeoutMs: 3000 })).rejects.toThrow(/not_allowed/);
+      await expect(deployTo(server.endpoint, dir, { timeoutMs: 60_000 })).rejects.toThrow(/not_allowed/);
     } finally {
       await server.close();
       rmSync(dir, { recursive: true, force: true });

@@ -32,6 +32,25 @@ export async function tinyCheckpoint(dir: string, id: string, seedShift = 0, sce
 
 export { freePort } from '../../bench/free-port.js';
 
+/**
+ * Heartbeat settings for servers in tests that are not about liveness: a 10 s window (heartbeat_ms
+ * x liveness), so that a robot is dropped as silent (and a client gives its server up) only when the
+ * peer is really gone, never because a loaded machine held a process back for a second.
+ */
+export const PATIENT = { heartbeatMs: 250, liveness: 40 } as const;
+
+/** How long a test waits for an event that comes within milliseconds when all is well: only a broken implementation takes this long. */
+export const EVENT_MS = 20_000;
+
+/** Wait until `pred` holds (polled every 5 ms), or fail after `timeoutMs`. */
+export async function until(pred: () => boolean, timeoutMs = EVENT_MS, what: string = pred.toString()): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** Plain MessagePack (maps, no records or extensions), as any client library would write it. */
 export const msgpack = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'number' });
 
@@ -103,7 +122,7 @@ export class RawPeer {
   }
 
   /** Wait for the first collected message (already received or arriving) matching `pred`, and remove it. */
-  async next(pred: (m: Record<string, unknown>) => boolean = () => true, timeoutMs = 2000): Promise<Record<string, unknown>> {
+  async next(pred: (m: Record<string, unknown>) => boolean = () => true, timeoutMs = EVENT_MS): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const i = this.inbox.findIndex(pred);
@@ -118,12 +137,12 @@ export class RawPeer {
   }
 
   /** The next `error` message. */
-  error(timeoutMs = 2000): Promise<Record<string, unknown>> {
+  error(timeoutMs = EVENT_MS): Promise<Record<string, unknown>> {
     return this.next((m) => m.type === 'error', timeoutMs);
   }
 
   /** Wait until the socket has seen `n` disconnects. */
-  async disconnected(n = 1, timeoutMs = 2000): Promise<void> {
+  async disconnected(n = 1, timeoutMs = EVENT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.disconnects < n) {
       const left = deadline - Date.now();

@@ -3,10 +3,11 @@
  * them: `npm run bench -- bridge-load`). Loopback, bounded in count and time. Pass: the
  * well-behaved robots are answered throughout, nothing crashes, every completed episode is recorded.
  *
- * No timing targets here (a noisy 2-core CI machine): a robot counts an observation answered when
- * the action comes within 250 ms (25 control periods), and the checks are ones a deaf or stalled
- * server fails by a wide margin: an answer in every 1-second window of every robot, at most 2%
- * missed, no error or dropped observation for a well-behaved robot in the server's own figures.
+ * No timing targets here (a noisy 2-core CI machine, maybe shared with other jobs): a robot counts an
+ * observation answered when the action comes within 2 s (200 control periods), and the checks are
+ * ones a deaf or stalled server fails by a wide margin: an answer in every 1-second window of every
+ * robot, at most 2% missed, no error or dropped observation for a well-behaved robot in the server's
+ * own figures. The latency figures themselves are the benchmark's (`npm run bench -- bridge-load`).
  *
  * The kill -9 case runs `sim2real serve` from dist/ (npm test builds it first).
  */
@@ -15,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StatsMsg } from '../../src/bridge/messages.js';
+import { MAX_BACKLOG_LIMIT } from '../../src/bridge/backlog.js';
 import type { GaussianMlpPolicy } from '../../src/policy/models/gaussian-policy.js';
 import { readEpisodes } from '../../src/episodes/reader.js';
 import {
@@ -34,20 +36,24 @@ import {
   type PacedRobot,
   type RobotReport,
 } from '../../bench/load-harness.js';
-import { freePort, navScenario, tinyCheckpoint, tinyPolicy } from './fixtures.js';
+import { PATIENT, freePort, navScenario, tinyCheckpoint, tinyPolicy } from './fixtures.js';
 
 const contract = navScenario.contract;
 const HZ = 100;
-const DEADLINE_MS = 250;
+const DEADLINE_MS = 2000;
+/** The kill -9 case's robots: they notice the killed server after 3 missed deadlines. */
+const KILL_DEADLINE_MS = 1000;
+/** How long the helpers below wait for what comes at once when all is well. */
+const EVENT_MS = 60_000;
 /** The control rate the server records and counts lateness against. */
 const scenario = { name: navScenario.name, controlHz: HZ };
 /**
- * Observations a robot may have waiting: as many as fit in the robots' deadline. With the default
- * (8, i.e. 80 ms at 100 Hz) a loaded machine that holds back ZeroMQ's I/O thread for 100 ms makes a
- * robot's observations arrive together and the oldest are dropped as stale, which the robot would
- * count as an error here although it had 250 ms to wait (the bench runs the default).
+ * Observations a robot may have waiting: as many as the server allows (32, 320 ms at 100 Hz). With
+ * the default (8, i.e. 80 ms at 100 Hz) a loaded machine that holds back ZeroMQ's I/O thread for
+ * 100 ms makes a robot's observations arrive together and the oldest are dropped as stale, which the
+ * robot would count as an error here although it had 2 s to wait (the bench runs the default).
  */
-const MAX_BACKLOG = DEADLINE_MS / (1000 / HZ);
+const MAX_BACKLOG = Math.min(DEADLINE_MS / (1000 / HZ), MAX_BACKLOG_LIMIT);
 
 let policy: GaussianMlpPolicy;
 let dir: string;
@@ -69,13 +75,13 @@ function tempDir(): string {
 }
 
 async function server(recordDir: string, log: string[] = []) {
-  const t = await inProcessServer({ bind: `tcp://127.0.0.1:${await freePort()}`, policy, recordDir, scenario, maxBacklog: MAX_BACKLOG, log: (l) => log.push(l) });
+  const t = await inProcessServer({ bind: `tcp://127.0.0.1:${await freePort()}`, policy, recordDir, scenario, maxBacklog: MAX_BACKLOG, log: (l) => log.push(l), ...PATIENT });
   cleanups.push(() => t.close());
   return t;
 }
 
 async function robots(endpoint: string, n: number, opts: { together?: boolean; prefix?: string } = {}): Promise<PacedRobot[]> {
-  const rs = await pacedRobots(n, { endpoint, mode: 'server', contract, hz: HZ, deadlineMs: DEADLINE_MS, episodeSteps: 50, scenario: navScenario.name }, opts);
+  const rs = await pacedRobots(n, { endpoint, mode: 'server', contract, hz: HZ, deadlineMs: DEADLINE_MS, episodeSteps: 50, scenario: navScenario.name, connectTimeoutMs: EVENT_MS }, opts);
   cleanups.push(() => Promise.all(rs.map((r) => r.close())));
   return rs;
 }
@@ -130,16 +136,16 @@ describe('load', () => {
     const rs = await robots(t.endpoint, 20);
     startAll(rs, HZ);
     await sleep(3000);
-    const stats = await queryStats(t.endpoint);
+    const stats = await queryStats(t.endpoint, EVENT_MS);
     const reports = await stopAll(rs);
-    await until(() => t.server.stats().robots === 0, 5000, 'every robot said bye');
+    await until(() => t.server.stats().robots === 0, EVENT_MS, 'every robot said bye');
     await t.close();
     expectServedThroughout(reports, stats);
     expect(stats.robots).toBe(20);
     expect(stats.dropped).toBe(0);
     // 20 robots × ~300 steps in episodes of 50: ~120 episodes.
     await expectRecorded(rec, reports);
-  }, 30_000);
+  });
 
   it('one robot flooding 10,000 obs while 5 others run at 100 Hz: the others are answered throughout; the flood is bounded and told', async () => {
     const { rec, t, rs } = await fiveRobotsRunning();
@@ -152,13 +158,13 @@ describe('load', () => {
         await sleep(5);
       }
     })();
-    const f = await flood(t.endpoint, contract, 10_000, { maxMs: 20_000 });
+    const f = await flood(t.endpoint, contract, 10_000, { maxMs: 120_000 });
     cleanups.push(() => f.close());
     const during = t.server.stats();
     watching = false;
     await watch;
     await sleep(Math.max(1000, 3500 - 500 - f.ms));
-    const stats = await queryStats(t.endpoint);
+    const stats = await queryStats(t.endpoint, EVENT_MS);
     const reports = await stopAll(rs);
     expect(f.sent).toBe(10_000);
     expectServedThroughout(reports, stats);
@@ -170,16 +176,18 @@ describe('load', () => {
     // And the flood was trimmed, not served whole: the flooder was told of drops.
     expect(t.server.stats().dropped).toBeGreaterThan(0);
     expect(t.server.stats().dropped).toBeGreaterThanOrEqual(flooder!.dropped);
-    await until(() => t.server.stats().robots === 0 || t.server.stats().sessions.every((s) => s.robot_id === 'flooder'), 5000, 'the well-behaved robots said bye');
+    await until(() => t.server.stats().robots === 0 || t.server.stats().sessions.every((s) => s.robot_id === 'flooder'), EVENT_MS, 'the well-behaved robots said bye');
     await t.close();
     await expectRecorded(rec, reports);
-  }, 40_000);
+  });
 
   it('10,000 garbage frames while 5 robots run at 100 Hz: the robots are answered throughout, every frame refused', async () => {
     const { rec, log, t, rs } = await fiveRobotsRunning();
-    const g = await garbage(t.endpoint, contract, 10_000, { maxMs: 20_000 });
+    const g = await garbage(t.endpoint, contract, 10_000, { maxMs: 120_000 });
+    // The server has taken in (and answered) the garbage: a busy machine may take it a while.
+    await until(() => t.server.stats().errors > 9_000, EVENT_MS, 'the garbage is refused');
     await sleep(Math.max(1000, 3500 - 500 - g.ms));
-    const stats = await queryStats(t.endpoint);
+    const stats = await queryStats(t.endpoint, EVENT_MS);
     const reports = await stopAll(rs);
     expect(g.sent).toBe(10_000);
     expect(Object.keys(g.kinds).length).toBeGreaterThanOrEqual(8);
@@ -192,10 +200,10 @@ describe('load', () => {
     expect(stats.errors).toBeGreaterThan(9_000);
     // The log is throttled: not one line per bad frame.
     expect(log.length).toBeLessThan(1000);
-    await until(() => t.server.stats().sessions.every((s) => !s.robot_id.startsWith('robot-')), 5000, 'the robots said bye');
+    await until(() => t.server.stats().sessions.every((s) => !s.robot_id.startsWith('robot-')), EVENT_MS, 'the robots said bye');
     await t.close();
     await expectRecorded(rec, reports);
-  }, 40_000);
+  });
 
   it('20 robots connecting in the same instant: exactly 20 sessions, all served', async () => {
     const t = await server(tempDir());
@@ -207,12 +215,12 @@ describe('load', () => {
     expect(new Set(rs.map((r) => r.session)).size).toBe(20);
     startAll(rs, HZ);
     await sleep(2100);
-    const stats = await queryStats(t.endpoint);
+    const stats = await queryStats(t.endpoint, EVENT_MS);
     const reports = await stopAll(rs);
     expectServedThroughout(reports, stats);
-    await until(() => t.server.stats().robots === 0, 5000, 'every robot said bye');
+    await until(() => t.server.stats().robots === 0, EVENT_MS, 'every robot said bye');
     expect(t.server.stats().sessionsOpened).toBe(20);
-  }, 30_000);
+  });
 
   it('kill -9 and restart of `sim2real serve` under 3 robots at 100 Hz: served again by themselves; episodes completed before the kill and after the restart recorded', async () => {
     const root = tempDir();
@@ -221,28 +229,38 @@ describe('load', () => {
     // The checkpoint's scenario at 100 Hz, so that the server records (and counts lateness at) the robots' rate.
     (await tinyCheckpoint(ckpt, 'load-kill', 0, { ...navScenario, control: { ...navScenario.control, rate_hz: HZ } })).dispose();
     const bind = `tcp://127.0.0.1:${await freePort()}`;
-    const args = ['--policy', ckpt, '--bind', bind, '--record', rec];
-    let serve = await ChildTarget.serve(args);
+    // --heartbeat-ms 2500: a 10 s liveness window, so that no robot is dropped for a loaded machine's pause.
+    const args = ['--policy', ckpt, '--bind', bind, '--record', rec, '--heartbeat-ms', '2500'];
+    let serve = await ChildTarget.serve(args, 300_000);
     cleanups.push(() => serve.stop());
     const rs = await Promise.all(
-      [0, 1, 2].map((i) => ClientRobot.connect({ server: bind, robotId: `kill-${i}`, contract, safeAction: navScenario.safe_action, deadlineMs: DEADLINE_MS, maxMisses: 3, backoffMs: [50, 500], hz: HZ, episodeSteps: 100 })),
+      [0, 1, 2].map((i) => ClientRobot.connect({ server: bind, robotId: `kill-${i}`, contract, safeAction: navScenario.safe_action, deadlineMs: KILL_DEADLINE_MS, maxMisses: 3, backoffMs: [50, 500], connectTimeoutMs: EVENT_MS, hz: HZ, episodeSteps: 100 })),
     );
     cleanups.push(() => Promise.all(rs.map((r) => r.close())));
     startAll(rs, HZ);
-    await sleep(2500);
+    // The killed server's file holds every episode ended this long before the kill (it pushes its
+    // recording to the file every 0.5 s; a busy machine may run its recorder's timers late).
+    const FLUSHED_MS = 3000;
+    const endedAt = (e: RobotReport['episodes'][number], r: { startedAt: number }) => r.startedAt + e.endedAt;
+    // Served for 2.5 s at least, and until every robot has an episode that old.
+    const startedAt = performance.now();
+    await until(() => performance.now() - startedAt >= 2500 && rs.every((r) => r.report.episodes.some((e) => performance.now() - endedAt(e, r.report) > FLUSHED_MS)), EVENT_MS, 'every robot ended an episode');
     const killedAt = performance.now();
     await serve.kill9();
-    serve = await ChildTarget.serve(args);
+    serve = await ChildTarget.serve(args, 300_000);
     const readyAt = performance.now();
     const firstAfter = (r: ClientRobot) => r.report.answeredAt.map((t) => t + r.report.startedAt).find((t) => t > readyAt);
-    await until(() => rs.every((r) => firstAfter(r) !== undefined), 15_000, 'every robot served by the restarted server');
+    await until(() => rs.every((r) => firstAfter(r) !== undefined), EVENT_MS, 'every robot served by the restarted server');
     const backAt = Math.max(...rs.map((r) => firstAfter(r)!));
-    await sleep(2000);
-    const stats = await queryStats(bind);
+    const killed = (e: RobotReport['episodes'][number], r: RobotReport) => endedAt(e, r) < killedAt - FLUSHED_MS;
+    const after = (e: RobotReport['episodes'][number], r: RobotReport) => endedAt(e, r) > backAt;
+    // Served for 2 s at least after every robot was back, and until every robot has ended an episode since.
+    await until(() => performance.now() - backAt >= 2000 && rs.every((r) => r.report.episodes.some((e) => after(e, r.report))), EVENT_MS, 'every robot ended an episode after the restart');
+    const stats = await queryStats(bind, EVENT_MS);
     const reports = await Promise.all(rs.map((r) => r.stop()));
     await Promise.all(rs.map((r) => r.close()));
     let left = -1;
-    for (const deadline = Date.now() + 5000; left !== 0 && Date.now() < deadline; await sleep(50)) left = (await queryStats(bind)).robots;
+    for (const deadline = Date.now() + EVENT_MS; left !== 0 && Date.now() < deadline; await sleep(50)) left = (await queryStats(bind, EVENT_MS)).robots;
     expect(left, 'robots still connected after saying bye').toBe(0);
     const exit = await serve.stop();
     expect(exit.code, serve.stderr).toBe(0);
@@ -255,10 +273,8 @@ describe('load', () => {
       expect(emptyWindows(r, backAt - r.startedAt + 500).empty, `${r.robotId} after the restart`).toEqual([]);
     }
 
-    // Every episode ended well before the kill (the killed server pushes its recording to the file
-    // every 0.5 s) or after the robots were back is recorded whole; the killed file is readable.
-    const killed = (e: RobotReport['episodes'][number], r: RobotReport) => r.startedAt + e.endedAt < killedAt - 1000;
-    const after = (e: RobotReport['episodes'][number], r: RobotReport) => r.startedAt + e.endedAt > backAt;
+    // Every episode ended well before the kill or after the robots were back is recorded whole; the
+    // killed file is readable.
     const byId = new Map(reports.map((r) => [r.robotId, r]));
     const check = await checkRecording(rec, reports, { only: (id, e) => killed(e, byId.get(id)!) || after(e, byId.get(id)!) });
     expect(check.problems).toEqual([]);
@@ -275,5 +291,5 @@ describe('load', () => {
       const open = episodes.filter((e) => e.start.randomization.robot_id === r.robotId && !e.end);
       expect(open.length, `${r.robotId}: incomplete episodes`).toBeLessThanOrEqual(1);
     }
-  }, 60_000);
+  });
 });

@@ -14,7 +14,7 @@ import { RobotClient, type RobotClientOptions } from '../../src/bridge/robot-cli
 import { NOMINAL_CONTROL_HZ } from '../../src/bridge/served-episodes.js';
 import { readEpisodes } from '../../src/episodes/reader.js';
 import type { GaussianMlpPolicy } from '../../src/policy/models/gaussian-policy.js';
-import { RawPeer, f32, freePort, navScenario, tinyPolicy } from './fixtures.js';
+import { PATIENT, RawPeer, f32, freePort, navScenario, tinyPolicy, until } from './fixtures.js';
 
 const contract = navScenario.contract;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,14 +36,6 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function until(pred: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${pred.toString()}`);
-    await sleep(5);
-  }
-}
-
 async function serve(opts: Partial<PolicyServerOptions> = {}): Promise<PolicyServer> {
   const s = await PolicyServer.start({
     bind: `tcp://127.0.0.1:${await freePort()}`,
@@ -51,6 +43,7 @@ async function serve(opts: Partial<PolicyServerOptions> = {}): Promise<PolicySer
     recordDir: dir,
     scenario: { name: navScenario.name, controlHz: navScenario.control.rate_hz },
     log: (l) => log.push(l),
+    ...PATIENT,
     ...opts,
   });
   cleanups.push(() => s.close());
@@ -58,7 +51,7 @@ async function serve(opts: Partial<PolicyServerOptions> = {}): Promise<PolicySer
 }
 
 async function robot(server: PolicyServer, extra: Partial<RobotClientOptions> = {}): Promise<RobotClient> {
-  const c = await RobotClient.connect({ server: server.endpoint, robotId: 'rec-bot', contract, safeAction: navScenario.safe_action, deadlineMs: 500, ...extra });
+  const c = await RobotClient.connect({ server: server.endpoint, robotId: 'rec-bot', contract, safeAction: navScenario.safe_action, deadlineMs: 5000, ...extra });
   cleanups.push(() => c.close());
   return c;
 }
@@ -135,8 +128,9 @@ describe('recording served episodes', () => {
         // The applied action of step k comes with obs k+1; the last step has none (recorded as sent).
         expect(Array.from(s.appliedAction)).toEqual(Array.from(k < sent.actions.length - 1 ? sent.applied[k] : sent.actions[k]));
         expect(s.reward).toBe(k + 0.5);
+        // The policy's compute time in ms (not a timestamp, not µs): a busy machine may stretch it, not by seconds.
         expect(s.latencyMs).toBeGreaterThanOrEqual(0);
-        expect(s.latencyMs).toBeLessThan(100);
+        expect(s.latencyMs).toBeLessThan(10_000);
       });
     }
   });
@@ -208,7 +202,8 @@ describe('recording served episodes', () => {
   });
 
   it('counts an episode cut by a vanished robot as incomplete (dropped after heartbeat_ms × liveness)', async () => {
-    const server = await serve({ heartbeatMs: 100, liveness: 3 });
+    // A 2 s window: the robot is dropped for its silence after it left, not for a loaded machine's pause while it runs.
+    const server = await serve({ heartbeatMs: 200, liveness: 10 });
     const raw = new RawPeer(server.endpoint, { routingId: 'vanishing' });
     cleanups.push(() => raw.close());
     expect((await raw.hello(contract, { robot_id: 'vanishing' })).type).toBe('welcome');

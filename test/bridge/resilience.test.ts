@@ -10,7 +10,7 @@ import * as zmq from 'zeromq';
 import { PolicyServer, type PolicyServerOptions } from '../../src/bridge/server.js';
 import { RobotClient, type RobotClientOptions } from '../../src/bridge/robot-client.js';
 import { readEpisodes } from '../../src/episodes/reader.js';
-import { RawPeer, f32, freePort, msgpack, navScenario, tinyPolicy } from './fixtures.js';
+import { PATIENT, RawPeer, f32, freePort, msgpack, navScenario, tinyPolicy, until } from './fixtures.js';
 
 const contract = navScenario.contract;
 const safe = navScenario.safe_action;
@@ -22,15 +22,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function until(pred: () => boolean, timeoutMs = 3000, what = pred.toString()): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(5);
-  }
-}
-
-/** Start a server, retrying the bind for a moment (the port of a just-closed server may still be busy). */
+/** Start a server, retrying the bind for up to 10 s (the port of a just-closed server may still be busy). */
 async function serve(opts: PolicyServerOptions): Promise<PolicyServer> {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -38,14 +30,14 @@ async function serve(opts: PolicyServerOptions): Promise<PolicyServer> {
       cleanups.push(() => s.close());
       return s;
     } catch (e) {
-      if (attempt >= 20) throw e;
+      if (attempt >= 200) throw e;
       await sleep(50);
     }
   }
 }
 
 async function robot(opts: Partial<RobotClientOptions> & { server: string }): Promise<RobotClient> {
-  const c = await RobotClient.connect({ robotId: 'r', contract, safeAction: safe, deadlineMs: 500, ...opts });
+  const c = await RobotClient.connect({ robotId: 'r', contract, safeAction: safe, deadlineMs: 5000, ...opts });
   cleanups.push(() => c.close());
   return c;
 }
@@ -54,9 +46,10 @@ describe('server restart', () => {
   it('the robot gets the safe action while the server is down, then reconnects by itself and is served again', async () => {
     const bind = `tcp://127.0.0.1:${await freePort()}`;
     const policy = await tinyPolicy();
-    const first = await serve({ bind, policy, heartbeatMs: 100 });
+    // A 5 s liveness window: the robot gives the server up after maxMisses missed deadlines, as under test here.
+    const first = await serve({ bind, policy, heartbeatMs: 100, liveness: 50 });
     const log: string[] = [];
-    const c = await robot({ server: bind, deadlineMs: 150, maxMisses: 3, backoffMs: [20, 200], log: (l) => log.push(l) });
+    const c = await robot({ server: bind, deadlineMs: 500, maxMisses: 3, backoffMs: [20, 200], log: (l) => log.push(l) });
     const o = obsFor(1);
     expect((await c.act(0, 0, o)).missed).toBe(false);
 
@@ -79,11 +72,10 @@ describe('server restart', () => {
     await sleep(300);
     expect((await c.act(0, 7, o)).missed).toBe(true);
 
-    const second = await serve({ bind, policy, heartbeatMs: 100 });
-    const t0 = Date.now();
-    await until(() => c.connected, 3000, 'the robot reconnects');
-    // Backoff capped at 200 ms (plus a hello round trip): back within well under a second or so.
-    expect(Date.now() - t0).toBeLessThan(1500);
+    const second = await serve({ bind, policy, heartbeatMs: 100, liveness: 50 });
+    // Backoff capped at 200 ms, 500 ms for each welcome: back within a second when all is well. A
+    // robot that gave up, or waited for a longer backoff than it was told, is not back in 10 s.
+    await until(() => c.connected, 10_000, 'the robot reconnects by itself');
     expect(c.reconnects).toBe(1);
     expect(second.stats().robots).toBe(1);
     const back = [];
@@ -114,24 +106,26 @@ describe('server restart', () => {
 describe('liveness', () => {
   it('the server drops a robot silent for heartbeat_ms × liveness, and keeps one that only heartbeats', async () => {
     const log: string[] = [];
-    const server = await serve({ bind: `tcp://127.0.0.1:${await freePort()}`, policy: await tinyPolicy(), heartbeatMs: 100, liveness: 3, log: (l) => log.push(l) });
+    // A 2 s window: the robot that heartbeats keeps its session even when a loaded machine holds it back for a second.
+    const server = await serve({ bind: `tcp://127.0.0.1:${await freePort()}`, policy: await tinyPolicy(), heartbeatMs: 200, liveness: 10, log: (l) => log.push(l) });
     const idle = await robot({ server: server.endpoint, robotId: 'idle' });
     const raw = new RawPeer(server.endpoint);
     cleanups.push(() => raw.close());
     const w = await raw.hello(contract);
-    expect(w).toMatchObject({ type: 'welcome', protocol: 1, heartbeat_ms: 100, liveness: 3, policy_version: 1 });
+    expect(w).toMatchObject({ type: 'welcome', protocol: 1, heartbeat_ms: 200, liveness: 10, policy_version: 1 });
+    // Taken before the server hears the robot for the last time: its silence is at most this long.
+    const t0 = Date.now();
     await raw.send({ type: 'obs', episode: 0, step: 0, obs: f32(obsFor(0)) });
     await raw.next((m) => m.type === 'action');
-    const t0 = Date.now();
     expect(server.stats().robots).toBe(2);
 
     // The server heartbeats the silent robot while it waits.
     await raw.next((m) => m.type === 'heartbeat');
-    await until(() => log.some((l) => /robot raw left \(silent for \d+ ms\)/.test(l)), 2000);
+    await until(() => log.some((l) => /robot raw left \(silent for \d+ ms\)/.test(l)));
     const dropped = Date.now() - t0;
-    // Silent for more than 300 ms, noticed at the next 100 ms tick (with slack for a loaded machine).
-    expect(dropped).toBeGreaterThanOrEqual(300 - 10);
-    expect(dropped).toBeLessThan(300 + 100 + 600);
+    // Silent for more than 2 s, noticed at the next 200 ms tick (with seconds of slack for a loaded machine).
+    expect(dropped).toBeGreaterThanOrEqual(2000 - 10);
+    expect(dropped).toBeLessThan(2000 + 200 + 5000);
     expect(server.stats().robots).toBe(1);
 
     // Its session is gone; the robot that only sent heartbeats for as long is still served.
@@ -171,22 +165,25 @@ describe('liveness', () => {
       await loop;
     });
     const log: string[] = [];
-    const c = await robot({ server: `tcp://127.0.0.1:${port}`, deadlineMs: 20, backoffMs: [20, 100], log: (l) => log.push(l) });
+    // Taken before the welcome: the server is silent for at least as long as the robot waited since.
     const t0 = Date.now();
+    const c = await robot({ server: `tcp://127.0.0.1:${port}`, deadlineMs: 20, backoffMs: [20, 100], log: (l) => log.push(l) });
     expect(c.connected).toBe(true);
-    await until(() => !c.connected, 1000, 'the robot notices the silent server');
+    await until(() => !c.connected, undefined, 'the robot notices the silent server');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(120 - 10);
     expect(c.holding).toBe(true);
     expect(log.some((l) => /lost the server \(no word from the server/.test(l))).toBe(true);
     const r = await c.act(0, 0, obsFor(0));
     expect(r).toMatchObject({ missed: true, holding: true });
     expect(Array.from(r.action)).toEqual(safe);
-    await until(() => hellos.length >= 2, 2000, 'a second hello');
+    await until(() => hellos.length >= 2, undefined, 'a second hello');
     // Each reconnection attempt is a fresh socket, given at least 500 ms for a welcome plus the
-    // backoff delay: attempts do not hammer a dead server.
-    await until(() => sockets.size >= 3, 3000, 'two reconnection attempts');
+    // backoff delay: attempts do not hammer a dead server. The hellos are timed where they arrive,
+    // which a loaded machine may delay by a few hundred ms; hammering would space them by the
+    // backoff alone (20-40 ms).
+    await until(() => sockets.size >= 3, undefined, 'two reconnection attempts');
     const starts = [...sockets.values()];
-    expect(starts[2] - starts[1]).toBeGreaterThanOrEqual(500 + 20 - 15);
+    expect(starts[2] - starts[1]).toBeGreaterThanOrEqual(250);
   });
 });
 
@@ -195,9 +192,9 @@ describe('many robots', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sim2real-many-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const policy = await tinyPolicy();
-    const server = await serve({ bind: `tcp://127.0.0.1:${await freePort()}`, policy, recordDir: dir, scenario: { name: navScenario.name, controlHz: 10 } });
+    const server = await serve({ bind: `tcp://127.0.0.1:${await freePort()}`, policy, recordDir: dir, scenario: { name: navScenario.name, controlHz: 10 }, ...PATIENT });
     const N = 8;
-    const clients = await Promise.all(Array.from({ length: N }, (_, i) => RobotClient.connect({ server: server.endpoint, robotId: `robot-${i}`, contract, safeAction: safe, deadlineMs: 1000 })));
+    const clients = await Promise.all(Array.from({ length: N }, (_, i) => RobotClient.connect({ server: server.endpoint, robotId: `robot-${i}`, contract, safeAction: safe, deadlineMs: 5000 })));
     expect(server.stats().robots).toBe(N);
     const runs = await Promise.all(
       clients.map(async (c, i) => {
@@ -221,7 +218,7 @@ describe('many robots', () => {
     expect(runs).toEqual(Array.from({ length: N }, () => ({ missed: 0, wrong: 0 })));
     expect(server.stats().actions).toBe(N * 50);
     await Promise.all(clients.map((c) => c.close()));
-    await until(() => server.stats().robots === 0, 2000);
+    await until(() => server.stats().robots === 0);
     await server.close();
 
     const { files, episodes } = await readEpisodes(dir);

@@ -9,7 +9,8 @@ it('a send that fails (the socket closed under it) is reported once; later sends
   const q = new SendQueue(sock, (e) => failures.push(e));
   sock.close();
   expect(q.send([Buffer.from('peer'), Buffer.from('x')])).toBe(true);
-  await new Promise((r) => setTimeout(r, 10));
+  // Reported when the send's promise rejects: wait for it (a hang fails the test's timeout).
+  while (failures.length === 0) await new Promise((r) => setTimeout(r, 5));
   expect(failures).toHaveLength(1);
   expect(failures[0].message).toMatch(/closed/i);
   expect(q.send([Buffer.from('peer'), Buffer.from('y')])).toBe(false);

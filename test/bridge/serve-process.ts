@@ -14,7 +14,7 @@ export class ServeProcess {
   }
 
   /** Spawn `sim2real serve ARGS` and wait until it says it is serving (rejects if it exits first). */
-  static async start(args: string[], timeoutMs = 60_000): Promise<ServeProcess> {
+  static async start(args: string[], timeoutMs = 300_000): Promise<ServeProcess> {
     const child = spawnSim2real(['serve', ...args]);
     let stderr = '';
     const endpoint = await new Promise<string>((resolve, reject) => {
@@ -39,7 +39,7 @@ export class ServeProcess {
   }
 
   /** Wait until the server's log matches `re`. */
-  async logged(re: RegExp, timeoutMs = 10_000): Promise<void> {
+  async logged(re: RegExp, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!re.test(this.stderr)) {
       if (Date.now() > deadline) throw new Error(`serve never logged ${re}: ${this.stderr}`);

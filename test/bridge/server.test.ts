@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PolicyServer } from '../../src/bridge/server.js';
 import { RobotClient } from '../../src/bridge/robot-client.js';
-import { freePort, navScenario, tinyPolicy } from './fixtures.js';
+import { PATIENT, freePort, navScenario, tinyPolicy } from './fixtures.js';
 import { DelayCompensator } from '../../src/sim/delay-compensator.js';
 import { Rng } from '../../src/sim/rng.js';
 
@@ -12,13 +12,13 @@ afterEach(async () => {
 
 async function serve(opts: Partial<Parameters<typeof PolicyServer.start>[0]> = {}) {
   const policy = opts.policy ?? (await tinyPolicy());
-  const server = await PolicyServer.start({ bind: `tcp://127.0.0.1:${await freePort()}`, policy, heartbeatMs: 50, ...opts });
+  const server = await PolicyServer.start({ bind: `tcp://127.0.0.1:${await freePort()}`, policy, ...PATIENT, ...opts });
   cleanups.push(() => server.close());
   return server;
 }
 
 async function robot(server: PolicyServer, extra: Partial<Parameters<typeof RobotClient.connect>[0]> = {}) {
-  const c = await RobotClient.connect({ server: server.endpoint, robotId: 'r1', contract: navScenario.contract, safeAction: navScenario.safe_action, deadlineMs: 500, ...extra });
+  const c = await RobotClient.connect({ server: server.endpoint, robotId: 'r1', contract: navScenario.contract, safeAction: navScenario.safe_action, deadlineMs: 5000, ...extra });
   cleanups.push(() => c.close());
   return c;
 }

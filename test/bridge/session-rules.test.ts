@@ -17,7 +17,7 @@ import { deployTo } from '../../src/bridge/deploy.js';
 import { checkpointLoader } from '../../src/bridge/served-policy.js';
 import { InputError } from '../../src/errors.js';
 import type { Policy } from '../../src/policy/models/policy.js';
-import { RawPeer, f32, freePort, navScenario, tinyCheckpoint, tinyPolicy } from './fixtures.js';
+import { EVENT_MS, PATIENT, RawPeer, f32, freePort, navScenario, tinyCheckpoint, tinyPolicy, until } from './fixtures.js';
 
 const contract = navScenario.contract;
 const OBS = 29;
@@ -31,7 +31,7 @@ afterEach(async () => {
 
 async function serve(opts: Partial<PolicyServerOptions> = {}): Promise<{ server: PolicyServer; log: string[] }> {
   const log: string[] = [];
-  const server = await PolicyServer.start({ bind: `tcp://127.0.0.1:${await freePort()}`, policy: await tinyPolicy(), log: (l) => log.push(l), ...opts });
+  const server = await PolicyServer.start({ bind: `tcp://127.0.0.1:${await freePort()}`, policy: await tinyPolicy(), log: (l) => log.push(l), ...PATIENT, ...opts });
   cleanups.push(() => server.close());
   return { server, log };
 }
@@ -40,14 +40,6 @@ function peer(endpoint: string, opts: ConstructorParameters<typeof RawPeer>[1] =
   const p = new RawPeer(endpoint, opts);
   cleanups.push(() => p.close());
   return p;
-}
-
-async function until(pred: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${pred.toString()}`);
-    await sleep(5);
-  }
 }
 
 describe('step order', () => {
@@ -154,8 +146,8 @@ describe('robot ids and reconnection', () => {
   });
 
   it('RobotClient resumes its session after missed deadlines: 20 reconnections, one session', async () => {
-    const { server } = await serve({ heartbeatMs: 100 });
-    const c = await RobotClient.connect({ server: server.endpoint, robotId: 'r', contract, safeAction: navScenario.safe_action, deadlineMs: 300, maxMisses: 3, backoffMs: [10, 50] });
+    const { server } = await serve();
+    const c = await RobotClient.connect({ server: server.endpoint, robotId: 'r', contract, safeAction: navScenario.safe_action, deadlineMs: 5000, maxMisses: 3, backoffMs: [10, 50] });
     cleanups.push(() => c.close());
     const first = c.session;
     expect((await c.act(0, 0, new Float32Array(OBS))).missed).toBe(false);
@@ -172,7 +164,7 @@ describe('robot ids and reconnection', () => {
 
   it('two robots with one id: the second is told duplicate_robot when its connect timeout runs out', async () => {
     const { server } = await serve();
-    const opts = { server: server.endpoint, robotId: 'same', contract, safeAction: navScenario.safe_action, deadlineMs: 300 };
+    const opts = { server: server.endpoint, robotId: 'same', contract, safeAction: navScenario.safe_action, deadlineMs: 5000 };
     const first = await RobotClient.connect(opts);
     cleanups.push(() => first.close());
     await expect(RobotClient.connect({ ...opts, connectTimeoutMs: 1200 })).rejects.toThrow(/refused robot same for 1200 ms: robot_id "same": already connected/);
@@ -198,9 +190,11 @@ describe('robot ids and reconnection', () => {
     const { server, log } = await serve();
     const a = peer(server.endpoint, { routingId: 'robot-7' });
     expect((await a.hello(contract, { robot_id: 'robot-7' })).type).toBe('welcome');
+    // Past its hello (a hello again at seq 1 would be a repeat, answered with the same session): the
+    // heartbeat is taken in before the observation after it is answered.
     await a.send({ type: 'heartbeat' });
-    await until(() => server.stats().sessions[0]?.silent_ms !== undefined);
-    await sleep(50);
+    const seq = await a.send({ type: 'obs', episode: 0, step: 0, obs: obsBytes() });
+    await a.next((m) => m.reply_to === seq);
     const b = peer(server.endpoint, { routingId: 'robot-7' });
     const w = await b.hello(contract, { robot_id: 'robot-7' });
     expect(w.type).toBe('welcome');
@@ -212,7 +206,7 @@ describe('robot ids and reconnection', () => {
 describe('backlog', () => {
   it('a robot sending 2,000 obs without waiting gets each one answered or refused as overloaded; a robot beside it is served throughout', async () => {
     const { server } = await serve({ maxBacklog: 4 });
-    const good = await RobotClient.connect({ server: server.endpoint, robotId: 'good', contract, safeAction: navScenario.safe_action, deadlineMs: 1000, maxMisses: 1000 });
+    const good = await RobotClient.connect({ server: server.endpoint, robotId: 'good', contract, safeAction: navScenario.safe_action, deadlineMs: 5000, maxMisses: 1000 });
     cleanups.push(() => good.close());
     const flood = peer(server.endpoint);
     await flood.hello(contract, { robot_id: 'flood' });
@@ -228,7 +222,7 @@ describe('backlog', () => {
     })();
     const N = 2000;
     for (let step = 0; step < N; step++) await flood.send({ type: 'obs', episode: 0, step, obs: obsBytes() });
-    await until(() => flood.inbox.filter((m) => m.type === 'action' || m.code === 'overloaded').length >= N && goodSteps >= 20, 20_000);
+    await until(() => flood.inbox.filter((m) => m.type === 'action' || m.code === 'overloaded').length >= N && goodSteps >= 20, 120_000);
     running = false;
     await goodLoop;
     const actions = flood.inbox.filter((m) => m.type === 'action');
@@ -279,11 +273,12 @@ describe('deploy rights', () => {
   it('without CurveZMQ deployment is off unless allowDeploy: refused at once with not_allowed', async () => {
     const { server } = await serve({ loadPolicy: checkpointLoader(contract) });
     const ck = await checkpoint('new');
+    // At once: well before the deployer would give up waiting (60 s).
     const t0 = Date.now();
-    const err = await deployTo(server.endpoint, ck).catch((e: Error) => e);
+    const err = await deployTo(server.endpoint, ck, { timeoutMs: 60_000 }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(InputError);
     expect((err as Error).message).toMatch(/answered not_allowed: deployment is off on this server \(start it with --allow-deploy/);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(Date.now() - t0).toBeLessThan(30_000);
     expect(server.stats().policyVersion).toBe(1);
     const open = await serve({ loadPolicy: checkpointLoader(contract), allowDeploy: true });
     expect(await deployTo(open.server.endpoint, ck)).toEqual({ policyId: 'new', policyVersion: 2 });
@@ -302,13 +297,14 @@ describe('deploy rights', () => {
     const admin = zmq.curveKeyPair();
     const { server, log } = await serve({ curve: { ...serverKeys, allow: [robotKeys.publicKey] }, deployers: [admin.publicKey], loadPolicy: checkpointLoader(contract) });
     const ck = await checkpoint('by-admin');
-    const robotTry = await deployTo(server.endpoint, ck, { curve: { serverKey: serverKeys.publicKey, ...robotKeys }, timeoutMs: 10_000 }).catch((e: Error) => e);
+    const robotTry = await deployTo(server.endpoint, ck, { curve: { serverKey: serverKeys.publicKey, ...robotKeys }, timeoutMs: 60_000 }).catch((e: Error) => e);
     expect((robotTry as Error).message).toMatch(/answered not_allowed: deploy: key .{8}… is not on the server's --deploy-allow list/);
     expect(log.some((l) => /deploy refused from/.test(l))).toBe(true);
+    // At once: well before the deployer would give up waiting (60 s).
     const t0 = Date.now();
-    const stranger = await deployTo(server.endpoint, ck, { curve: { serverKey: serverKeys.publicKey, ...zmq.curveKeyPair() }, timeoutMs: 10_000 }).catch((e: Error) => e);
+    const stranger = await deployTo(server.endpoint, ck, { curve: { serverKey: serverKeys.publicKey, ...zmq.curveKeyPair() }, timeoutMs: 60_000 }).catch((e: Error) => e);
     expect((stranger as Error).message).toMatch(/refused our CurveZMQ key \(ZAP status 400\)/);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(Date.now() - t0).toBeLessThan(30_000);
     expect(server.stats().policyVersion).toBe(1);
     expect(await deployTo(server.endpoint, ck, { curve: { serverKey: serverKeys.publicKey, ...admin } })).toEqual({ policyId: 'by-admin', policyVersion: 2 });
   });
@@ -345,7 +341,7 @@ describe('a failing loop', () => {
   it('ends the server with one clear line and onFatal (not alive and deaf): the port is free again', async () => {
     const fatal: Error[] = [];
     const { server, log } = await serve({ onFatal: (e) => fatal.push(e) });
-    const c = await RobotClient.connect({ server: server.endpoint, robotId: 'x', contract, safeAction: navScenario.safe_action, deadlineMs: 300 });
+    const c = await RobotClient.connect({ server: server.endpoint, robotId: 'x', contract, safeAction: navScenario.safe_action, deadlineMs: 5000 });
     cleanups.push(() => c.close());
     // The socket breaking under the server (as libzmq would on a fatal error).
     (server as unknown as { sock: zmq.Router }).sock.close();
@@ -366,11 +362,12 @@ describe('what one peer must not be able to do to the others (review findings)',
     await p.send({ type: 'obs', episode: 0, step: 0, obs: obsBytes() });
     await p.next((m) => m.type === 'action');
     const seq = await p.send({ type: 'obs', episode: 0, step: 2 ** 53 - 1, obs: obsBytes() });
-    expect((await p.next((m) => m.reply_to === seq, 2000)).type).toBe('action');
+    expect((await p.next((m) => m.reply_to === seq)).type).toBe('action');
   });
 
   it('a hello asking for its own session under another robot id leaves no orphan session behind', async () => {
-    const { server } = await serve({ heartbeatMs: 50, liveness: 4 });
+    // The default (patient) liveness window: an orphan would outlive the test, not be dropped as silent.
+    const { server } = await serve();
     const a = peer(server.endpoint);
     const w = await a.hello(contract, { robot_id: 'r1' });
     const w2 = await a.hello(contract, { robot_id: 'r2', resume: w.session });
@@ -384,9 +381,13 @@ describe('what one peer must not be able to do to the others (review findings)',
   it('a peer cycling hellos under new robot ids gets at most a bounded number of log lines per second', async () => {
     const { server, log } = await serve();
     const p = peer(server.endpoint);
+    const t0 = Date.now();
     for (let i = 0; i < 2000; i++) await p.send({ type: 'hello', seq: 1, protocol: 1, robot_id: `cycler-${i}`, contract });
-    await until(() => p.inbox.filter((m) => m.type === 'welcome').length === 2000, 10_000);
-    expect(log.length).toBeLessThan(2 * 100 * 5 + 10);
+    await until(() => p.inbox.filter((m) => m.type === 'welcome').length === 2000, 120_000);
+    // 4,000 connection lines (each hello ends the session before it), at most 100 per second logged:
+    // counted against the seconds it took, however slow the machine.
+    const windows = Math.floor((Date.now() - t0) / 1000) + 2;
+    expect(log.length).toBeLessThanOrEqual(100 * windows + 1);
   });
 
   it('a hello with an oversized contract is refused before it is validated; an error quotes at most 80 characters of what was sent', async () => {
@@ -406,7 +407,7 @@ describe('what one peer must not be able to do to the others (review findings)',
     const stale = peer(server.endpoint);
     await stale.hello(contract, { robot_id: 'restarted' });
     await stale.close();
-    const c = await RobotClient.connect({ server: server.endpoint, robotId: 'restarted', contract, safeAction: navScenario.safe_action, deadlineMs: 300, connectTimeoutMs: 4000 });
+    const c = await RobotClient.connect({ server: server.endpoint, robotId: 'restarted', contract, safeAction: navScenario.safe_action, deadlineMs: 5000, connectTimeoutMs: EVENT_MS });
     cleanups.push(() => c.close());
     expect(c.connected).toBe(true);
     expect(server.stats().sessionsOpened).toBe(2);

@@ -53,8 +53,8 @@ describe('keys generate', () => {
 describe('serve off loopback', () => {
   it('refuses a non-loopback bind without CurveZMQ keys or --insecure (exit 2, one line)', async () => {
     const bind = `tcp://0.0.0.0:${await freePort()}`;
-    // A server that wrongly starts would serve until killed: give up (and kill it) after 30 s.
-    const r = await sim2real(['serve', '--policy', policy, '--bind', bind, '--record', join(dir, 'never')], { timeoutMs: 30_000 });
+    // A server that wrongly starts would serve until killed: give up (and kill it) after 2 minutes (it refuses within a second when all is well).
+    const r = await sim2real(['serve', '--policy', policy, '--bind', bind, '--record', join(dir, 'never')], { timeoutMs: 120_000 });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(`--bind ${bind}: expected a loopback address, CurveZMQ keys (--curve-keys PREFIX with --allow ROBOT.pub) or an explicit --insecure`);
@@ -99,10 +99,10 @@ describe('serve off loopback', () => {
     } finally {
       expect(await server.stop()).toBe(0);
     }
-    const offLoopback = await sim2real(['serve', '--policy', policy, '--bind', `tcp://0.0.0.0:${await freePort()}`, '--insecure', '--allow-deploy'], { timeoutMs: 30_000 });
+    const offLoopback = await sim2real(['serve', '--policy', policy, '--bind', `tcp://0.0.0.0:${await freePort()}`, '--insecure', '--allow-deploy'], { timeoutMs: 120_000 });
     expect(offLoopback.code).toBe(2);
     expect(offLoopback.stderr).toMatch(/--allow-deploy: expected a loopback --bind/);
-    const withKeys = await sim2real(['serve', '--policy', policy, '--curve-keys', join(keys, 'server'), '--allow', join(keys, 'robot-1.pub'), '--allow-deploy'], { timeoutMs: 30_000 });
+    const withKeys = await sim2real(['serve', '--policy', policy, '--curve-keys', join(keys, 'server'), '--allow', join(keys, 'robot-1.pub'), '--allow-deploy'], { timeoutMs: 120_000 });
     expect(withKeys.code).toBe(2);
     expect(withKeys.stderr).toMatch(/--allow-deploy: with --curve-keys, name the deployers with --deploy-allow instead/);
   });

@@ -21,7 +21,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Serve with `serveArgs`, run the emulated robot for `episodes` from `seed`, stop: the one MCAP file recorded. */
 async function recordRun(name: string, serveArgs: string[], episodes: number, seed: number): Promise<string> {
   const rec = join(dir, name);
-  const server = await ServeProcess.start([...serveArgs, '--bind', `tcp://127.0.0.1:${await freePort()}`, '--record', rec]);
+  // --heartbeat-ms 2500: a 10 s liveness window, so that the robot is not dropped (and its steps missed) for a loaded machine's pause.
+  const server = await ServeProcess.start([...serveArgs, '--bind', `tcp://127.0.0.1:${await freePort()}`, '--record', rec, '--heartbeat-ms', '2500']);
   try {
     // A generous deadline: a missed step would apply the safe action and make the runs differ.
     const r = await sim2real(['robot', 'emulate', '--scenario', SCENARIO, '--reality', REALITY, '--connect', server.endpoint, '--episodes', String(episodes), '--seed', String(seed), '--deadline-ms', '5000', '--json']);
@@ -41,7 +42,7 @@ beforeAll(async () => {
   // A policy whose actions visibly move the robot, so that drift would show.
   await tinyCheckpoint(join(dir, 'policy'), 'mover', 0.5);
   logged = await recordRun('logged', ['--policy', join(dir, 'policy')], 2, 10);
-}, 120_000);
+});
 
 describe('serve --replay + robot emulate + replay --compare', () => {
   it('re-executes episode 1 exactly when the robot starts from its seed: zero drift at every step', async () => {

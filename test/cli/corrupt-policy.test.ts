@@ -50,7 +50,7 @@ describe('eval, serve and finetune refuse a corrupt policy', () => {
 
   it('serve: a negative variance (it would serve NaN actions)', async () => {
     const bad = corruptRun((f) => (f.normalizer.var[2] = -1));
-    const r = await sim2real(['serve', '--policy', bad, '--bind', `tcp://127.0.0.1:${await freePort()}`, '--backend', 'cpu'], { timeoutMs: 60_000 });
+    const r = await sim2real(['serve', '--policy', bad, '--bind', `tcp://127.0.0.1:${await freePort()}`, '--backend', 'cpu'], { timeoutMs: 300_000 });
     expectRefused(r, `${bad}/policy/policy.json:normalizer.var.2: expected a finite number ≥ 0, got -1`);
   });
 

@@ -11,7 +11,7 @@ const SEMVER = /^\d+\.\d+\.\d+/;
 
 describe('sim2real info', () => {
   it('--json lists the backend, why, and the versions', async () => {
-    const r = await sim2real(['info', '--json'], { timeoutMs: 60_000 });
+    const r = await sim2real(['info', '--json'], { timeoutMs: 300_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const info = JSON.parse(r.stdout);
@@ -38,7 +38,7 @@ describe('sim2real info', () => {
   });
 
   it('prints a readable table and honours --backend cpu', async () => {
-    const r = await sim2real(['info', '--backend', 'cpu'], { timeoutMs: 60_000 });
+    const r = await sim2real(['info', '--backend', 'cpu'], { timeoutMs: 300_000 });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^tfjs backend\s+cpu via @tensorflow\/tfjs: asked for \(--backend cpu\)$/m);
     expect(r.stdout).toMatch(/^rapier\s+\d+\.\d+\.\d+ \(simd build/m);
@@ -46,7 +46,7 @@ describe('sim2real info', () => {
   });
 
   it('--backend tensorflow without tfjs-node fails in one line saying how to fix it (exit 1)', async () => {
-    const r = await sim2real(['info', '--backend', 'tensorflow'], { timeoutMs: 60_000 });
+    const r = await sim2real(['info', '--backend', 'tensorflow'], { timeoutMs: 300_000 });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -54,7 +54,7 @@ describe('sim2real info', () => {
   });
 
   it('an unknown --backend is bad input (exit 2)', async () => {
-    const r = await sim2real(['info', '--backend', 'gpu'], { timeoutMs: 60_000 });
+    const r = await sim2real(['info', '--backend', 'gpu'], { timeoutMs: 300_000 });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--backend.*expected tensorflow \| wasm \| cpu, got "gpu"/);

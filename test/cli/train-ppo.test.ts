@@ -9,6 +9,7 @@ import { trainPpoCommand, type TrainPpoFlags } from '../../src/cli/train-ppo.js'
 import { loadCheckpoint } from '../../src/policy/checkpoints/checkpoint.js';
 import { InputError } from '../../src/errors.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
+import { KILL_WHEN } from './helpers.js';
 
 const SCENARIO = 'scenarios/navigate-obstacles.yaml';
 const command = fileURLToPath(new URL('../../src/cli/train-ppo.ts', import.meta.url));
@@ -24,21 +25,16 @@ describe('trainPpoCommand', () => {
   it('resumes a SIGKILLed run from its last checkpoint and finishes with a loadable policy', async () => {
     const out = join(root, 'killed');
     const code = `const { trainPpoCommand } = await import(${JSON.stringify(command)}); await trainPpoCommand(${JSON.stringify(SCENARIO)}, ${JSON.stringify({ ...FLAGS, out })});`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Killed (SIGKILL, by itself: see kill-when.mjs) as soon as the first checkpoint is on disk.
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', KILL_WHEN, '--input-type=module', '-e', code], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SIM2REAL_TEST_KILL_WHEN: join(out, 'checkpoints', 'latest', 'ppo-state.json') },
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (c, signal) => resolve(signal ?? c)));
-    // Kill as soon as the first checkpoint is on disk.
-    let killedAt = 0;
-    for (let waited = 0; waited < 60_000 && child.exitCode === null; waited += 20) {
-      if (existsSync(join(out, 'checkpoints', 'latest', 'ppo-state.json'))) {
-        child.kill('SIGKILL');
-        killedAt = readState(out).update;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
     expect(await exited, stderr).toBe('SIGKILL');
+    const killedAt = readState(out).update;
     expect(killedAt).toBeGreaterThanOrEqual(2);
     expect(killedAt).toBeLessThan(20);
     const before = readFileSync(join(out, 'config.json'), 'utf8');

@@ -41,7 +41,7 @@ describe('estimateLoopDelay', () => {
       expect(e.channels.map((c) => `${c.action}→${c.obs}`)).toEqual(['lin_vel→base_lin_vel', 'ang_vel→base_ang_vel']);
       expect(e.episodes).toBe(12);
     }
-  }, 60_000);
+  });
 
   it('refuses episodes it cannot read a delay from, naming what it expected', async () => {
     const { episodes } = await readEpisodes(join(dir, 'robot-4-3'));

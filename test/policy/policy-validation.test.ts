@@ -17,7 +17,7 @@ import { checkpointLoader } from '../../src/bridge/served-policy.js';
 import { PolicyServer } from '../../src/bridge/server.js';
 import { RobotClient } from '../../src/bridge/robot-client.js';
 import type { Contract } from '../../src/sim/contract.js';
-import { freePort, navScenario, tinyCheckpoint } from '../bridge/fixtures.js';
+import { PATIENT, freePort, navScenario, tinyCheckpoint } from '../bridge/fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sim2real-policy-validation-'));
 const good = join(root, 'good');
@@ -222,18 +222,18 @@ describe('deployment', () => {
     const server = await PolicyServer.start({
       bind: `tcp://127.0.0.1:${await freePort()}`,
       policy,
-      heartbeatMs: 50,
+      ...PATIENT,
       loadPolicy: checkpointLoader(policy.contract),
       allowDeploy: true,
     } as Parameters<typeof PolicyServer.start>[0]);
-    const client = await RobotClient.connect({ server: server.endpoint, robotId: 'watcher', contract: navScenario.contract, safeAction: navScenario.safe_action, deadlineMs: 2000 });
+    const client = await RobotClient.connect({ server: server.endpoint, robotId: 'watcher', contract: navScenario.contract, safeAction: navScenario.safe_action, deadlineMs: 10_000 });
     try {
       const obs = Float32Array.from({ length: 29 }, (_, i) => (i % 5) / 3);
       const before = await client.act(0, 0, obs);
       expect(before).toMatchObject({ missed: false, policyId: 'served-a', policyVersion: 1 });
 
       const bad = corrupt((f) => (f.normalizer.var[0] = -1), served);
-      const refused = deployTo(server.endpoint, bad, { timeoutMs: 10_000 });
+      const refused = deployTo(server.endpoint, bad, { timeoutMs: 60_000 });
       await expect(refused).rejects.toThrow(InputError);
       await expect(refused).rejects.toThrow(/answered bad_policy: deploy refused, served-a keeps serving: policy\.json:normalizer\.var\.0: expected a finite number ≥ 0, got -1$/);
 
@@ -241,7 +241,7 @@ describe('deployment', () => {
       const bin = readFileSync(join(nan, 'weights.bin'));
       bin.writeFloatLE(NaN, 0);
       writeFileSync(join(nan, 'weights.bin'), bin);
-      await expect(deployTo(server.endpoint, nan, { timeoutMs: 10_000 })).rejects.toThrow(/answered bad_policy: .*weights\.bin:actor_h0\/kernel\.0: expected a finite number, got NaN$/);
+      await expect(deployTo(server.endpoint, nan, { timeoutMs: 60_000 })).rejects.toThrow(/answered bad_policy: .*weights\.bin:actor_h0\/kernel\.0: expected a finite number, got NaN$/);
 
       const after = await client.act(0, 1, obs);
       expect(after).toMatchObject({ missed: false, policyId: 'served-a', policyVersion: 1 });

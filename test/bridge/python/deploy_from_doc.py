@@ -40,7 +40,7 @@ def main() -> int:
     s.curve_secretkey = sec.encode()
     s.connect(server)
     s.send(msgpack.packb({"type": "deploy", "seq": 1, "time": t, "files": files, "deployer": pub, "proof": proof}, use_bin_type=True))
-    if not s.poll(10000):
+    if not s.poll(60000):  # ms: a hang detector, the answer comes at once
         print(json.dumps({"answer": None}))
         return 1
     m = msgpack.unpackb(s.recv(), raw=False)

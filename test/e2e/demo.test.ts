@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readEpisodes } from '../../src/episodes/reader.js';
-import { sim2real } from './helpers.js';
+import { sim2real } from '../cli/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sim2real-demo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,9 +16,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const mcaps = (d: string) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.mcap')) : []);
 
 describe('sim2real demo --quick', () => {
-  it('runs every stage and leaves each artefact', { timeout: 600_000 }, async () => {
+  it('runs every stage and leaves each artefact', async () => {
     const out = join(dir, 'demo');
-    const r = await sim2real(['demo', '--quick', '--out', out], { timeoutMs: 590_000 });
+    const r = await sim2real(['demo', '--quick', '--out', out], { timeoutMs: 1_100_000 });
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     expect(r.stdout).toMatch(/Transfer on grasp-cube/);
     expect(r.stdout).toMatch(/fine-tuned on 10 robot demos\s+emulated robot/);
@@ -49,9 +49,9 @@ describe('sim2real demo --quick', () => {
     for (const part of ['Transfer', 'Learning curve', 'latency', '<svg']) expect(html).toContain(part);
   });
 
-  it('navigation: pretrains a delay-compensating policy, fine-tunes it to the delay it estimates on the robot, serves both', { timeout: 600_000 }, async () => {
+  it('navigation: pretrains a delay-compensating policy, fine-tunes it to the delay it estimates on the robot, serves both', async () => {
     const out = join(dir, 'demo-nav');
-    const r = await sim2real(['demo', '--quick', '--scenario', 'navigate', '--out', out], { timeoutMs: 590_000 });
+    const r = await sim2real(['demo', '--quick', '--scenario', 'navigate', '--out', out], { timeoutMs: 1_100_000 });
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     expect(r.stdout).toMatch(/Transfer on navigate-obstacles/);
     const delayOf = (d: string) => JSON.parse(readFileSync(join(out, d, 'policy', 'policy.json'), 'utf8')).delayCompensation;

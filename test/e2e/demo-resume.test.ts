@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sim2real, spawnSim2real } from './helpers.js';
+import { sim2real, spawnSim2real } from '../cli/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sim2real-demo-resume-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
