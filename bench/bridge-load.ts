@@ -49,7 +49,12 @@ import {
 import { printTable } from './table.js';
 
 /** What `train --algo bc` builds when given no architecture flags (as bench bridge serves). */
-const DEFAULT_BC_ARCHITECTURE: PolicyArchitecture = { hidden: DEFAULT_BC_HIDDEN, activation: BC_DEFAULTS.activation, critic: false, initLogStd: -1 };
+const DEFAULT_BC_ARCHITECTURE: PolicyArchitecture = {
+  hidden: DEFAULT_BC_HIDDEN,
+  activation: BC_DEFAULTS.activation,
+  critic: false,
+  initLogStd: -1,
+};
 const HZ = 100;
 /** Steps per episode (1 s at 100 Hz). */
 const EPISODE_STEPS = 100;
@@ -151,15 +156,35 @@ class Bench {
   /** A fresh target of `kind` on a free port. */
   private async target(kind: 'server' | 'raw', recordDir?: string): Promise<ChildTarget> {
     const bind = `tcp://127.0.0.1:${await freePort()}`;
-    return kind === 'server' ? ChildTarget.serve(this.serveArgs(bind, recordDir!)) : ChildTarget.rawEcho(bind, this.sizes.action);
+    return kind === 'server'
+      ? ChildTarget.serve(this.serveArgs(bind, recordDir!))
+      : ChildTarget.rawEcho(bind, this.sizes.action);
   }
 
   private serveArgs(bind: string, recordDir: string): string[] {
     return ['--policy', this.ckpt, '--bind', bind, '--record', recordDir];
   }
 
-  private robots(endpoint: string, kind: 'server' | 'raw', n: number, prefix: string, together = false): Promise<PacedRobot[]> {
-    return pacedRobots(n, { endpoint, mode: kind, contract: this.sc.contract, hz: HZ, deadlineMs: this.opts.deadlineMs, episodeSteps: EPISODE_STEPS, scenario: this.sc.name }, { prefix, together });
+  private robots(
+    endpoint: string,
+    kind: 'server' | 'raw',
+    n: number,
+    prefix: string,
+    together = false,
+  ): Promise<PacedRobot[]> {
+    return pacedRobots(
+      n,
+      {
+        endpoint,
+        mode: kind,
+        contract: this.sc.contract,
+        hz: HZ,
+        deadlineMs: this.opts.deadlineMs,
+        episodeSteps: EPISODE_STEPS,
+        scenario: this.sc.name,
+      },
+      { prefix, together },
+    );
   }
 
   /**
@@ -190,15 +215,23 @@ class Bench {
         window = [from, performance.now()];
       }
       await sleep(Math.max(0, startedAt + seconds * 1000 - performance.now()));
-      const stats = kind === 'server' ? await queryStats(t.endpoint, 5000).catch((e: Error) => {
-        notes.push(`stats: ${e.message}`);
-        return null;
-      }) : null;
+      const stats =
+        kind === 'server'
+          ? await queryStats(t.endpoint, 5000).catch((e: Error) => {
+              notes.push(`stats: ${e.message}`);
+              return null;
+            })
+          : null;
       const reports = await Promise.all(robots.map((r) => r.stop()));
       for (const r of robots) if (r.fatal) notes.push(`${r.report.robotId}: ${r.fatal}`);
       await Promise.all(robots.map((r) => r.close()));
       robots = [];
-      if (kind === 'server' && t.alive) await this.gone(t.endpoint, reports.map((r) => r.robotId), notes);
+      if (kind === 'server' && t.alive)
+        await this.gone(
+          t.endpoint,
+          reports.map((r) => r.robotId),
+          notes,
+        );
       if (!t.alive) notes.push(`the ${kind} process died: ${t.stderr.slice(-500)}`);
       const exit = await t.stop();
       if (kind === 'server' && exit.code !== 0) notes.push(`serve exited with ${exit.code ?? exit.signal}`);
@@ -206,13 +239,20 @@ class Bench {
       if (window) {
         // Misses of observations sent while the attack ran (and within a deadline after), and the others.
         const [from, to] = window;
-        const inWindow = (r: RobotReport, x: number) => x + r.startedAt >= from && x + r.startedAt < to + this.opts.deadlineMs;
+        const inWindow = (r: RobotReport, x: number) =>
+          x + r.startedAt >= from && x + r.startedAt < to + this.opts.deadlineMs;
         extra.attackMs = to - from;
         extra.missedDuringAttack = reports.reduce((n, r) => n + r.missedAt.filter((x) => inWindow(r, x)).length, 0);
         extra.sentDuringAttack = Math.round(((to - from + this.opts.deadlineMs) / 1000) * HZ * reports.length);
         extra.missedOtherwise = reports.reduce((n, r) => n + r.missed, 0) - extra.missedDuringAttack;
       }
-      const side: Side = { target: kind, robots: summarize(reports, HZ), notes, ...(attack ? { attack } : {}), ...(Object.keys(extra).length ? { extra } : {}) };
+      const side: Side = {
+        target: kind,
+        robots: summarize(reports, HZ),
+        notes,
+        ...(attack ? { attack } : {}),
+        ...(Object.keys(extra).length ? { extra } : {}),
+      };
       if (kind === 'server') {
         if (stats) side.server = figures(stats, new Set(reports.map((r) => r.robotId)));
         side.recording = await this.recording(rec!, reports);
@@ -244,18 +284,35 @@ class Bench {
     }
   }
 
-  private async recording(dir: string, reports: RobotReport[], only?: NonNullable<Parameters<typeof checkRecording>[2]>['only']): Promise<Recording> {
+  private async recording(
+    dir: string,
+    reports: RobotReport[],
+    only?: NonNullable<Parameters<typeof checkRecording>[2]>['only'],
+  ): Promise<Recording> {
     try {
       const r = await checkRecording(dir, reports, { only });
-      return { files: r.files, completed: r.completed, recorded: r.recorded, incomplete: r.incomplete, problems: r.problems.slice(0, 5) };
+      return {
+        files: r.files,
+        completed: r.completed,
+        recorded: r.recorded,
+        incomplete: r.incomplete,
+        problems: r.problems.slice(0, 5),
+      };
     } catch (e) {
-      return { files: 0, completed: reports.reduce((n, r) => n + r.episodes.length, 0), recorded: 0, incomplete: 0, problems: [`reading the recording failed: ${(e as Error).message.split('\n')[0]}`] };
+      return {
+        files: 0,
+        completed: reports.reduce((n, r) => n + r.episodes.length, 0),
+        recorded: 0,
+        incomplete: 0,
+        problems: [`reading the recording failed: ${(e as Error).message.split('\n')[0]}`],
+      };
     }
   }
 
   async steady(seconds: number): Promise<CaseResult> {
     const n = 50;
-    const run = (kind: 'server' | 'raw') => this.side(kind, 'steady', seconds, async (ep) => ({ robots: await this.robots(ep, kind, n, 'robot') }));
+    const run = (kind: 'server' | 'raw') =>
+      this.side(kind, 'steady', seconds, async (ep) => ({ robots: await this.robots(ep, kind, n, 'robot') }));
     this.log(`steady: ${n} robots at ${HZ} Hz for ${seconds} s, server`);
     const server = await run('server');
     this.log('steady: raw');
@@ -265,7 +322,9 @@ class Bench {
 
   async flood(seconds: number): Promise<CaseResult> {
     const count = 10_000;
-    const robots = (kind: 'server' | 'raw') => async (ep: string) => ({ robots: await this.robots(ep, kind, 5, 'robot') });
+    const robots = (kind: 'server' | 'raw') => async (ep: string) => ({
+      robots: await this.robots(ep, kind, 5, 'robot'),
+    });
     this.log(`flood: ${count} obs from one session while 5 robots run at ${HZ} Hz for ${seconds} s, server`);
     let close: (() => Promise<void>) | null = null;
     const server = await this.side('server', 'flood', seconds, robots('server'), async (ep) => {
@@ -281,12 +340,19 @@ class Bench {
       return { sent: f.sent, ms: f.ms, perSecond: f.sent / (f.ms / 1000) };
     });
     await (close as (() => Promise<void>) | null)?.();
-    return { name: 'flood', description: `one session sends ${count} obs as fast as it can (never reading) while 5 robots run at ${HZ} Hz for ${seconds} s`, server, raw };
+    return {
+      name: 'flood',
+      description: `one session sends ${count} obs as fast as it can (never reading) while 5 robots run at ${HZ} Hz for ${seconds} s`,
+      server,
+      raw,
+    };
   }
 
   async garbage(seconds: number): Promise<CaseResult> {
     const count = 10_000;
-    const robots = (kind: 'server' | 'raw') => async (ep: string) => ({ robots: await this.robots(ep, kind, 5, 'robot') });
+    const robots = (kind: 'server' | 'raw') => async (ep: string) => ({
+      robots: await this.robots(ep, kind, 5, 'robot'),
+    });
     this.log(`garbage: ${count} frames while 5 robots run at ${HZ} Hz for ${seconds} s, server`);
     const server = await this.side('server', 'garbage', seconds, robots('server'), async (ep) => {
       const g = await garbage(ep, this.sc.contract, count, { maxMs: seconds * 1000 });
@@ -297,7 +363,12 @@ class Bench {
       const g = await rawGarbage(ep, count);
       return { sent: g.sent, ms: g.ms, replies: g.replies };
     });
-    return { name: 'garbage', description: `${count} undecodable / invalid frames (with and without a session, 1 in 2000 over the size limit) while 5 robots run at ${HZ} Hz for ${seconds} s`, server, raw };
+    return {
+      name: 'garbage',
+      description: `${count} undecodable / invalid frames (with and without a session, 1 in 2000 over the size limit) while 5 robots run at ${HZ} Hz for ${seconds} s`,
+      server,
+      raw,
+    };
   }
 
   async connects(seconds: number): Promise<CaseResult> {
@@ -307,14 +378,26 @@ class Bench {
       const times: number[] = [];
       const robots = await Promise.all(
         Array.from({ length: n }, (_, i) =>
-          PacedRobot.connect({ endpoint: ep, mode: kind, robotId: `burst-${i}`, contract: this.sc.contract, hz: HZ, deadlineMs: this.opts.deadlineMs, episodeSteps: EPISODE_STEPS, scenario: this.sc.name }).then((r) => {
+          PacedRobot.connect({
+            endpoint: ep,
+            mode: kind,
+            robotId: `burst-${i}`,
+            contract: this.sc.contract,
+            hz: HZ,
+            deadlineMs: this.opts.deadlineMs,
+            episodeSteps: EPISODE_STEPS,
+            scenario: this.sc.name,
+          }).then((r) => {
             times.push(performance.now() - t0);
             return r;
           }),
         ),
       );
       times.sort((a, b) => a - b);
-      const extra: Record<string, number> = { connectP50Ms: times[Math.floor(times.length / 2)], connectMaxMs: times[times.length - 1] };
+      const extra: Record<string, number> = {
+        connectP50Ms: times[Math.floor(times.length / 2)],
+        connectMaxMs: times[times.length - 1],
+      };
       if (kind === 'server') {
         const s = await queryStats(ep);
         extra.sessions = s.robots;
@@ -326,7 +409,12 @@ class Bench {
     const server = await this.side('server', 'connects', seconds, connect('server'));
     this.log('connects: raw');
     const raw = await this.side('raw', 'connects', seconds, connect('raw'));
-    return { name: 'connects', description: `${n} robots connecting in the same instant (Promise.all), then running at ${HZ} Hz for ${seconds} s`, server, raw };
+    return {
+      name: 'connects',
+      description: `${n} robots connecting in the same instant (Promise.all), then running at ${HZ} Hz for ${seconds} s`,
+      server,
+      raw,
+    };
   }
 
   /**
@@ -339,7 +427,10 @@ class Bench {
     const run = async (kind: 'server' | 'raw'): Promise<Side> => {
       const rec = kind === 'server' ? this.recordDir('kill') : undefined;
       const bind = `tcp://127.0.0.1:${await freePort()}`;
-      const start = () => (kind === 'server' ? ChildTarget.serve(this.serveArgs(bind, rec!)) : ChildTarget.rawEcho(bind, this.sizes.action));
+      const start = () =>
+        kind === 'server'
+          ? ChildTarget.serve(this.serveArgs(bind, rec!))
+          : ChildTarget.rawEcho(bind, this.sizes.action);
       let t = await start();
       const notes: string[] = [];
       const robots: (ClientRobot | PacedRobot)[] = [];
@@ -348,7 +439,18 @@ class Bench {
           robots.push(
             ...(await Promise.all(
               Array.from({ length: n }, (_, i) =>
-                ClientRobot.connect({ server: bind, robotId: `robot-${i}`, contract: this.sc.contract, safeAction: this.sc.safe_action, deadlineMs: this.opts.deadlineMs, maxMisses: 3, backoffMs: [50, 500], hz: HZ, episodeSteps: EPISODE_STEPS, scenario: this.sc.name }),
+                ClientRobot.connect({
+                  server: bind,
+                  robotId: `robot-${i}`,
+                  contract: this.sc.contract,
+                  safeAction: this.sc.safe_action,
+                  deadlineMs: this.opts.deadlineMs,
+                  maxMisses: 3,
+                  backoffMs: [50, 500],
+                  hz: HZ,
+                  episodeSteps: EPISODE_STEPS,
+                  scenario: this.sc.name,
+                }),
               ),
             )),
           );
@@ -362,21 +464,37 @@ class Bench {
         const readyAt = performance.now();
         const firstAfter = (r: RobotReport) => r.answeredAt.map((x) => x + r.startedAt).find((x) => x > killedAt);
         const reports = robots.map((r) => r.report);
-        await until(() => reports.every((r) => firstAfter(r) !== undefined), 30_000, 'every robot answered again').catch((e: Error) => notes.push(e.message));
+        await until(
+          () => reports.every((r) => firstAfter(r) !== undefined),
+          30_000,
+          'every robot answered again',
+        ).catch((e: Error) => notes.push(e.message));
         const back = reports.map((r) => firstAfter(r) ?? Infinity);
         const backAt = Math.max(...back);
         await sleep(after * 1000);
-        const stats = kind === 'server' ? await queryStats(bind, 5000).catch((e: Error) => {
-        notes.push(`stats: ${e.message}`);
-        return null;
-      }) : null;
+        const stats =
+          kind === 'server'
+            ? await queryStats(bind, 5000).catch((e: Error) => {
+                notes.push(`stats: ${e.message}`);
+                return null;
+              })
+            : null;
         await Promise.all(robots.map((r) => r.stop()));
         await Promise.all(robots.map((r) => r.close()));
         robots.length = 0;
-        if (kind === 'server' && t.alive) await this.gone(bind, reports.map((r) => r.robotId), notes);
+        if (kind === 'server' && t.alive)
+          await this.gone(
+            bind,
+            reports.map((r) => r.robotId),
+            notes,
+          );
         const exit = await t.stop();
         if (kind === 'server' && exit.code !== 0) notes.push(`serve exited with ${exit.code ?? exit.signal}`);
-        const missedIn = (from: number, to: number) => reports.reduce((s, r) => s + r.missedAt.filter((x) => x + r.startedAt >= from && x + r.startedAt < to).length, 0);
+        const missedIn = (from: number, to: number) =>
+          reports.reduce(
+            (s, r) => s + r.missedAt.filter((x) => x + r.startedAt >= from && x + r.startedAt < to).length,
+            0,
+          );
         const side: Side = {
           target: kind,
           robots: summarize(reports, HZ),
@@ -407,11 +525,18 @@ class Bench {
         if (rec) rmSync(rec, { recursive: true, force: true });
       }
     };
-    this.log(`kill -9: ${n} robots at ${HZ} Hz, server killed after ${before} s and restarted, then ${after} s; server`);
+    this.log(
+      `kill -9: ${n} robots at ${HZ} Hz, server killed after ${before} s and restarted, then ${after} s; server`,
+    );
     const server = await run('server');
     this.log('kill -9: raw');
     const raw = await run('raw');
-    return { name: 'kill -9', description: `${n} robots at ${HZ} Hz; after ${before} s the process is killed with SIGKILL and started again on the same port; ${after} s more once every robot is answered again`, server, raw };
+    return {
+      name: 'kill -9',
+      description: `${n} robots at ${HZ} Hz; after ${before} s the process is killed with SIGKILL and started again on the same port; ${after} s more once every robot is answered again`,
+      server,
+      raw,
+    };
   }
 }
 
@@ -420,7 +545,19 @@ const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(x < 0.001 
 function printCase(c: CaseResult): void {
   console.log(`\n== ${c.name}: ${c.description}`);
   printTable(
-    ['target', 'robots', 'sent', 'expected', 'missed', 'missed %', 'late', 'empty 1-s windows', 'p50 ms', 'p99 ms', 'max ms'],
+    [
+      'target',
+      'robots',
+      'sent',
+      'expected',
+      'missed',
+      'missed %',
+      'late',
+      'empty 1-s windows',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+    ],
     [c.server, c.raw].map((s) => [
       s.target === 'server' ? 'server' : 'raw zmq',
       String(s.robots.robots),
@@ -439,18 +576,32 @@ function printCase(c: CaseResult): void {
   if (v) {
     console.log(
       `server: ${v.served} actions served, ${v.dropped} obs dropped (well-behaved robots: ${v.goodDropped}), ${v.errors} errors (well-behaved: ${v.goodErrors}), ${v.late} late, send queue max ${v.sendQueueMax}, sessions opened ${v.sessionsOpened} / resumed ${v.sessionsResumed}` +
-        (Object.keys(c.server.robots.errors).length ? `; robots were told: ${Object.entries(c.server.robots.errors).map(([k, n]) => `${k} ×${n}`).join(', ')}` : ''),
+        (Object.keys(c.server.robots.errors).length
+          ? `; robots were told: ${Object.entries(c.server.robots.errors)
+              .map(([k, n]) => `${k} ×${n}`)
+              .join(', ')}`
+          : ''),
     );
   }
   const r = c.server.recording;
-  if (r) console.log(`recording: ${r.recorded} of ${r.completed} completed episodes whole (${r.files} file(s), ${r.incomplete} incomplete episode(s) in them)${r.problems.length ? `; e.g. ${r.problems.join('; ')}` : ''}`);
+  if (r)
+    console.log(
+      `recording: ${r.recorded} of ${r.completed} completed episodes whole (${r.files} file(s), ${r.incomplete} incomplete episode(s) in them)${r.problems.length ? `; e.g. ${r.problems.join('; ')}` : ''}`,
+    );
   for (const s of [c.server, c.raw]) {
     const name = s.target === 'server' ? 'server' : 'raw';
     if (s.attack) {
       const a = s.attack as { sent: number; ms: number; perSecond?: number; replies?: number; oversized?: number };
-      console.log(`${name} attack: ${a.sent} sent in ${a.ms.toFixed(0)} ms${a.perSecond ? ` (${a.perSecond.toFixed(0)}/s)` : ''}${a.replies !== undefined ? `, ${a.replies} replies read` : ''}${a.oversized ? `, ${a.oversized} oversized` : ''}`);
+      console.log(
+        `${name} attack: ${a.sent} sent in ${a.ms.toFixed(0)} ms${a.perSecond ? ` (${a.perSecond.toFixed(0)}/s)` : ''}${a.replies !== undefined ? `, ${a.replies} replies read` : ''}${a.oversized ? `, ${a.oversized} oversized` : ''}`,
+      );
     }
-    if (s.extra) console.log(`${name}: ${Object.entries(s.extra).map(([k, x]) => `${k} ${Number.isInteger(x) ? x : x.toFixed(1)}`).join(', ')}`);
+    if (s.extra)
+      console.log(
+        `${name}: ${Object.entries(s.extra)
+          .map(([k, x]) => `${k} ${Number.isInteger(x) ? x : x.toFixed(1)}`)
+          .join(', ')}`,
+      );
     for (const n of s.notes) console.log(`${name} note: ${n}`);
   }
 }
@@ -466,7 +617,11 @@ export async function benchBridgeLoad(opts: BridgeLoadOptions): Promise<void> {
   try {
     const ckpt = join(work, 'policy');
     const policy = new GaussianMlpPolicy(POLICY_ID, sc.contract, DEFAULT_BC_ARCHITECTURE);
-    await saveCheckpoint(ckpt, policy, { scenario: sc as never, training: { algo: 'none (bench bridge-load)' }, metrics: {} });
+    await saveCheckpoint(ckpt, policy, {
+      scenario: sc as never,
+      training: { algo: 'none (bench bridge-load)' },
+      metrics: {},
+    });
     policy.dispose();
     const b = new Bench(work, ckpt, sc, opts);
     const d = durations(opts.seconds);
@@ -485,7 +640,21 @@ export async function benchBridgeLoad(opts: BridgeLoadOptions): Promise<void> {
     await each('kill', () => b.kill(d.beforeKill, d.afterKill));
     const { obs, action } = frameSizes(sc.contract, POLICY_ID);
     if (opts.json) {
-      console.log(JSON.stringify({ suite: 'bridge-load', hz: HZ, deadlineMs: opts.deadlineMs, episodeSteps: EPISODE_STEPS, payloadBytes: { obs, action }, policy: DEFAULT_BC_ARCHITECTURE, cases: results }, null, 2));
+      console.log(
+        JSON.stringify(
+          {
+            suite: 'bridge-load',
+            hz: HZ,
+            deadlineMs: opts.deadlineMs,
+            episodeSteps: EPISODE_STEPS,
+            payloadBytes: { obs, action },
+            policy: DEFAULT_BC_ARCHITECTURE,
+            cases: results,
+          },
+          null,
+          2,
+        ),
+      );
       return;
     }
     console.log(

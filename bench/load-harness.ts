@@ -60,8 +60,27 @@ function prevFields(actSize: number): Pick<ObsMsg, 'reward' | 'terminated' | 'tr
 export function frameSizes(contract: Contract, policyId = 'bench-load-policy'): { obs: number; action: number } {
   const obsSize = totalSize(contract.obs);
   const actSize = totalSize(contract.action);
-  const obs = encode({ type: 'obs', seq: 100_000, time: Date.now() / 1000, episode: 10, step: 1000, obs: new Float32Array(obsSize), ...prevFields(actSize) }).length;
-  const action = encode({ type: 'action', seq: 100_000, time: Date.now() / 1000, reply_to: 100_000, episode: 10, step: 1000, action: new Float32Array(actSize), policy_id: policyId, policy_version: 1, compute_us: 12.5 }).length;
+  const obs = encode({
+    type: 'obs',
+    seq: 100_000,
+    time: Date.now() / 1000,
+    episode: 10,
+    step: 1000,
+    obs: new Float32Array(obsSize),
+    ...prevFields(actSize),
+  }).length;
+  const action = encode({
+    type: 'action',
+    seq: 100_000,
+    time: Date.now() / 1000,
+    reply_to: 100_000,
+    episode: 10,
+    step: 1000,
+    action: new Float32Array(actSize),
+    policy_id: policyId,
+    policy_version: 1,
+    compute_us: 12.5,
+  }).length;
   return { obs, action };
 }
 
@@ -97,7 +116,21 @@ export interface RobotReport {
 }
 
 function emptyReport(robotId: string): RobotReport {
-  return { robotId, sent: 0, answered: 0, missed: 0, late: 0, errors: {}, rttMs: [], answeredAt: [], missedAt: [], startedAt: 0, runMs: 0, episodes: [], refused: {} };
+  return {
+    robotId,
+    sent: 0,
+    answered: 0,
+    missed: 0,
+    late: 0,
+    errors: {},
+    rttMs: [],
+    answeredAt: [],
+    missedAt: [],
+    startedAt: 0,
+    runMs: 0,
+    episodes: [],
+    refused: {},
+  };
 }
 
 export interface PacedRobotOptions {
@@ -165,10 +198,27 @@ export class PacedRobot {
     const timeoutMs = o.connectTimeoutMs ?? 10_000;
     const got = new Promise<Error | null>((resolve) => {
       r.waiter = resolve;
-      setTimeout(() => resolve(new Error(`robot ${o.robotId}: no ${o.mode === 'server' ? 'welcome' : 'echo'} from ${o.endpoint} within ${timeoutMs} ms`)), timeoutMs).unref();
+      setTimeout(
+        () =>
+          resolve(
+            new Error(
+              `robot ${o.robotId}: no ${o.mode === 'server' ? 'welcome' : 'echo'} from ${o.endpoint} within ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      ).unref();
     });
     if (o.mode === 'server') {
-      r.sendMsg({ type: 'hello', seq: 0, time: 0, protocol: PROTOCOL_VERSION, robot_id: o.robotId, contract: o.contract, control_hz: o.hz, ...(o.scenario ? { scenario: o.scenario } : {}) });
+      r.sendMsg({
+        type: 'hello',
+        seq: 0,
+        time: 0,
+        protocol: PROTOCOL_VERSION,
+        robot_id: o.robotId,
+        contract: o.contract,
+        control_hz: o.hz,
+        ...(o.scenario ? { scenario: o.scenario } : {}),
+      });
     } else {
       r.sendRaw(0);
     }
@@ -180,7 +230,8 @@ export class PacedRobot {
     }
     // Between the handshake and start(), and while stopping: the session must not go silent.
     r.keepAlive = setInterval(() => {
-      if (r.o.mode === 'server' && !r.running && !r.fatal && Date.now() - r.lastSent > 100) r.sendMsg({ type: 'heartbeat', seq: 0, time: 0 });
+      if (r.o.mode === 'server' && !r.running && !r.fatal && Date.now() - r.lastSent > 100)
+        r.sendMsg({ type: 'heartbeat', seq: 0, time: 0 });
     }, 100);
     return r;
   }
@@ -190,7 +241,8 @@ export class PacedRobot {
     this.running = true;
     this.report.startedAt = at;
     this.nextAt = at;
-    if (this.o.mode === 'server') this.sendMsg({ type: 'episode_start', seq: 0, time: 0, episode: this.episode, seed: this.episode });
+    if (this.o.mode === 'server')
+      this.sendMsg({ type: 'episode_start', seq: 0, time: 0, episode: this.episode, seed: this.episode });
     this.timer = setTimeout(this.tick, Math.max(0, at - performance.now()));
   }
 
@@ -215,7 +267,15 @@ export class PacedRobot {
 
   private sendObs(now: number): void {
     if (this.step === this.o.episodeSteps) this.endEpisode(now, false);
-    const seq = this.sendMsg({ type: 'obs', seq: 0, time: 0, episode: this.episode, step: this.step, obs: this.obs, ...(this.step > 0 ? this.prev : {}) });
+    const seq = this.sendMsg({
+      type: 'obs',
+      seq: 0,
+      time: 0,
+      episode: this.episode,
+      step: this.step,
+      obs: this.obs,
+      ...(this.step > 0 ? this.prev : {}),
+    });
     this.pending.set(seq, now);
     this.obsEpisode.set(seq, this.episode);
     this.report.sent++;
@@ -223,7 +283,17 @@ export class PacedRobot {
   }
 
   private endEpisode(now: number, last: boolean): void {
-    this.sendMsg({ type: 'episode_end', seq: 0, time: 0, episode: this.episode, success: true, terminated: false, truncated: true, reward: 0.5, length: this.step });
+    this.sendMsg({
+      type: 'episode_end',
+      seq: 0,
+      time: 0,
+      episode: this.episode,
+      success: true,
+      terminated: false,
+      truncated: true,
+      reward: 0.5,
+      length: this.step,
+    });
     this.report.episodes.push({ episode: this.episode, steps: this.step, endedAt: now - this.report.startedAt });
     this.step = 0;
     if (last) return;
@@ -415,14 +485,27 @@ export class ClientRobot {
     while (this.running) {
       if (step === this.episodeSteps) {
         // An episode ends for the server only if the robot could tell it (RobotClient drops it when not connected).
-        if (this.client.connected) rep.episodes.push({ episode, steps: step, endedAt: performance.now() - rep.startedAt });
-        await this.client.endEpisode({ episode, success: true, terminated: false, truncated: true, reward: 0.5, length: step });
+        if (this.client.connected)
+          rep.episodes.push({ episode, steps: step, endedAt: performance.now() - rep.startedAt });
+        await this.client.endEpisode({
+          episode,
+          success: true,
+          terminated: false,
+          truncated: true,
+          reward: 0.5,
+          length: step,
+        });
         episode++;
         step = 0;
         await this.client.startEpisode(episode, episode);
       }
       const t0 = performance.now();
-      const r = await this.client.act(episode, step, this.obs, step > 0 ? { reward: 0.5, terminated: false, truncated: false, applied: this.applied } : undefined);
+      const r = await this.client.act(
+        episode,
+        step,
+        this.obs,
+        step > 0 ? { reward: 0.5, terminated: false, truncated: false, applied: this.applied } : undefined,
+      );
       rep.sent++;
       if (r.missed) {
         rep.missed++;
@@ -441,7 +524,14 @@ export class ClientRobot {
     rep.runMs = performance.now() - rep.startedAt;
     if (step > 0 && this.client.connected) {
       rep.episodes.push({ episode, steps: step, endedAt: performance.now() - rep.startedAt });
-      await this.client.endEpisode({ episode, success: true, terminated: false, truncated: true, reward: 0.5, length: step });
+      await this.client.endEpisode({
+        episode,
+        success: true,
+        terminated: false,
+        truncated: true,
+        reward: 0.5,
+        length: step,
+      });
     }
   }
 
@@ -525,7 +615,11 @@ export function summarize(reports: RobotReport[], hz: number): LoadSummary {
 }
 
 /** Connect `n` paced robots (one after the other, or all at once) and start them together. */
-export async function pacedRobots(n: number, base: Omit<PacedRobotOptions, 'robotId'>, opts: { prefix?: string; together?: boolean } = {}): Promise<PacedRobot[]> {
+export async function pacedRobots(
+  n: number,
+  base: Omit<PacedRobotOptions, 'robotId'>,
+  opts: { prefix?: string; together?: boolean } = {},
+): Promise<PacedRobot[]> {
   const ids = Array.from({ length: n }, (_, i) => `${opts.prefix ?? 'robot'}-${i}`);
   if (opts.together) return Promise.all(ids.map((robotId) => PacedRobot.connect({ ...base, robotId })));
   const out: PacedRobot[] = [];
@@ -557,7 +651,12 @@ export interface FloodResult {
  * One robot session sending `count` observations (steps 0, 1, 2, ... of one episode) as fast as
  * its socket takes them, never reading what comes back. Bounded by `maxMs`.
  */
-export async function flood(endpoint: string, contract: Contract, count: number, opts: { robotId?: string; maxMs?: number } = {}): Promise<FloodResult & { close(): Promise<void> }> {
+export async function flood(
+  endpoint: string,
+  contract: Contract,
+  count: number,
+  opts: { robotId?: string; maxMs?: number } = {},
+): Promise<FloodResult & { close(): Promise<void> }> {
   const sock = new zmq.Dealer({ linger: 0, receiveTimeout: 10_000 });
   sock.connect(endpoint);
   let seq = 0;
@@ -566,7 +665,14 @@ export async function flood(endpoint: string, contract: Contract, count: number,
     m.time = Date.now() / 1000;
     return sock.send(encode(m));
   };
-  await send({ type: 'hello', seq: 0, time: 0, protocol: PROTOCOL_VERSION, robot_id: opts.robotId ?? 'flooder', contract });
+  await send({
+    type: 'hello',
+    seq: 0,
+    time: 0,
+    protocol: PROTOCOL_VERSION,
+    robot_id: opts.robotId ?? 'flooder',
+    contract,
+  });
   let session = '';
   for (;;) {
     const [frame] = await sock.receive();
@@ -598,7 +704,12 @@ export async function flood(endpoint: string, contract: Contract, count: number,
 }
 
 /** Same-sized frames to the raw echo, as fast as taken, never read (the raw counterpart of `flood`). */
-export async function rawFlood(endpoint: string, frameBytes: number, count: number, opts: { maxMs?: number } = {}): Promise<FloodResult & { close(): Promise<void> }> {
+export async function rawFlood(
+  endpoint: string,
+  frameBytes: number,
+  count: number,
+  opts: { maxMs?: number } = {},
+): Promise<FloodResult & { close(): Promise<void> }> {
   const sock = new zmq.Dealer({ linger: 0 });
   sock.connect(endpoint);
   const frame = Buffer.alloc(frameBytes, 5);
@@ -645,7 +756,12 @@ export interface GarbageResult {
  * maps of unknown type or with bad fields, multipart messages, empty frames, cut-off observations,
  * extension types, and now and then a frame over the size limit. Replies are read and counted.
  */
-export async function garbage(endpoint: string, contract: Contract, count: number, opts: { seed?: number; maxMs?: number; oversizedEvery?: number } = {}): Promise<GarbageResult> {
+export async function garbage(
+  endpoint: string,
+  contract: Contract,
+  count: number,
+  opts: { seed?: number; maxMs?: number; oversizedEvery?: number } = {},
+): Promise<GarbageResult> {
   const rnd = prng(opts.seed ?? 42);
   const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(rnd() * 256)));
   const noSession = new zmq.Dealer({ linger: 0 });
@@ -663,10 +779,26 @@ export async function garbage(endpoint: string, contract: Contract, count: numbe
     })();
   // The session: a valid hello first (its welcome is the first reply).
   let seq = 0;
-  await withSession.send(encode({ type: 'hello', seq: ++seq, time: Date.now() / 1000, protocol: PROTOCOL_VERSION, robot_id: 'garbage-sender', contract }));
+  await withSession.send(
+    encode({
+      type: 'hello',
+      seq: ++seq,
+      time: Date.now() / 1000,
+      protocol: PROTOCOL_VERSION,
+      robot_id: 'garbage-sender',
+      contract,
+    }),
+  );
   await withSession.receive();
   const loops = [drain(noSession), drain(withSession)];
-  const valid = encode({ type: 'obs', seq: 1, time: Date.now() / 1000, episode: 0, step: 0, obs: new Float32Array(totalSize(contract.obs)) });
+  const valid = encode({
+    type: 'obs',
+    seq: 1,
+    time: Date.now() / 1000,
+    episode: 0,
+    step: 0,
+    obs: new Float32Array(totalSize(contract.obs)),
+  });
   const kinds: Record<string, number> = {};
   const oversizedEvery = opts.oversizedEvery ?? 2000;
   let oversized = 0;
@@ -690,7 +822,15 @@ export async function garbage(endpoint: string, contract: Contract, count: numbe
           break;
         case 1:
           kind = 'not a map';
-          frames = [[msgpack.pack(7), msgpack.pack('obs'), msgpack.pack([1, 'two', 3]), msgpack.pack(new Uint8Array(5)), Buffer.from([0xc0])][Math.floor(rnd() * 5)]];
+          frames = [
+            [
+              msgpack.pack(7),
+              msgpack.pack('obs'),
+              msgpack.pack([1, 'two', 3]),
+              msgpack.pack(new Uint8Array(5)),
+              Buffer.from([0xc0]),
+            ][Math.floor(rnd() * 5)],
+          ];
           break;
         case 2:
           kind = 'unknown type';
@@ -747,7 +887,11 @@ export async function garbage(endpoint: string, contract: Contract, count: numbe
 }
 
 /** The raw counterpart of `garbage`: the same number of random frames to the raw echo, replies read. */
-export async function rawGarbage(endpoint: string, count: number, opts: { seed?: number } = {}): Promise<GarbageResult> {
+export async function rawGarbage(
+  endpoint: string,
+  count: number,
+  opts: { seed?: number } = {},
+): Promise<GarbageResult> {
   const rnd = prng(opts.seed ?? 42);
   const sock = new zmq.Dealer({ linger: 0 });
   sock.connect(endpoint);
@@ -826,7 +970,8 @@ export class ChildTarget implements Target {
   ) {
     this.stderr = stderr;
     this.exited = new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+      if (child.exitCode !== null || child.signalCode !== null)
+        resolve({ code: child.exitCode, signal: child.signalCode });
       else child.once('exit', (code, signal) => resolve({ code, signal }));
     });
     child.stderr!.on('data', (d) => (this.stderr += String(d)));
@@ -842,7 +987,13 @@ export class ChildTarget implements Target {
     return ChildTarget.spawn('raw', RAW_ECHO, [bind, String(replyBytes)], /raw echo on (tcp:\/\/\S+)/, timeoutMs);
   }
 
-  private static async spawn(kind: 'server' | 'raw', script: string, args: string[], ready: RegExp, timeoutMs: number): Promise<ChildTarget> {
+  private static async spawn(
+    kind: 'server' | 'raw',
+    script: string,
+    args: string[],
+    ready: RegExp,
+    timeoutMs: number,
+  ): Promise<ChildTarget> {
     if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first`);
     // A port just freed by a killed process may take a moment: retry a few times.
     for (let attempt = 0; ; attempt++) {
@@ -850,7 +1001,10 @@ export class ChildTarget implements Target {
       let stderr = '';
       try {
         const endpoint = await new Promise<string>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`${script} did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+          const timer = setTimeout(
+            () => reject(new Error(`${script} did not start within ${timeoutMs} ms: ${stderr}`)),
+            timeoutMs,
+          );
           child.stderr!.on('data', (d) => {
             stderr += String(d);
             const m = ready.exec(stderr);
@@ -916,7 +1070,11 @@ export interface RecordingCheck {
  * its end record and `steps` steps (`minSteps(robot, episode)` may lower that for an episode
  * recorded only in part).
  */
-export async function checkRecording(dir: string, reports: RobotReport[], opts: { only?: (robotId: string, e: RobotReport['episodes'][number]) => boolean } = {}): Promise<RecordingCheck> {
+export async function checkRecording(
+  dir: string,
+  reports: RobotReport[],
+  opts: { only?: (robotId: string, e: RobotReport['episodes'][number]) => boolean } = {},
+): Promise<RecordingCheck> {
   const { files, episodes } = await readEpisodes(dir);
   const byKey = new Map<string, (typeof episodes)[number][]>();
   for (const e of episodes) {
@@ -936,8 +1094,18 @@ export async function checkRecording(dir: string, reports: RobotReport[], opts: 
       const served = ep.steps - (r.refused[ep.episode] ?? 0);
       const whole = found.find((e) => e.end && (e.start.partial ? e.steps.length > 0 : e.steps.length === served));
       if (whole) recorded++;
-      else problems.push(`${key}: ${found.length === 0 ? 'not recorded' : found.map((e) => `${e.end ? 'ended' : 'no end'}, ${e.steps.length} of ${served} steps${e.start.partial ? ` (partial from ${e.start.partial.fromStep})` : ''}`).join('; ')}`);
+      else
+        problems.push(
+          `${key}: ${found.length === 0 ? 'not recorded' : found.map((e) => `${e.end ? 'ended' : 'no end'}, ${e.steps.length} of ${served} steps${e.start.partial ? ` (partial from ${e.start.partial.fromStep})` : ''}`).join('; ')}`,
+        );
     }
   }
-  return { files: files.length, completed, recorded, problems, incomplete: files.reduce((s, f) => s + f.incompleteEpisodes, 0), unindexed: files.filter((f) => !f.indexed).length };
+  return {
+    files: files.length,
+    completed,
+    recorded,
+    problems,
+    incomplete: files.reduce((s, f) => s + f.incompleteEpisodes, 0),
+    unindexed: files.filter((f) => !f.indexed).length,
+  };
 }

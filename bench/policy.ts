@@ -174,7 +174,11 @@ function measureRow(file: string, hidden: number[], seconds: number): PolicyBenc
   };
 }
 
-export async function benchPolicy(opts: { seconds: number; json: boolean; backend?: BackendName }): Promise<PolicyBenchReport> {
+export async function benchPolicy(opts: {
+  seconds: number;
+  json: boolean;
+  backend?: BackendName;
+}): Promise<PolicyBenchReport> {
   const backend = await initBackend(opts.backend);
   const log = (s: string) => opts.json || process.stderr.write(`bench policy: ${s}\n`);
   log(`tfjs ${tf.version.tfjs}, backend ${backend.name} (${backend.reason})`);
@@ -198,7 +202,21 @@ export async function benchPolicy(opts: { seconds: number; json: boolean; backen
   const how = wasm ? ` (SIMD ${wasm.simd ? 'on' : 'off'}, ${wasm.threads} thread${wasm.threads === 1 ? '' : 's'})` : '';
   console.log(`tfjs ${tf.version.tfjs} on the ${backend.name} backend${how}; Node ${process.versions.node}\n`);
   printTable(
-    ['policy', 'obs→act', 'hidden', 'act p50 µs', 'act p99 µs', 'predict p50 µs', 'predict p99 µs', 'act/predict p50', 'speedup', '500 Hz act/predict', `batch${BATCH} actBatch obs/s`, 'predict obs/s', 'actBatch/predict'],
+    [
+      'policy',
+      'obs→act',
+      'hidden',
+      'act p50 µs',
+      'act p99 µs',
+      'predict p50 µs',
+      'predict p99 µs',
+      'act/predict p50',
+      'speedup',
+      '500 Hz act/predict',
+      `batch${BATCH} actBatch obs/s`,
+      'predict obs/s',
+      'actBatch/predict',
+    ],
     rows.map((r) => [
       r.scenario,
       `${r.obsSize}→${r.actSize}`,

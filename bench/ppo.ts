@@ -47,11 +47,20 @@ export async function benchPpo(opts: { seconds?: number; json?: boolean } = {}):
   const backend = await initBackend();
   const sc = loadScenario(SCENARIO);
   const rows: PpoBenchRow[] = [];
-  const add = (what: string, oursMs: number, rawMs: number) => rows.push({ what, oursMs, rawMs, speedup: rawMs / oursMs });
+  const add = (what: string, oursMs: number, rawMs: number) =>
+    rows.push({ what, oursMs, rawMs, speedup: rawMs / oursMs });
   const rng = new Rng(0);
 
-  for (const hidden of [[64, 64], [256, 256]]) {
-    const p = new GaussianMlpPolicy('bench', sc.contract, { hidden, activation: 'tanh', critic: true, initLogStd: -0.5 });
+  for (const hidden of [
+    [64, 64],
+    [256, 256],
+  ]) {
+    const p = new GaussianMlpPolicy('bench', sc.contract, {
+      hidden,
+      activation: 'tanh',
+      critic: true,
+      initLogStd: -0.5,
+    });
     for (const n of [16, 64]) {
       const obs = Float32Array.from({ length: n * p.obsSize }, () => rng.normal());
       add(
@@ -119,7 +128,12 @@ export async function benchPpo(opts: { seconds?: number; json?: boolean } = {}):
   const N = 16;
   const T = 64;
   const venv = await VectorEnv.create({ scenario: sc, numEnvs: N, workers: 2 });
-  const policy = new GaussianMlpPolicy('bench', sc.contract, { hidden: [64, 64], activation: 'tanh', critic: true, initLogStd: -0.5 });
+  const policy = new GaussianMlpPolicy('bench', sc.contract, {
+    hidden: [64, 64],
+    activation: 'tanh',
+    critic: true,
+    initLogStd: -0.5,
+  });
   try {
     let obs: Float32Array = (await venv.reset()).slice();
     const buf = allocateRollout(T, N, venv.obsSize, venv.actSize);

@@ -109,8 +109,15 @@ function rawRate(R: Rapier, sc: Scenario, seconds: number): number {
  * Vector-env throughput with 1 and 2 workers, measured in alternating windows (1w, 2w, 1w, ...) so
  * that machine noise hits both alike; rates and the scaling are medians over the windows.
  */
-async function vectorRates(sc: Scenario, numEnvs: number, seconds: number): Promise<{ w1: number; w2: number; scaling: number }> {
-  const venvs = [await VectorEnv.create({ scenario: sc, numEnvs, workers: 1, seed: 0 }), await VectorEnv.create({ scenario: sc, numEnvs, workers: 2, seed: 0 })];
+async function vectorRates(
+  sc: Scenario,
+  numEnvs: number,
+  seconds: number,
+): Promise<{ w1: number; w2: number; scaling: number }> {
+  const venvs = [
+    await VectorEnv.create({ scenario: sc, numEnvs, workers: 1, seed: 0 }),
+    await VectorEnv.create({ scenario: sc, numEnvs, workers: 2, seed: 0 }),
+  ];
   const rng = new Rng(3);
   const window = async (v: VectorEnv, ms: number): Promise<number> => {
     const actions = new Float32Array(numEnvs * v.actSize);
@@ -178,8 +185,30 @@ export async function benchSim(opts: { seconds: number; json: boolean; scenario?
     return;
   }
   printTable(
-    ['scenario', 'env steps/s', 'vec 1w', 'vec 2w', '2w/1w', 'phys/s in env', 'raw world.step/s', 'ratio (goal ≥0.75)', 'simd/compat'],
-    rows.map((r) => [r.scenario, r.singleEnvStepsPerS, r.vector1StepsPerS, r.vector2StepsPerS, r.workerScaling, r.physicsStepsPerSInEnv, r.rawWorldStepsPerS, r.overheadRatio, r.rawSimdStepsPerS / r.rawCompatStepsPerS]),
+    [
+      'scenario',
+      'env steps/s',
+      'vec 1w',
+      'vec 2w',
+      '2w/1w',
+      'phys/s in env',
+      'raw world.step/s',
+      'ratio (goal ≥0.75)',
+      'simd/compat',
+    ],
+    rows.map((r) => [
+      r.scenario,
+      r.singleEnvStepsPerS,
+      r.vector1StepsPerS,
+      r.vector2StepsPerS,
+      r.workerScaling,
+      r.physicsStepsPerSInEnv,
+      r.rawWorldStepsPerS,
+      r.overheadRatio,
+      r.rawSimdStepsPerS / r.rawCompatStepsPerS,
+    ]),
   );
-  console.log(`\nvector env: ${VECTOR_ENVS} envs, random actions, median of alternating windows; raw rates are world.step() on the scenario world (simd vs compat Rapier builds).`);
+  console.log(
+    `\nvector env: ${VECTOR_ENVS} envs, random actions, median of alternating windows; raw rates are world.step() on the scenario world (simd vs compat Rapier builds).`,
+  );
 }

@@ -1,8 +1,6 @@
 /** Plain fixed-width tables for benchmark output. */
 import { formatTable } from '../src/ui/text-table.js';
 
-
-
 export function printTable(headers: string[], rows: (string | number)[][]): void {
   console.log(formatTable(headers, rows));
 }

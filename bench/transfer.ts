@@ -13,8 +13,13 @@ export function printTransfer(reports: TransferScenarioReport[], json: boolean):
 }
 
 function printReport(r: TransferScenarioReport): void {
-  console.log(`\n${r.scenario} on ${r.reality} (${r.realityFile}), ${r.evalEpisodes} evaluation episodes per row and draw, ${r.draws} draws of real episodes (${r.realMode} drives), ${r.seconds.toFixed(0)} s`);
-  if (r.loopDelay) console.log(`delay compensation: (a) none, (b) and (e) ${r.loopDelay.prior} steps (training mean), (c) and (d) the robot's estimated from their real episodes: ${r.loopDelay.estimated.join(' ')}`);
+  console.log(
+    `\n${r.scenario} on ${r.reality} (${r.realityFile}), ${r.evalEpisodes} evaluation episodes per row and draw, ${r.draws} draws of real episodes (${r.realMode} drives), ${r.seconds.toFixed(0)} s`,
+  );
+  if (r.loopDelay)
+    console.log(
+      `delay compensation: (a) none, (b) and (e) ${r.loopDelay.prior} steps (training mean), (c) and (d) the robot's estimated from their real episodes: ${r.loopDelay.estimated.join(' ')}`,
+    );
   printTable(
     ['variant', 'N real', 'where', 'episodes', 'success', '95% CI', 'per draw', 'seconds'],
     r.rows.map((x) => [
@@ -29,7 +34,8 @@ function printReport(r: TransferScenarioReport): void {
     ]),
   );
   for (const g of r.goals) {
-    const v = g.value === null ? '–' : g.goal.startsWith('(c) at') ? pct(g.value) : `${(100 * g.value).toFixed(1)} points`;
+    const v =
+      g.value === null ? '–' : g.goal.startsWith('(c) at') ? pct(g.value) : `${(100 * g.value).toFixed(1)} points`;
     console.log(`goal: ${g.goal} ${g.target}: ${v} — ${g.met === null ? 'not measured' : g.met ? 'met' : 'NOT met'}`);
   }
 }

@@ -18,7 +18,12 @@ export { initBackend, type BackendName, type BackendChoice } from './policy/mode
 export type { Policy, ActOptions } from './policy/models/policy.js';
 export { GaussianMlpPolicy, type PolicyArchitecture } from './policy/models/gaussian-policy.js';
 export { loadPolicyDir, resolvePolicyDir } from './policy/checkpoints/policy-dir.js';
-export { saveCheckpoint, loadCheckpoint, type LoadedCheckpoint, type PolicyFile } from './policy/checkpoints/checkpoint.js';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  type LoadedCheckpoint,
+  type PolicyFile,
+} from './policy/checkpoints/checkpoint.js';
 export { collect, type CollectOptions, type CollectResult } from './collect/collect.js';
 export { trainBC, type BcOptions, type BcMetrics } from './policy/bc/bc.js';
 export { finetune, type FinetuneOptions, type FinetuneResult } from './policy/finetune/finetune.js';
@@ -26,12 +31,30 @@ export { evaluate, type EvaluateOptions, type EvaluationReport } from './policy/
 
 // Runs: whole jobs in a run directory (config.json, metrics, checkpoints, report), resumable, as the CLI runs them.
 export { type RunHooks, terminalHooks } from './ui/run-hooks.js';
-export { trainBc, bcRunDefaults, type TrainBcConfig, type TrainBcOptions, type TrainBcReport, type BcRunConfig } from './pipelines/train-bc.js';
-export { runDemo, type DemoConfig, type DemoRunOptions, type DemoReport, type DemoResult } from './pipelines/demo/demo.js';
+export {
+  trainBc,
+  bcRunDefaults,
+  type TrainBcConfig,
+  type TrainBcOptions,
+  type TrainBcReport,
+  type BcRunConfig,
+} from './pipelines/train-bc.js';
+export {
+  runDemo,
+  type DemoConfig,
+  type DemoRunOptions,
+  type DemoReport,
+  type DemoResult,
+} from './pipelines/demo/demo.js';
 export { trainPpo, type TrainPpoConfig, type TrainPpoOptions, type TrainPpoReport } from './pipelines/train-ppo.js';
 export { finetuneRun, finetuneSettings, FINETUNE_RUN_DEFAULTS } from './pipelines/finetune.js';
 export type { FinetuneRunConfig, FinetuneReport, MeasurementSummary } from './pipelines/finetune.js';
-export { runTransfer, type TransferConfig, type TransferRunOptions, type TransferScenarioReport } from './pipelines/transfer/transfer.js';
+export {
+  runTransfer,
+  type TransferConfig,
+  type TransferRunOptions,
+  type TransferScenarioReport,
+} from './pipelines/transfer/transfer.js';
 export type { TransferRow, GoalCheck } from './pipelines/transfer/rows.js';
 
 // The bridge: serving robots, the robot side, deployment, the emulated robot.

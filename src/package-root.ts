@@ -10,7 +10,8 @@ function findRoot(): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'sim2real') return dir;
-    if (dirname(dir) === dir) throw new Error(`sim2real: cannot find its own package.json above ${fileURLToPath(import.meta.url)}`);
+    if (dirname(dir) === dir)
+      throw new Error(`sim2real: cannot find its own package.json above ${fileURLToPath(import.meta.url)}`);
   }
 }
 

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import { ComponentSchema } from '../sim/scenario-schema.js';
 import { MAX_FRAME_BYTES, MAX_ID, type ErrorCode, type RobotMessage, type ServerMessage } from './messages.js';
 
-if (endianness() !== 'LE') throw new Error('sim2real bridge: big-endian hosts are not supported (vectors are little-endian float32)');
+if (endianness() !== 'LE')
+  throw new Error('sim2real bridge: big-endian hosts are not supported (vectors are little-endian float32)');
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'number' });
 
@@ -31,8 +32,14 @@ function vectorBytes(v: Float32Array): Uint8Array {
 
 /** bin → Float32Array (copied so it is aligned and owned). */
 function bytesVector(b: Uint8Array, field: string, replyTo?: number): Float32Array {
-  if (!(b instanceof Uint8Array)) throw new ProtocolError('bad_field', `${field}: expected bin (float32 little-endian), got ${typeof b}`, replyTo);
-  if (b.byteLength % 4 !== 0) throw new ProtocolError('bad_vector', `${field}: expected a multiple of 4 bytes (float32), got ${b.byteLength}`, replyTo);
+  if (!(b instanceof Uint8Array))
+    throw new ProtocolError('bad_field', `${field}: expected bin (float32 little-endian), got ${typeof b}`, replyTo);
+  if (b.byteLength % 4 !== 0)
+    throw new ProtocolError(
+      'bad_vector',
+      `${field}: expected a multiple of 4 bytes (float32), got ${b.byteLength}`,
+      replyTo,
+    );
   const out = new Float32Array(b.byteLength / 4);
   new Uint8Array(out.buffer).set(b);
   return out;
@@ -50,7 +57,10 @@ export function encode(msg: RobotMessage | ServerMessage): Buffer {
     const v = fields[k];
     if (v === undefined) continue;
     if (v instanceof Float32Array) wire[k] = vectorBytes(v);
-    else if (k === 'sessions' && Array.isArray(v)) wire[k] = v.map((row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).map(([rk, rv]) => [rk, wireId(rk, rv)])));
+    else if (k === 'sessions' && Array.isArray(v))
+      wire[k] = v.map((row: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(row).map(([rk, rv]) => [rk, wireId(rk, rv)])),
+      );
     else wire[k] = wireId(k, v);
   }
   return packr.pack(wire);
@@ -61,12 +71,16 @@ function wireId(k: string, v: unknown): unknown {
 }
 
 function decodeMap(frame: Uint8Array): Record<string, unknown> {
-  if (frame.byteLength > MAX_FRAME_BYTES) throw new ProtocolError('too_large', `frame of ${frame.byteLength} bytes, expected at most ${MAX_FRAME_BYTES}`);
+  if (frame.byteLength > MAX_FRAME_BYTES)
+    throw new ProtocolError('too_large', `frame of ${frame.byteLength} bytes, expected at most ${MAX_FRAME_BYTES}`);
   let m: unknown;
   try {
     m = packr.unpack(frame);
   } catch (e) {
-    throw new ProtocolError('malformed', `expected one MessagePack map, got undecodable bytes (${(e as Error).message.split('\n')[0]})`);
+    throw new ProtocolError(
+      'malformed',
+      `expected one MessagePack map, got undecodable bytes (${(e as Error).message.split('\n')[0]})`,
+    );
   }
   // Only a plain map: msgpackr also decodes extension types (a timestamp → Date) and the reserved
   // byte 0xc1 into objects, which must not pass for a message.
@@ -107,11 +121,20 @@ function describeValue(v: unknown): string {
   return typeof v === 'string' ? 'a string' : typeof v;
 }
 
-function num(m: Record<string, unknown>, k: string, replyTo?: number, opts: { int?: boolean; optional?: boolean } = {}): number | undefined {
+function num(
+  m: Record<string, unknown>,
+  k: string,
+  replyTo?: number,
+  opts: { int?: boolean; optional?: boolean } = {},
+): number | undefined {
   const v = m[k];
   if (v === undefined && opts.optional) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || (opts.int && !Number.isInteger(v))) {
-    throw new ProtocolError('bad_field', `${k}: expected ${opts.int ? 'an integer' : 'a finite number'}, got ${shown(v)}`, replyTo);
+    throw new ProtocolError(
+      'bad_field',
+      `${k}: expected ${opts.int ? 'an integer' : 'a finite number'}, got ${shown(v)}`,
+      replyTo,
+    );
   }
   return v;
 }
@@ -119,14 +142,16 @@ function num(m: Record<string, unknown>, k: string, replyTo?: number, opts: { in
 /** An id: an integer in [min, 2^53) (see MAX_ID). */
 function id(m: Record<string, unknown>, k: string, replyTo: number | undefined, min: number): number {
   const v = num(m, k, replyTo, { int: true })!;
-  if (v < min || v >= MAX_ID) throw new ProtocolError('bad_field', `${k}: expected an integer in [${min}, 2^53), got ${v}`, replyTo);
+  if (v < min || v >= MAX_ID)
+    throw new ProtocolError('bad_field', `${k}: expected an integer in [${min}, 2^53), got ${v}`, replyTo);
   return v;
 }
 
 function bool(m: Record<string, unknown>, k: string, replyTo?: number, optional = false): boolean | undefined {
   const v = m[k];
   if (v === undefined && optional) return undefined;
-  if (typeof v !== 'boolean') throw new ProtocolError('bad_field', `${k}: expected a boolean, got ${shown(v)}`, replyTo);
+  if (typeof v !== 'boolean')
+    throw new ProtocolError('bad_field', `${k}: expected a boolean, got ${shown(v)}`, replyTo);
   return v;
 }
 
@@ -150,7 +175,14 @@ const HelloSchema = z.object({
   control_hz: z.number().positive().optional(),
   resume: z.string().min(1).max(100).optional(),
 });
-const EpisodeStartSchema = z.object({ type: z.literal('episode_start'), seq: Seq, time: Time, episode: Episode, seed: z.int().optional(), info: z.record(z.string(), z.unknown()).optional() });
+const EpisodeStartSchema = z.object({
+  type: z.literal('episode_start'),
+  seq: Seq,
+  time: Time,
+  episode: Episode,
+  seed: z.int().optional(),
+  info: z.record(z.string(), z.unknown()).optional(),
+});
 const EpisodeEndSchema = z.object({
   type: z.literal('episode_end'),
   seq: Seq,
@@ -209,7 +241,12 @@ export function decodeRobotMessage(frame: Uint8Array): RobotMessage {
       const c = m.contract as { obs?: unknown; action?: unknown } | undefined;
       for (const side of ['obs', 'action'] as const) {
         const list = c && typeof c === 'object' ? c[side] : undefined;
-        if (Array.isArray(list) && list.length > MAX_CONTRACT_COMPONENTS) throw new ProtocolError('bad_field', `contract.${side}: expected at most ${MAX_CONTRACT_COMPONENTS} components, got ${list.length}`, seq);
+        if (Array.isArray(list) && list.length > MAX_CONTRACT_COMPONENTS)
+          throw new ProtocolError(
+            'bad_field',
+            `contract.${side}: expected at most ${MAX_CONTRACT_COMPONENTS} components, got ${list.length}`,
+            seq,
+          );
       }
       return zodParse(HelloSchema, m) as RobotMessage;
     }
@@ -224,7 +261,11 @@ export function decodeRobotMessage(frame: Uint8Array): RobotMessage {
     case 'stats':
       return zodParse(StatsSchema, m);
     default:
-      throw new ProtocolError('unknown_type', `type: expected one of hello, episode_start, obs, episode_end, heartbeat, bye, deploy, stats, got ${shown(type)}`, seq);
+      throw new ProtocolError(
+        'unknown_type',
+        `type: expected one of hello, episode_start, obs, episode_end, heartbeat, bye, deploy, stats, got ${shown(type)}`,
+        seq,
+      );
   }
 }
 
@@ -233,7 +274,10 @@ export function decodeServerMessage(frame: Uint8Array): ServerMessage {
   const m = decodeMap(frame);
   switch (m.type) {
     case 'action':
-      return { ...(m as unknown as ServerMessage), action: bytesVector(m.action as Uint8Array, 'action') } as ServerMessage;
+      return {
+        ...(m as unknown as ServerMessage),
+        action: bytesVector(m.action as Uint8Array, 'action'),
+      } as ServerMessage;
     case 'welcome':
     case 'policy':
     case 'deployed':

@@ -62,8 +62,18 @@ async function startZap(): Promise<{ close(): Promise<void> }> {
         const hex = clientKey ? Buffer.from(clientKey).toString('hex') : '';
         const curve = mechanism?.toString() === 'CURVE';
         const ok = !!d && curve && d.allowed.has(hex);
-        if (!ok) (d?.log ?? (() => {}))(`refused a connection from ${address?.toString() ?? '?'}: ${!curve ? `mechanism ${mechanism?.toString()}` : 'public key not on the allow-list'}`);
-        await rep.send([version ?? '1.0', requestId ?? '', ok ? '200' : '400', ok ? 'OK' : 'key not allowed', ok ? hex : '', '']);
+        if (!ok)
+          (d?.log ?? (() => {}))(
+            `refused a connection from ${address?.toString() ?? '?'}: ${!curve ? `mechanism ${mechanism?.toString()}` : 'public key not on the allow-list'}`,
+          );
+        await rep.send([
+          version ?? '1.0',
+          requestId ?? '',
+          ok ? '200' : '400',
+          ok ? 'OK' : 'key not allowed',
+          ok ? hex : '',
+          '',
+        ]);
       }
     } catch {
       // Socket closed.
@@ -78,7 +88,11 @@ async function startZap(): Promise<{ close(): Promise<void> }> {
 }
 
 /** Make `sock` a CURVE server admitting `keys.allow` only (its own ZAP domain on the process's ZAP handler). */
-export async function configureCurveServer(sock: zmq.Router, keys: CurveServerKeys, log: (line: string) => void): Promise<ZapHandler> {
+export async function configureCurveServer(
+  sock: zmq.Router,
+  keys: CurveServerKeys,
+  log: (line: string) => void,
+): Promise<ZapHandler> {
   const domain = `sim2real-${process.pid}-${nextDomain++}`;
   domains.set(domain, { allowed: new Set(keys.allow.map((k) => Buffer.from(z85Decode(k)).toString('hex'))), log });
   zapRunning ??= startZap();

@@ -17,15 +17,24 @@ export interface DeployResult {
 }
 
 /** Send a checkpoint to a running server and wait for its verdict (a refusal comes back at once). */
-export async function deployTo(server: string, dir: string, opts: { timeoutMs?: number; curve?: CurveClientKeys } = {}): Promise<DeployResult> {
+export async function deployTo(
+  server: string,
+  dir: string,
+  opts: { timeoutMs?: number; curve?: CurveClientKeys } = {},
+): Promise<DeployResult> {
   checkEndpoint(server, 'server', { bind: false });
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const files = checkpointFiles(dir);
   const time = Date.now() / 1000;
-  const auth = opts.curve ? { deployer: opts.curve.publicKey, proof: deployProof(files, time, opts.curve.serverKey, opts.curve) } : {};
+  const auth = opts.curve
+    ? { deployer: opts.curve.publicKey, proof: deployProof(files, time, opts.curve.serverKey, opts.curve) }
+    : {};
   const frame = encode({ type: 'deploy', seq: 1, time, files, ...auth });
   // libzmq closes the connection on a frame this big without a word; say so rather than time out.
-  if (frame.byteLength > MAX_FRAME_BYTES) throw new InputError(`${dir}: expected a checkpoint under ${MAX_FRAME_BYTES} bytes in one deploy message, got ${frame.byteLength}`);
+  if (frame.byteLength > MAX_FRAME_BYTES)
+    throw new InputError(
+      `${dir}: expected a checkpoint under ${MAX_FRAME_BYTES} bytes in one deploy message, got ${frame.byteLength}`,
+    );
   const sock = new zmq.Dealer({ linger: 0, ipv6: isIpv6(server) });
   let refused: Error | null = null;
   let wake: () => void = () => {};
@@ -33,11 +42,15 @@ export async function deployTo(server: string, dir: string, opts: { timeoutMs?: 
     configureCurveClient(sock, opts.curve);
     // A CurveZMQ refusal is only a monitor event on this side: report it rather than wait out the timeout.
     sock.events.on('handshake:error:auth', (e) => {
-      refused = new InputError(`${server} refused our CurveZMQ key (ZAP status ${e.error.status}): is it on the server's --deploy-allow list?`);
+      refused = new InputError(
+        `${server} refused our CurveZMQ key (ZAP status ${e.error.status}): is it on the server's --deploy-allow list?`,
+      );
       wake();
     });
     sock.events.on('handshake:error:protocol', (e) => {
-      refused = new InputError(`${server}: CurveZMQ handshake failed (${e.error.message}): is --server-key the server's public key?`);
+      refused = new InputError(
+        `${server}: CurveZMQ handshake failed (${e.error.message}): is --server-key the server's public key?`,
+      );
       wake();
     });
   }
@@ -50,7 +63,10 @@ export async function deployTo(server: string, dir: string, opts: { timeoutMs?: 
           const m: ServerMessage = decodeServerMessage(frame);
           if (m.type === 'deployed') return { policyId: m.policy_id, policyVersion: m.policy_version };
           // A refused checkpoint or deployer is the deployer's bad input; anything else is the server's doing.
-          if (m.type === 'error') throw new (m.code === 'bad_policy' || m.code === 'not_allowed' ? InputError : Error)(`${dir}: ${server} answered ${m.code}: ${m.message}`);
+          if (m.type === 'error')
+            throw new (m.code === 'bad_policy' || m.code === 'not_allowed' ? InputError : Error)(
+              `${dir}: ${server} answered ${m.code}: ${m.message}`,
+            );
         }
       } catch (e) {
         if (!sock.closed) throw e;

@@ -47,7 +47,12 @@ function percentile(sorted: number[], q: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
 }
 
-export async function emulateRobot(R: Rapier, sc: Scenario, reality: Reality, opts: EmulateOptions): Promise<EmulateReport> {
+export async function emulateRobot(
+  R: Rapier,
+  sc: Scenario,
+  reality: Reality,
+  opts: EmulateOptions,
+): Promise<EmulateReport> {
   const env = makeRealEnv(R, sc, reality);
   (env.unwrapped as { onWarn?: (m: string) => void }).onWarn = () => {};
   const period = 1000 / sc.control.rate_hz;
@@ -76,7 +81,8 @@ export async function emulateRobot(R: Rapier, sc: Scenario, reality: Reality, op
   // step around its grid point without accumulating (a real controller's clock does not drift).
   // At most half a period either way keeps the schedule in order.
   const maxJitter = period / 2;
-  const due = (anchor: number, k: number) => anchor + k * period + Math.max(-maxJitter, Math.min(maxJitter, jitter.normal(0, reality.timing.jitter_ms)));
+  const due = (anchor: number, k: number) =>
+    anchor + k * period + Math.max(-maxJitter, Math.min(maxJitter, jitter.normal(0, reality.timing.jitter_ms)));
   try {
     for (let ep = 0; ep < opts.episodes; ep++) {
       const seed = (opts.seed ?? 0) + ep;
@@ -110,7 +116,15 @@ export async function emulateRobot(R: Rapier, sc: Scenario, reality: Reality, op
         obs = s.obs;
         if (s.terminated || s.truncated) {
           const success = s.info.success;
-          await client.endEpisode({ episode: ep, success, terminated: s.terminated, truncated: s.truncated, reward: s.reward, return: ret, length: t + 1 });
+          await client.endEpisode({
+            episode: ep,
+            success,
+            terminated: s.terminated,
+            truncated: s.truncated,
+            reward: s.reward,
+            return: ret,
+            length: t + 1,
+          });
           successes += success ? 1 : 0;
           sumReturn += ret;
           sumLength += t + 1;
@@ -139,9 +153,15 @@ export async function emulateRobot(R: Rapier, sc: Scenario, reality: Reality, op
     steps,
     seconds,
     missedSteps: client.missedSteps,
-    latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies[latencies.length - 1] ?? NaN },
+    latencyMs: {
+      p50: percentile(latencies, 0.5),
+      p99: percentile(latencies, 0.99),
+      max: latencies[latencies.length - 1] ?? NaN,
+    },
     overrunFraction: opts.realtime ? overruns / Math.max(1, lags.length) : null,
-    startLagMs: opts.realtime ? { p50: percentile(lags, 0.5), p99: percentile(lags, 0.99), max: lags[lags.length - 1] ?? NaN } : null,
+    startLagMs: opts.realtime
+      ? { p50: percentile(lags, 0.5), p99: percentile(lags, 0.99), max: lags[lags.length - 1] ?? NaN }
+      : null,
     policyVersions: [...versions].sort((x, y) => x - y),
   };
 }

@@ -6,12 +6,17 @@ import { InputError } from '../errors.js';
  * malformed one and wraps ports above 65535 around. `what` names the flag or field in the error;
  * `bind` allows PORT * (any free port).
  */
-export function checkEndpoint(endpoint: string, what: string, opts: { bind: boolean }): { host: string; port: number | '*' } {
+export function checkEndpoint(
+  endpoint: string,
+  what: string,
+  opts: { bind: boolean },
+): { host: string; port: number | '*' } {
   const expected = `expected tcp://HOST:PORT with PORT in 1-65535${opts.bind ? ' (or * for any free port)' : ''}`;
   const m = /^tcp:\/\/(\[[^\]]+\]|[^:/\s]+):(\d+|\*)$/.exec(endpoint);
   if (!m || (m[2] === '*' && !opts.bind)) throw new InputError(`${what} ${endpoint}: ${expected}`);
   const port = m[2] === '*' ? '*' : Number(m[2]);
-  if (port !== '*' && (port < 1 || port > 65535)) throw new InputError(`${what} ${endpoint}: ${expected}, got port ${port}`);
+  if (port !== '*' && (port < 1 || port > 65535))
+    throw new InputError(`${what} ${endpoint}: ${expected}, got port ${port}`);
   return { host: m[1].replace(/^\[|\]$/g, ''), port };
 }
 
@@ -35,6 +40,8 @@ export function isLoopback(endpoint: string): boolean {
  */
 export function checkBindSecurity(bind: string, opts: { curve: boolean; insecure: boolean }): void {
   if (!isLoopback(bind) && !opts.curve && !opts.insecure) {
-    throw new InputError(`--bind ${bind}: expected a loopback address, CurveZMQ keys (--curve-keys PREFIX with --allow ROBOT.pub) or an explicit --insecure`);
+    throw new InputError(
+      `--bind ${bind}: expected a loopback address, CurveZMQ keys (--curve-keys PREFIX with --allow ROBOT.pub) or an explicit --insecure`,
+    );
   }
 }

@@ -177,5 +177,13 @@ export type ErrorCode =
   | 'not_allowed'
   | 'internal';
 
-export type RobotMessage = Hello | EpisodeStartMsg | ObsMsg | EpisodeEndMsg | HeartbeatMsg | ByeMsg | DeployMsg | StatsRequestMsg;
+export type RobotMessage =
+  | Hello
+  | EpisodeStartMsg
+  | ObsMsg
+  | EpisodeEndMsg
+  | HeartbeatMsg
+  | ByeMsg
+  | DeployMsg
+  | StatsRequestMsg;
 export type ServerMessage = Welcome | ActionMsg | PolicyMsg | DeployedMsg | HeartbeatMsg | ErrorMsg | StatsMsg;

@@ -119,10 +119,17 @@ export class StepRing {
 
   /** `capacity` (records) is a power of two, so slot numbers stay in order when the counters wrap. */
   static create(contract: Contract, capacity: number): StepRing {
-    if (!(capacity > 0 && (capacity & (capacity - 1)) === 0)) throw new Error(`StepRing: capacity must be a power of two, got ${capacity}`);
+    if (!(capacity > 0 && (capacity & (capacity - 1)) === 0))
+      throw new Error(`StepRing: capacity must be a power of two, got ${capacity}`);
     const obsSize = totalSize(contract.obs);
     const actSize = totalSize(contract.action);
-    return new StepRing({ control: new SharedArrayBuffer(8), records: new SharedArrayBuffer(capacity * recordValues(obsSize, actSize) * 8), capacity, obsSize, actSize });
+    return new StepRing({
+      control: new SharedArrayBuffer(8),
+      records: new SharedArrayBuffer(capacity * recordValues(obsSize, actSize) * 8),
+      capacity,
+      obsSize,
+      actSize,
+    });
   }
 
   /** Steps written so far (wrapping Int32): what `at` of an event refers to. */
@@ -137,10 +144,12 @@ export class StepRing {
     const { obsSize, actSize } = this.buffers;
     // The server checks sizes against the contract before it answers; a slip here would corrupt the next record.
     if (m.obs.length !== obsSize || action.length !== actSize || (m.applied && m.applied.length !== actSize)) {
-      throw new Error(`recording: expected a step of ${obsSize} obs and ${actSize} action values, got ${m.obs.length} and ${action.length}`);
+      throw new Error(
+        `recording: expected a step of ${obsSize} obs and ${actSize} action values, got ${m.obs.length} and ${action.length}`,
+      );
     }
     const r = this.records;
-    const o = (head >>> 0) % this.buffers.capacity * this.size;
+    const o = ((head >>> 0) % this.buffers.capacity) * this.size;
     r[o] = session;
     r[o + 1] = m.episode;
     r[o + 2] = m.step;
@@ -162,7 +171,7 @@ export class StepRing {
     const r = this.records;
     let tail = Atomics.load(this.control, TAIL);
     while (((upTo - tail) | 0) > 0) {
-      const o = (tail >>> 0) % capacity * this.size;
+      const o = ((tail >>> 0) % capacity) * this.size;
       const flags = r[o + 4];
       // Copied out before the slot is handed back to the writer.
       const vec = (from: number, n: number) => Float32Array.from(r.subarray(o + from, o + from + n));

@@ -8,7 +8,14 @@ import type { Worker } from 'node:worker_threads';
 import type { Contract } from '../sim/contract.js';
 import { startWorker } from '../worker-url.js';
 import type { EpisodeEndMsg, EpisodeStartMsg } from './messages.js';
-import { StepRing, type FromRecorder, type RecordedObs, type RecorderInit, type SessionMeta, type ToRecorder } from './recorder-protocol.js';
+import {
+  StepRing,
+  type FromRecorder,
+  type RecordedObs,
+  type RecorderInit,
+  type SessionMeta,
+  type ToRecorder,
+} from './recorder-protocol.js';
 
 /**
  * Steps the ring holds: up to 65,536 (at 500 Hz, 131 s of the recorder thread not getting to run;
@@ -74,7 +81,9 @@ export class RecorderThread {
       else if (m.op === 'closed') this.closing.get(m.session)?.();
       else this.onStopped?.();
     });
-    this.worker.on('error', (e) => this.log(`recorder thread failed: ${e.message.split('\n')[0]}; episodes are no longer recorded`));
+    this.worker.on('error', (e) =>
+      this.log(`recorder thread failed: ${e.message.split('\n')[0]}; episodes are no longer recorded`),
+    );
     this.worker.on('exit', () => {
       this.alive = false;
       // Nothing will answer the sessions still closing, nor the stop.
@@ -94,10 +103,12 @@ export class RecorderThread {
     const session = this.nextSession++;
     this.post({ op: 'open', session, at: this.ring.head, meta });
     return {
-      startEpisode: (msg, policyId, receivedAt) => this.post({ op: 'start', session, at: this.ring.head, msg, policyId, receivedAt }),
+      startEpisode: (msg, policyId, receivedAt) =>
+        this.post({ op: 'start', session, at: this.ring.head, msg, policyId, receivedAt }),
       step: (msg, action, latencyMs) => {
         if (!this.alive || this.stopping || this.ring.push(session, msg, action, latencyMs)) return;
-        if (this.dropped++ % 1000 === 0) this.log(`recorder thread behind: ${this.dropped} step(s) not recorded so far`);
+        if (this.dropped++ % 1000 === 0)
+          this.log(`recorder thread behind: ${this.dropped} step(s) not recorded so far`);
       },
       endEpisode: (msg, receivedAt) => this.post({ op: 'end', session, at: this.ring.head, msg, receivedAt }),
       close: () => {

@@ -7,7 +7,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SessionRecorder } from './served-episodes.js';
 import { ServedFiles } from './served-files.js';
-import { StepRing, type FromRecorder, type RecordedStep, type RecorderInit, type ToRecorder } from './recorder-protocol.js';
+import {
+  StepRing,
+  type FromRecorder,
+  type RecordedStep,
+  type RecorderInit,
+  type ToRecorder,
+} from './recorder-protocol.js';
 
 /** How often the ring is drained, ms: how long a step waits in shared memory at most (give or take a busy machine). */
 const DRAIN_MS = 20;
@@ -96,7 +102,12 @@ port.on('message', (m: ToRecorder) => {
     return;
   }
   if (m.op === 'open') {
-    sessions.set(m.session, { recorder: new SessionRecorder(files, { ...m.meta, log }), robotId: m.meta.robotId, queue: Promise.resolve(), failed: false });
+    sessions.set(m.session, {
+      recorder: new SessionRecorder(files, { ...m.meta, log }),
+      robotId: m.meta.robotId,
+      queue: Promise.resolve(),
+      failed: false,
+    });
     return;
   }
   const r = sessions.get(m.session);

@@ -45,13 +45,24 @@ class ReplayPolicy implements StepAwarePolicy {
   }
 }
 
-export async function loadReplayPolicy(file: string, episode: number): Promise<{ policy: ReplayPolicy; scenario: { name: string; controlHz: number } }> {
+export async function loadReplayPolicy(
+  file: string,
+  episode: number,
+): Promise<{ policy: ReplayPolicy; scenario: { name: string; controlHz: number } }> {
   const { episodes } = await readEpisodes(file);
   const ep = episodes.find((e) => e.start.index === episode);
-  if (!ep) throw new InputError(`${file}: expected an episode with index ${episode}, got indices ${episodes.map((e) => e.start.index).join(', ') || 'none'}`);
+  if (!ep)
+    throw new InputError(
+      `${file}: expected an episode with index ${episode}, got indices ${episodes.map((e) => e.start.index).join(', ') || 'none'}`,
+    );
   const spec = ep.start.scenarioSpec as { safe_action?: number[] } | undefined;
   const n = ep.steps[0]?.action.length ?? 0;
   const safe = Float32Array.from(spec?.safe_action ?? new Array(n).fill(0));
-  const policy = new ReplayPolicy(`replay:${file}#${episode}`, ep.start.contract, ep.steps.map((s) => s.action), safe);
+  const policy = new ReplayPolicy(
+    `replay:${file}#${episode}`,
+    ep.start.contract,
+    ep.steps.map((s) => s.action),
+    safe,
+  );
   return { policy, scenario: { name: ep.start.scenario, controlHz: ep.start.controlHz } };
 }

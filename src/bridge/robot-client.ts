@@ -98,7 +98,11 @@ export class RobotClient {
 
   private constructor(private readonly opts: RobotClientOptions) {
     this.actSize = totalSize(opts.contract.action);
-    if (opts.safeAction.length !== this.actSize) throw new RobotClientError('bad_config', `safeAction: expected ${this.actSize} values, got ${opts.safeAction.length}`);
+    if (opts.safeAction.length !== this.actSize)
+      throw new RobotClientError(
+        'bad_config',
+        `safeAction: expected ${this.actSize} values, got ${opts.safeAction.length}`,
+      );
     this.log = opts.log ?? (() => {});
   }
 
@@ -136,15 +140,31 @@ export class RobotClient {
     this.sock?.close();
     // immediate: no queueing for a server that is not connected; sendTimeout 0: a send that cannot go
     // at once fails rather than waits (a control loop must never block on the network).
-    const sock = new zmq.Dealer({ linger: 0, immediate: true, sendHighWaterMark: 100, sendTimeout: 0, ipv6: isIpv6(this.opts.server) });
+    const sock = new zmq.Dealer({
+      linger: 0,
+      immediate: true,
+      sendHighWaterMark: 100,
+      sendTimeout: 0,
+      ipv6: isIpv6(this.opts.server),
+    });
     if (this.opts.curve) {
       configureCurveClient(sock, this.opts.curve);
       // A CurveZMQ refusal reaches a client only as a monitor event; without this it looks like silence.
       sock.events.on('handshake:error:auth', (e) => {
-        this.welcomeWaiter?.(new RobotClientError('not_allowed', `${this.opts.server} refused our CurveZMQ key (ZAP status ${e.error.status}): is robot ${this.opts.robotId}'s public key on the server's --allow list?`));
+        this.welcomeWaiter?.(
+          new RobotClientError(
+            'not_allowed',
+            `${this.opts.server} refused our CurveZMQ key (ZAP status ${e.error.status}): is robot ${this.opts.robotId}'s public key on the server's --allow list?`,
+          ),
+        );
       });
       sock.events.on('handshake:error:protocol', (e) => {
-        this.welcomeWaiter?.(new RobotClientError('handshake', `${this.opts.server}: CurveZMQ handshake failed (${e.error.message}): is --server-key the server's public key?`));
+        this.welcomeWaiter?.(
+          new RobotClientError(
+            'handshake',
+            `${this.opts.server}: CurveZMQ handshake failed (${e.error.message}): is --server-key the server's public key?`,
+          ),
+        );
       });
     }
     sock.connect(this.opts.server);
@@ -162,7 +182,13 @@ export class RobotClient {
       this.welcomeWaiter = resolve;
       setTimeout(() => {
         // Refused as a duplicate all along: another robot uses this id (or a stale session of ours outlived the wait).
-        if (this.duplicate) resolve(new RobotClientError('duplicate_robot', `${this.opts.server} refused robot ${this.opts.robotId} for ${timeoutMs} ms: ${this.duplicate}`));
+        if (this.duplicate)
+          resolve(
+            new RobotClientError(
+              'duplicate_robot',
+              `${this.opts.server} refused robot ${this.opts.robotId} for ${timeoutMs} ms: ${this.duplicate}`,
+            ),
+          );
         else resolve(new RobotClientError('timeout', `no welcome from ${this.opts.server} within ${timeoutMs} ms`));
       }, timeoutMs).unref();
     });
@@ -205,7 +231,9 @@ export class RobotClient {
     this.policyId = w.policy_id;
     this.policyVersion = w.policy_version;
     this.lastHeard = Date.now();
-    this.log(`connected to ${this.opts.server}: policy ${w.policy_id} v${w.policy_version}${w.resumed ? ' (session resumed)' : ''}`);
+    this.log(
+      `connected to ${this.opts.server}: policy ${w.policy_id} v${w.policy_version}${w.resumed ? ' (session resumed)' : ''}`,
+    );
   }
 
   private async receive(sock: zmq.Dealer): Promise<void> {
@@ -235,7 +263,8 @@ export class RobotClient {
       case 'action':
         // An answer after the deadline is discarded even when the deadline's wake-up has not run yet
         // (a busy event loop): the robot must not act on it.
-        if (this.pending && m.reply_to === this.pending.seq) this.settle(performance.now() <= this.pending.deadline ? m : null);
+        if (this.pending && m.reply_to === this.pending.seq)
+          this.settle(performance.now() <= this.pending.deadline ? m : null);
         // Otherwise a late answer to a step already given up on: discarded.
         return;
       case 'policy':
@@ -251,7 +280,10 @@ export class RobotClient {
           this.duplicate = m.message;
           return;
         }
-        if (this.welcomeWaiter && m.fatal) this.welcomeWaiter(new RobotClientError(m.code, `${this.opts.server} refused robot ${this.opts.robotId}: ${m.message}`));
+        if (this.welcomeWaiter && m.fatal)
+          this.welcomeWaiter(
+            new RobotClientError(m.code, `${this.opts.server} refused robot ${this.opts.robotId}: ${m.message}`),
+          );
         else if (m.fatal) this.lostServer(`fatal error ${m.code}`);
         if (this.pending && m.reply_to === this.pending.seq) this.settle(null);
         return;
@@ -288,7 +320,8 @@ export class RobotClient {
   private tick(): void {
     if (this.closed || !this.welcome) return;
     const now = Date.now();
-    if (now - this.lastHeard > this.heartbeatMs * this.liveness) this.lostServer(`no word from the server for ${now - this.lastHeard} ms`);
+    if (now - this.lastHeard > this.heartbeatMs * this.liveness)
+      this.lostServer(`no word from the server for ${now - this.lastHeard} ms`);
     else if (now - this.lastSent >= this.heartbeatMs) this.sendMsg({ type: 'heartbeat', seq: 0, time: 0 });
   }
 
@@ -327,10 +360,26 @@ export class RobotClient {
   }
 
   async startEpisode(episode: number, seed?: number, info?: Record<string, unknown>): Promise<void> {
-    if (this.welcome) this.sendMsg({ type: 'episode_start', seq: 0, time: 0, episode, ...(seed !== undefined ? { seed } : {}), ...(info ? { info } : {}) });
+    if (this.welcome)
+      this.sendMsg({
+        type: 'episode_start',
+        seq: 0,
+        time: 0,
+        episode,
+        ...(seed !== undefined ? { seed } : {}),
+        ...(info ? { info } : {}),
+      });
   }
 
-  async endEpisode(e: { episode: number; success: boolean; terminated: boolean; truncated: boolean; reward?: number; return?: number; length?: number }): Promise<void> {
+  async endEpisode(e: {
+    episode: number;
+    success: boolean;
+    terminated: boolean;
+    truncated: boolean;
+    reward?: number;
+    return?: number;
+    length?: number;
+  }): Promise<void> {
     if (this.welcome) this.sendMsg({ type: 'episode_end', seq: 0, time: 0, ...e });
   }
 
@@ -342,14 +391,29 @@ export class RobotClient {
    * Send an observation (with the previous step's reward, flags and applied action) and wait up to
    * the deadline for the action.
    */
-  async act(episode: number, step: number, obs: Float32Array, prev?: { reward: number; terminated: boolean; truncated: boolean; applied: Float32Array }): Promise<ActResult> {
+  async act(
+    episode: number,
+    step: number,
+    obs: Float32Array,
+    prev?: { reward: number; terminated: boolean; truncated: boolean; applied: Float32Array },
+  ): Promise<ActResult> {
     const base = { policyId: this.policyId, policyVersion: this.policyVersion };
     if (!this.welcome || this.holdingSafe) {
       this.missedSteps++;
       return { action: this.safe(), missed: true, holding: true, clamped: false, latencyMs: NaN, ...base };
     }
     const t0 = performance.now();
-    const seq = this.sendMsg({ type: 'obs', seq: 0, time: 0, episode, step, obs, ...(prev ? { reward: prev.reward, terminated: prev.terminated, truncated: prev.truncated, applied: prev.applied } : {}) });
+    const seq = this.sendMsg({
+      type: 'obs',
+      seq: 0,
+      time: 0,
+      episode,
+      step,
+      obs,
+      ...(prev
+        ? { reward: prev.reward, terminated: prev.terminated, truncated: prev.truncated, applied: prev.applied }
+        : {}),
+    });
     const deadline = t0 + this.opts.deadlineMs;
     const reply = await new Promise<ServerMessage | null>((resolve) => {
       const p: Pending = { seq, deadline, resolve, cancelTimer: () => {} };
@@ -383,7 +447,15 @@ export class RobotClient {
       this.warnedClamp = true;
       this.log('server action outside [-1, 1] clamped (warning once)');
     }
-    return { action: a, missed: false, holding: false, clamped, latencyMs: performance.now() - t0, policyId: reply.policy_id, policyVersion: reply.policy_version };
+    return {
+      action: a,
+      missed: false,
+      holding: false,
+      clamped,
+      latencyMs: performance.now() - t0,
+      policyId: reply.policy_id,
+      policyVersion: reply.policy_version,
+    };
   }
 
   async close(): Promise<void> {

@@ -69,7 +69,10 @@ export class SessionRecorder {
     private readonly meta: SessionMeta & { log?: (line: string) => void },
   ) {
     this.controlHz = meta.controlHz > 0 ? meta.controlHz : NOMINAL_CONTROL_HZ;
-    if (!(meta.controlHz > 0)) meta.log?.(`recording ${meta.robotId}: control rate unknown (no scenario rate, no hello.control_hz); episodes recorded at a nominal ${NOMINAL_CONTROL_HZ} Hz`);
+    if (!(meta.controlHz > 0))
+      meta.log?.(
+        `recording ${meta.robotId}: control rate unknown (no scenario rate, no hello.control_hz); episodes recorded at a nominal ${NOMINAL_CONTROL_HZ} Hz`,
+      );
     this.range = new ObsRangeCheck(meta.contract);
   }
 
@@ -93,7 +96,15 @@ export class SessionRecorder {
     };
     if (partial) start.partial = partial;
     const rec = await this.files.begin(start);
-    this.open = { episode: m.episode, rec, pending: null, steps: 0, ret: 0, outOfRange: ObsRangeCheck.empty(), partial };
+    this.open = {
+      episode: m.episode,
+      rec,
+      pending: null,
+      steps: 0,
+      ret: 0,
+      outOfRange: ObsRangeCheck.empty(),
+      partial,
+    };
   }
 
   /** An observation arrived and was answered with `action`. */
@@ -138,7 +149,17 @@ export class SessionRecorder {
     if (!p) return;
     o.pending = null;
     try {
-      o.rec.writeStep({ step: p.step, at: p.at, obs: p.obs, action: p.action, appliedAction: applied ?? p.action, reward, terminated, truncated, latencyMs: p.latencyMs });
+      o.rec.writeStep({
+        step: p.step,
+        at: p.at,
+        obs: p.obs,
+        action: p.action,
+        appliedAction: applied ?? p.action,
+        reward,
+        terminated,
+        truncated,
+        latencyMs: p.latencyMs,
+      });
     } catch (e) {
       // The file failed: this episode is lost from here on; the next one starts in a new file.
       this.abandon();

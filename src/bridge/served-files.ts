@@ -11,7 +11,12 @@
  * which the reader then finds without their end record (incomplete).
  */
 import { join } from 'node:path';
-import { EpisodeWriter, type EpisodeEndInput, type EpisodeRecording, type EpisodeStartInput } from '../episodes/writer.js';
+import {
+  EpisodeWriter,
+  type EpisodeEndInput,
+  type EpisodeRecording,
+  type EpisodeStartInput,
+} from '../episodes/writer.js';
 
 /** One episode in the run's files; `end` and `abandon` let its file go once nothing else runs in it. */
 export type ServedEpisode = EpisodeRecording;
@@ -83,7 +88,9 @@ export class ServedFiles {
         try {
           await f.writer.flush();
         } catch (e) {
-          this.opts.log?.(`recording: writing ${f.path} failed: ${(e as Error).message.split('\n')[0]}; episodes starting from now go to a new file`);
+          this.opts.log?.(
+            `recording: writing ${f.path} failed: ${(e as Error).message.split('\n')[0]}; episodes starting from now go to a new file`,
+          );
         }
       }),
     );
@@ -147,7 +154,9 @@ export class ServedFiles {
     if (!this.#open.delete(f)) return;
     const closing = f.writer
       .close()
-      .catch((e: unknown) => this.opts.log?.(`recording: closing ${f.path} failed: ${(e as Error).message.split('\n')[0]}`))
+      .catch((e: unknown) =>
+        this.opts.log?.(`recording: closing ${f.path} failed: ${(e as Error).message.split('\n')[0]}`),
+      )
       .finally(() => this.#closing.delete(closing));
     this.#closing.add(closing);
   }

@@ -17,7 +17,18 @@ import { contractMismatch, totalSize, type Contract } from '../sim/contract.js';
 import type { Policy } from '../policy/models/policy.js';
 import { InputError } from '../errors.js';
 import { ProtocolError, decodeRobotMessage, encode, shown } from './codec.js';
-import { PROTOCOL_VERSION, MAX_FRAME_BYTES, type DeployMsg, type ErrorCode, type Hello, type ObsMsg, type RobotMessage, type ServerMessage, type SessionStats, type StatsMsg } from './messages.js';
+import {
+  PROTOCOL_VERSION,
+  MAX_FRAME_BYTES,
+  type DeployMsg,
+  type ErrorCode,
+  type Hello,
+  type ObsMsg,
+  type RobotMessage,
+  type ServerMessage,
+  type SessionStats,
+  type StatsMsg,
+} from './messages.js';
 import { PolicySlot } from './served-policy.js';
 import { isStepAware } from './replay-policy.js';
 import { RecorderThread, type SessionRecording } from './recorder-thread.js';
@@ -182,7 +193,13 @@ export class PolicyServer {
     // it drops for a peer whose queue is full), so sends resolve synchronously on the fast path.
     // handover: a reconnecting robot that sets its routing id takes it over from its dead connection
     // (libzmq would otherwise ignore the newcomer in silence).
-    this.sock = new zmq.Router({ maxMessageSize: MAX_FRAME_BYTES + 1024, linger: 0, sendTimeout: 0, handover: true, ipv6: isIpv6(opts.bind) });
+    this.sock = new zmq.Router({
+      maxMessageSize: MAX_FRAME_BYTES + 1024,
+      linger: 0,
+      sendTimeout: 0,
+      handover: true,
+      ipv6: isIpv6(opts.bind),
+    });
     this.out = new SendQueue(this.sock, (e) => this.fail(`send loop failed: ${e.message}`));
     this.obsSize = totalSize(opts.policy.contract.obs);
     this.actSize = totalSize(opts.policy.contract.action);
@@ -190,12 +207,21 @@ export class PolicyServer {
     // libzmq closes a connection that sends a frame over maxMessageSize (or breaks ZMTP) without
     // telling the ROUTER's reader; the monitor is the only place that shows up.
     this.closes = new CloseMatcher(CLOSE_GRACE_MS, (address) => {
-      if (!this.closed) this.throttle.line('disconnect', `a connection on ${address} was closed without a bye (peer gone, or libzmq dropped it: frame over ${MAX_FRAME_BYTES + 1024} bytes or a ZMTP error)`);
+      if (!this.closed)
+        this.throttle.line(
+          'disconnect',
+          `a connection on ${address} was closed without a bye (peer gone, or libzmq dropped it: frame over ${MAX_FRAME_BYTES + 1024} bytes or a ZMTP error)`,
+        );
     });
     this.sock.events.on('disconnect', (e) => this.closes.closed(e.address));
     // Security handshakes that fail before ZAP is asked (no CURVE, wrong server key); ZAP logs its own refusals.
     for (const ev of ['handshake:error:protocol', 'handshake:error:other'] as const) {
-      this.sock.events.on(ev, (e) => this.throttle.line('handshake', `handshake failed on ${e.address}: ${e.error.message}${'code' in e.error ? ` (${e.error.code})` : ''}`));
+      this.sock.events.on(ev, (e) =>
+        this.throttle.line(
+          'handshake',
+          `handshake failed on ${e.address}: ${e.error.message}${'code' in e.error ? ` (${e.error.code})` : ''}`,
+        ),
+      );
     }
   }
 
@@ -205,7 +231,12 @@ export class PolicyServer {
     checkPolicyAnswers(opts.policy, totalSize(opts.policy.contract.obs), totalSize(opts.policy.contract.action));
     const s = new PolicyServer(opts);
     try {
-      if (opts.curve) s.zap = await configureCurveServer(s.sock, { ...opts.curve, allow: [...opts.curve.allow, ...(opts.deployers ?? [])] }, (line) => s.throttle.line('zap', line));
+      if (opts.curve)
+        s.zap = await configureCurveServer(
+          s.sock,
+          { ...opts.curve, allow: [...opts.curve.allow, ...(opts.deployers ?? [])] },
+          (line) => s.throttle.line('zap', line),
+        );
       await s.sock.bind(opts.bind);
     } catch (e) {
       s.closed = true;
@@ -214,11 +245,22 @@ export class PolicyServer {
       throw e;
     }
     s.endpoint = s.sock.lastEndpoint ?? opts.bind;
-    if (opts.recordDir) s.recorder = new RecorderThread(opts.recordDir, opts.policy.contract, s.log, { maxFileBytes: opts.recordMaxFileBytes });
+    if (opts.recordDir)
+      s.recorder = new RecorderThread(opts.recordDir, opts.policy.contract, s.log, {
+        maxFileBytes: opts.recordMaxFileBytes,
+      });
     s.loop = s.receive();
     s.timer = setInterval(() => s.tick(), s.heartbeatMs);
-    const deploy = !opts.loadPolicy ? 'off' : s.authority ? `${opts.deployers!.length} deployer key(s)` : opts.allowDeploy ? 'any local process' : 'off';
-    s.log(`serving ${s.slot.policy.id} v${s.slot.version} on ${s.endpoint}${opts.curve ? ' (CurveZMQ)' : ''} (deploy: ${deploy})`);
+    const deploy = !opts.loadPolicy
+      ? 'off'
+      : s.authority
+        ? `${opts.deployers!.length} deployer key(s)`
+        : opts.allowDeploy
+          ? 'any local process'
+          : 'off';
+    s.log(
+      `serving ${s.slot.policy.id} v${s.slot.version} on ${s.endpoint}${opts.curve ? ' (CurveZMQ)' : ''} (deploy: ${deploy})`,
+    );
     return s;
   }
 
@@ -266,7 +308,8 @@ export class PolicyServer {
     checkPolicyAnswers(next, this.obsSize, this.actSize);
     const v = this.slot.swap(next);
     this.log(`policy ${next.id} now serving as v${v}`);
-    for (const s of this.sessions.values()) this.send(s, { type: 'policy', seq: 0, time: 0, policy_id: next.id, policy_version: v });
+    for (const s of this.sessions.values())
+      this.send(s, { type: 'policy', seq: 0, time: 0, policy_id: next.id, policy_version: v });
     return v;
   }
 
@@ -304,7 +347,9 @@ export class PolicyServer {
       this.opts.onFatal?.(error);
     };
     const timer = setTimeout(tell, FATAL_CLOSE_MS);
-    void this.close().catch(() => undefined).finally(tell);
+    void this.close()
+      .catch(() => undefined)
+      .finally(tell);
   }
 
   /** A message that breaks the server's own code is logged and dropped; the loop goes on. */
@@ -313,7 +358,10 @@ export class PolicyServer {
       this.ingest(frames);
     } catch (e) {
       this.errors++;
-      this.throttle.line('ingest', `internal error on a message, dropped: ${String((e as Error)?.message ?? e).split('\n')[0]}`);
+      this.throttle.line(
+        'ingest',
+        `internal error on a message, dropped: ${String((e as Error)?.message ?? e).split('\n')[0]}`,
+      );
     }
   }
 
@@ -326,7 +374,14 @@ export class PolicyServer {
     const session = this.sessions.get(key) ?? null;
     if (extra.length > 0 || !frame) {
       // To a peer without a session every error is fatal: it has to say hello (again).
-      this.reply(routing, session, 'malformed', `expected one frame per message, got ${frames.length - 1}`, undefined, !session);
+      this.reply(
+        routing,
+        session,
+        'malformed',
+        `expected one frame per message, got ${frames.length - 1}`,
+        undefined,
+        !session,
+      );
       return;
     }
     let msg: RobotMessage;
@@ -348,17 +403,38 @@ export class PolicyServer {
         return this.answerStats(routing, session, msg.seq);
     }
     if (!session) {
-      this.reply(routing, null, 'no_session', `expected hello first, got ${msg.type} from a robot without a session`, msg.seq, true);
+      this.reply(
+        routing,
+        null,
+        'no_session',
+        `expected hello first, got ${msg.type} from a robot without a session`,
+        msg.seq,
+        true,
+      );
       return;
     }
     if (msg.seq <= session.lastSeqIn) {
-      this.reply(routing, session, 'replayed_seq', `seq: expected > ${session.lastSeqIn}, got ${msg.seq}`, msg.seq, false);
+      this.reply(
+        routing,
+        session,
+        'replayed_seq',
+        `seq: expected > ${session.lastSeqIn}, got ${msg.seq}`,
+        msg.seq,
+        false,
+      );
       return;
     }
     session.lastSeqIn = msg.seq;
     if (msg.type === 'heartbeat') return;
     if (session.inbox.length >= MAX_INBOX) {
-      this.reply(routing, session, 'overloaded', `${msg.type} refused: ${MAX_INBOX} messages of this robot are already waiting`, msg.seq, false);
+      this.reply(
+        routing,
+        session,
+        'overloaded',
+        `${msg.type} refused: ${MAX_INBOX} messages of this robot are already waiting`,
+        msg.seq,
+        false,
+      );
       return;
     }
     session.inbox.push({ msg, receivedAt, receivedPerf });
@@ -373,7 +449,15 @@ export class PolicyServer {
     s.dropped++;
     this.dropped++;
     const m = q.msg as ObsMsg;
-    this.reply(s.routing, s, 'overloaded', `obs seq ${m.seq} (episode ${m.episode}, step ${m.step}) dropped unanswered: ${this.maxBacklog} newer observations of this robot were waiting (sending faster than served)`, m.seq, false, false);
+    this.reply(
+      s.routing,
+      s,
+      'overloaded',
+      `obs seq ${m.seq} (episode ${m.episode}, step ${m.step}) dropped unanswered: ${this.maxBacklog} newer observations of this robot were waiting (sending faster than served)`,
+      m.seq,
+      false,
+      false,
+    );
   }
 
   /** Serve every session's waiting messages, one message per session in turn. */
@@ -423,18 +507,48 @@ export class PolicyServer {
   private serveObs(session: Session, msg: ObsMsg, q: Queued): void {
     const routing = session.routing;
     if (msg.obs.length !== this.obsSize) {
-      return this.reply(routing, session, 'bad_vector', `obs: expected ${this.obsSize} float32 values (${4 * this.obsSize} bytes), got ${msg.obs.length}`, msg.seq, false);
+      return this.reply(
+        routing,
+        session,
+        'bad_vector',
+        `obs: expected ${this.obsSize} float32 values (${4 * this.obsSize} bytes), got ${msg.obs.length}`,
+        msg.seq,
+        false,
+      );
     }
     for (let i = 0; i < msg.obs.length; i++) {
-      if (!Number.isFinite(msg.obs[i])) return this.reply(routing, session, 'non_finite', `obs[${i}]: expected a finite number, got ${msg.obs[i]}`, msg.seq, false);
+      if (!Number.isFinite(msg.obs[i]))
+        return this.reply(
+          routing,
+          session,
+          'non_finite',
+          `obs[${i}]: expected a finite number, got ${msg.obs[i]}`,
+          msg.seq,
+          false,
+        );
     }
     if (msg.applied) {
       // What the robot applied is recorded: it must fit the contract like the obs does.
       if (msg.applied.length !== this.actSize) {
-        return this.reply(routing, session, 'bad_vector', `applied: expected ${this.actSize} float32 values (${4 * this.actSize} bytes), got ${msg.applied.length}`, msg.seq, false);
+        return this.reply(
+          routing,
+          session,
+          'bad_vector',
+          `applied: expected ${this.actSize} float32 values (${4 * this.actSize} bytes), got ${msg.applied.length}`,
+          msg.seq,
+          false,
+        );
       }
       const bad = msg.applied.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) return this.reply(routing, session, 'non_finite', `applied[${bad}]: expected a finite number, got ${msg.applied[bad]}`, msg.seq, false);
+      if (bad >= 0)
+        return this.reply(
+          routing,
+          session,
+          'non_finite',
+          `applied[${bad}]: expected a finite number, got ${msg.applied[bad]}`,
+          msg.seq,
+          false,
+        );
     }
     const rules = session.rules;
     const newEpisode = msg.episode !== rules.episode;
@@ -442,21 +556,51 @@ export class PolicyServer {
     if (bad) return this.reply(routing, session, 'bad_step', bad, msg.seq, false);
     if (newEpisode && session.continuesElsewhere && msg.step > 0) {
       // The robot's episode began on a server that went away: record the rest of it, marked partial.
-      session.recorder?.startEpisode({ type: 'episode_start', seq: msg.seq, time: msg.time, episode: msg.episode, info: { resumed_from_step: msg.step } }, this.slot.policy.id, q.receivedAt);
+      session.recorder?.startEpisode(
+        {
+          type: 'episode_start',
+          seq: msg.seq,
+          time: msg.time,
+          episode: msg.episode,
+          info: { resumed_from_step: msg.step },
+        },
+        this.slot.policy.id,
+        q.receivedAt,
+      );
     }
     const t0 = performance.now();
     const policy = this.slot.policy;
-    const action = isStepAware(policy) ? policy.actAt(msg.step, msg.obs) : policy.act(session.compensation.input(policy, msg));
+    const action = isStepAware(policy)
+      ? policy.actAt(msg.step, msg.obs)
+      : policy.act(session.compensation.input(policy, msg));
     const computeUs = (performance.now() - t0) * 1000;
     for (let i = 0; i < action.length; i++) {
       if (!Number.isFinite(action[i])) {
-        return this.reply(routing, session, 'internal', `policy ${policy.id} computed a non-finite action[${i}] (${action[i]}); nothing sent for this step`, msg.seq, false);
+        return this.reply(
+          routing,
+          session,
+          'internal',
+          `policy ${policy.id} computed a non-finite action[${i}] (${action[i]}); nothing sent for this step`,
+          msg.seq,
+          false,
+        );
       }
     }
     session.compensation.sent(action);
     this.actions++;
     session.served++;
-    this.send(session, { type: 'action', seq: 0, time: 0, reply_to: msg.seq, episode: msg.episode, step: msg.step, action, policy_id: policy.id, policy_version: this.slot.version, compute_us: computeUs });
+    this.send(session, {
+      type: 'action',
+      seq: 0,
+      time: 0,
+      reply_to: msg.seq,
+      episode: msg.episode,
+      step: msg.step,
+      action,
+      policy_id: policy.id,
+      policy_version: this.slot.version,
+      compute_us: computeUs,
+    });
     if (session.periodMs > 0 && performance.now() - q.receivedPerf > session.periodMs) {
       session.late++;
       this.late++;
@@ -469,7 +613,19 @@ export class PolicyServer {
   }
 
   private welcome(s: Session, resumed: boolean): void {
-    this.send(s, { type: 'welcome', seq: 0, time: 0, protocol: PROTOCOL_VERSION, session: s.id, policy_id: this.slot.policy.id, policy_version: this.slot.version, heartbeat_ms: this.heartbeatMs, liveness: this.liveness, resumed, max_backlog: this.maxBacklog });
+    this.send(s, {
+      type: 'welcome',
+      seq: 0,
+      time: 0,
+      protocol: PROTOCOL_VERSION,
+      session: s.id,
+      policy_id: this.slot.policy.id,
+      policy_version: this.slot.version,
+      heartbeat_ms: this.heartbeatMs,
+      liveness: this.liveness,
+      resumed,
+      max_backlog: this.maxBacklog,
+    });
   }
 
   private hello(routing: Buffer, key: string, msg: Hello): void {
@@ -487,9 +643,20 @@ export class PolicyServer {
     const target = msg.resume !== undefined ? this.byId.get(msg.resume) : undefined;
     // Both contracts match the served policy's (a deploy keeps the contract), so they match each other.
     const resumable = !!target && protocolOk && !mismatch && target.robotId === msg.robot_id;
-    if (old && !(resumable && old === target)) void this.drop(old, old.robotId === msg.robot_id ? 'said hello again' : `its connection was taken over by robot ${msg.robot_id}`);
+    if (old && !(resumable && old === target))
+      void this.drop(
+        old,
+        old.robotId === msg.robot_id ? 'said hello again' : `its connection was taken over by robot ${msg.robot_id}`,
+      );
     if (!protocolOk) {
-      this.reply(routing, null, 'protocol_version', `protocol: expected ${PROTOCOL_VERSION}, got ${msg.protocol}`, msg.seq, true);
+      this.reply(
+        routing,
+        null,
+        'protocol_version',
+        `protocol: expected ${PROTOCOL_VERSION}, got ${msg.protocol}`,
+        msg.seq,
+        true,
+      );
       return;
     }
     if (mismatch) {
@@ -510,7 +677,14 @@ export class PolicyServer {
       return;
     }
     if (this.opts.maxRobots !== undefined && this.sessions.size >= this.opts.maxRobots) {
-      this.reply(routing, null, 'overloaded', `server full: ${this.sessions.size} robots connected (serve --max-robots ${this.opts.maxRobots}); try again later`, msg.seq, true);
+      this.reply(
+        routing,
+        null,
+        'overloaded',
+        `server full: ${this.sessions.size} robots connected (serve --max-robots ${this.opts.maxRobots}); try again later`,
+        msg.seq,
+        true,
+      );
       return;
     }
     this.open(routing, key, msg);
@@ -530,14 +704,25 @@ export class PolicyServer {
     target.seqOut = 0;
     target.lastHeard = Date.now();
     this.resumed++;
-    this.throttle.line('session', `robot ${msg.robot_id} resumed session ${target.id.slice(0, 8)} on a new connection`, SESSION_LINES_PER_S);
+    this.throttle.line(
+      'session',
+      `robot ${msg.robot_id} resumed session ${target.id.slice(0, 8)} on a new connection`,
+      SESSION_LINES_PER_S,
+    );
     this.welcome(target, true);
   }
 
   private open(routing: Buffer, key: string, msg: Hello): void {
     const id = randomUUID();
     const controlHz = this.opts.scenario?.controlHz || msg.control_hz || 0;
-    const rec = this.recorder?.open({ robotId: msg.robot_id, session: id, scenario: msg.scenario ?? this.opts.scenario?.name ?? 'unknown', contract: msg.contract, controlHz }) ?? null;
+    const rec =
+      this.recorder?.open({
+        robotId: msg.robot_id,
+        session: id,
+        scenario: msg.scenario ?? this.opts.scenario?.name ?? 'unknown',
+        contract: msg.contract,
+        controlHz,
+      }) ?? null;
     const session: Session = {
       id,
       key,
@@ -549,7 +734,9 @@ export class PolicyServer {
       lastHeard: Date.now(),
       lastSent: 0,
       recorder: rec,
-      compensation: new SessionCompensation(controlHz, this.opts.scenario?.safeAction, (line) => this.log(`robot ${msg.robot_id}: ${line}`)),
+      compensation: new SessionCompensation(controlHz, this.opts.scenario?.safeAction, (line) =>
+        this.log(`robot ${msg.robot_id}: ${line}`),
+      ),
       rules: new StepRules(),
       periodMs: controlHz > 0 ? 1000 / controlHz : 0,
       continuesElsewhere: msg.resume !== undefined,
@@ -568,8 +755,13 @@ export class PolicyServer {
     for (const a of session.aliases) if (!this.byId.has(a)) this.byId.set(a, session);
     this.byRobot.set(msg.robot_id, session);
     this.opened++;
-    const resume = msg.resume !== undefined ? `; its earlier session ${msg.resume.slice(0, 8)} is not on this server` : '';
-    this.throttle.line('session', `robot ${msg.robot_id} connected (session ${id.slice(0, 8)}, ${this.sessions.size} robot(s)${resume})`, SESSION_LINES_PER_S);
+    const resume =
+      msg.resume !== undefined ? `; its earlier session ${msg.resume.slice(0, 8)} is not on this server` : '';
+    this.throttle.line(
+      'session',
+      `robot ${msg.robot_id} connected (session ${id.slice(0, 8)}, ${this.sessions.size} robot(s)${resume})`,
+      SESSION_LINES_PER_S,
+    );
     this.welcome(session, false);
   }
 
@@ -578,7 +770,8 @@ export class PolicyServer {
     if (!this.opts.loadPolicy) return 'this server does not accept deployments';
     if (this.authority) return this.authority.check(msg);
     if (this.opts.curve) return 'deployment is off on this server (it has no --deploy-allow keys)';
-    if (!this.opts.allowDeploy) return 'deployment is off on this server (start it with --allow-deploy on loopback, or with CurveZMQ and --deploy-allow)';
+    if (!this.opts.allowDeploy)
+      return 'deployment is off on this server (start it with --allow-deploy on loopback, or with CurveZMQ and --deploy-allow)';
     return null;
   }
 
@@ -593,8 +786,19 @@ export class PolicyServer {
     const refusal = this.deployRefusal(msg);
     if (refusal) {
       this.errors++;
-      this.throttle.line('deploy-refused', `deploy refused from ${session?.robotId ?? routing.toString('hex').slice(0, 10)}: ${refusal}`);
-      answer({ type: 'error', seq: 0, time: 0, code: 'not_allowed', message: refusal, reply_to: msg.seq, fatal: false });
+      this.throttle.line(
+        'deploy-refused',
+        `deploy refused from ${session?.robotId ?? routing.toString('hex').slice(0, 10)}: ${refusal}`,
+      );
+      answer({
+        type: 'error',
+        seq: 0,
+        time: 0,
+        code: 'not_allowed',
+        message: refusal,
+        reply_to: msg.seq,
+        fatal: false,
+      });
       return;
     }
     // Loading runs beside the control loop; the swap itself happens between two messages.
@@ -618,7 +822,15 @@ export class PolicyServer {
         if (this.closed) return;
         this.errors++;
         this.log(`deploy refused: ${e.message.split('\n')[0]}`);
-        answer({ type: 'error', seq: 0, time: 0, code: 'bad_policy', message: `deploy refused, ${this.slot.policy.id} keeps serving: ${e.message.split('\n')[0]}`, reply_to: msg.seq, fatal: false });
+        answer({
+          type: 'error',
+          seq: 0,
+          time: 0,
+          code: 'bad_policy',
+          message: `deploy refused, ${this.slot.policy.id} keeps serving: ${e.message.split('\n')[0]}`,
+          reply_to: msg.seq,
+          fatal: false,
+        });
       });
   }
 
@@ -626,7 +838,8 @@ export class PolicyServer {
 
   private answerStats(routing: Buffer, session: Session | null, seq: number): void {
     const now = Date.now();
-    if (!this.statsCache || now - this.statsCache.at > STATS_CACHE_MS) this.statsCache = { at: now, stats: this.stats() };
+    if (!this.statsCache || now - this.statsCache.at > STATS_CACHE_MS)
+      this.statsCache = { at: now, stats: this.stats() };
     const s = this.statsCache.stats;
     const m: StatsMsg = {
       type: 'stats',
@@ -662,15 +875,34 @@ export class PolicyServer {
   }
 
   /** Answer `error`; counted as an error unless it reports a backlog drop (counted as dropped). */
-  private reply(routing: Buffer, session: Session | null, code: ErrorCode, message: string, replyTo: number | undefined, fatal: boolean, counted = true): void {
+  private reply(
+    routing: Buffer,
+    session: Session | null,
+    code: ErrorCode,
+    message: string,
+    replyTo: number | undefined,
+    fatal: boolean,
+    counted = true,
+  ): void {
     if (counted) {
       this.errors++;
       if (session) session.errors++;
     }
     const peer = session?.robotId ?? routing.toString('hex').slice(0, 10);
     // Peers without a session are throttled together: a new connection per message must not get a line each.
-    this.throttle.line(`error ${code} ${session ? session.id : '(no session)'}`, `error ${code} from ${peer}: ${message}`);
-    const msg: ServerMessage = { type: 'error', seq: 0, time: 0, code, message, fatal, ...(replyTo !== undefined ? { reply_to: replyTo } : {}) };
+    this.throttle.line(
+      `error ${code} ${session ? session.id : '(no session)'}`,
+      `error ${code} from ${peer}: ${message}`,
+    );
+    const msg: ServerMessage = {
+      type: 'error',
+      seq: 0,
+      time: 0,
+      code,
+      message,
+      fatal,
+      ...(replyTo !== undefined ? { reply_to: replyTo } : {}),
+    };
     if (session && !fatal) this.send(session, msg);
     else {
       msg.seq = 1;
@@ -703,7 +935,11 @@ export class PolicyServer {
     if (this.byRobot.get(s.robotId) === s) this.byRobot.delete(s.robotId);
     this.ready.delete(s);
     s.inbox.length = 0;
-    this.throttle.line('session', `robot ${s.robotId} left (${why}); ${this.sessions.size} robot(s)`, SESSION_LINES_PER_S);
+    this.throttle.line(
+      'session',
+      `robot ${s.robotId} left (${why}); ${this.sessions.size} robot(s)`,
+      SESSION_LINES_PER_S,
+    );
     await s.recorder?.close();
   }
 
@@ -725,21 +961,35 @@ export class PolicyServer {
 
 /** Deployment rights that cannot work, refused before binding (one line, exit 2 from the CLI). */
 function checkDeployRights(opts: PolicyServerOptions): void {
-  if (opts.maxBacklog !== undefined && !(Number.isInteger(opts.maxBacklog) && opts.maxBacklog >= 1 && opts.maxBacklog <= MAX_BACKLOG_LIMIT)) {
-    throw new InputError(`--max-backlog: expected an integer in 1-${MAX_BACKLOG_LIMIT} (below the ${MAX_INBOX} messages a session may have waiting), got ${opts.maxBacklog}`);
+  if (
+    opts.maxBacklog !== undefined &&
+    !(Number.isInteger(opts.maxBacklog) && opts.maxBacklog >= 1 && opts.maxBacklog <= MAX_BACKLOG_LIMIT)
+  ) {
+    throw new InputError(
+      `--max-backlog: expected an integer in 1-${MAX_BACKLOG_LIMIT} (below the ${MAX_INBOX} messages a session may have waiting), got ${opts.maxBacklog}`,
+    );
   }
-  if (opts.deployers?.length && !opts.curve) throw new InputError('--deploy-allow: expected CurveZMQ keys (--curve-keys); without them use --allow-deploy on a loopback bind');
-  if (opts.allowDeploy && opts.curve) throw new InputError('--allow-deploy: with CurveZMQ, name the deployers\' public keys with --deploy-allow instead');
-  if (opts.allowDeploy && !isLoopback(opts.bind)) throw new InputError(`--allow-deploy: expected a loopback --bind (any local process may deploy), got ${opts.bind}; off loopback use CurveZMQ with --deploy-allow`);
+  if (opts.deployers?.length && !opts.curve)
+    throw new InputError(
+      '--deploy-allow: expected CurveZMQ keys (--curve-keys); without them use --allow-deploy on a loopback bind',
+    );
+  if (opts.allowDeploy && opts.curve)
+    throw new InputError("--allow-deploy: with CurveZMQ, name the deployers' public keys with --deploy-allow instead");
+  if (opts.allowDeploy && !isLoopback(opts.bind))
+    throw new InputError(
+      `--allow-deploy: expected a loopback --bind (any local process may deploy), got ${opts.bind}; off loopback use CurveZMQ with --deploy-allow`,
+    );
 }
 
 /** A policy about to serve must answer an observation with `actSize` finite values (a corrupt normaliser gives NaN). */
 function checkPolicyAnswers(p: Policy, obsSize: number, actSize: number): void {
   if (isStepAware(p)) return;
   const probe = p.act(new Float32Array(obsSize));
-  if (probe.length !== actSize) throw new Error(`policy ${p.id}: expected ${actSize} action values, got ${probe.length}`);
+  if (probe.length !== actSize)
+    throw new Error(`policy ${p.id}: expected ${actSize} action values, got ${probe.length}`);
   const i = probe.findIndex((v) => !Number.isFinite(v));
-  if (i >= 0) throw new Error(`policy ${p.id}: computed a non-finite action[${i}] (${probe[i]}) for a zero observation`);
+  if (i >= 0)
+    throw new Error(`policy ${p.id}: computed a non-finite action[${i}] (${probe[i]}) for a zero observation`);
 }
 
 /** Free a policy's model memory (tfjs tensors) if it holds any. */

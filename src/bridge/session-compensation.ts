@@ -42,7 +42,10 @@ export class SessionCompensation {
     const cfg = policy.delayCompensation;
     if (!cfg || cfg.steps === 0) return msg.obs;
     if (!(this.controlHz > 0)) {
-      if (!this.warned) this.warn(`policy ${policy.id} compensates a ${cfg.steps}-step delay, but the control rate is unknown (no scenario on the server, no control_hz in the hello): serving without compensation`);
+      if (!this.warned)
+        this.warn(
+          `policy ${policy.id} compensates a ${cfg.steps}-step delay, but the control rate is unknown (no scenario on the server, no control_hz in the hello): serving without compensation`,
+        );
       this.warned = true;
       return msg.obs;
     }

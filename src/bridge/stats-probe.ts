@@ -6,7 +6,10 @@ import { checkEndpoint, isIpv6 } from './endpoint.js';
 import type { StatsMsg } from './messages.js';
 
 /** The server's `stats`, or an Error saying why there is none within `timeoutMs` (refused key, silence). */
-export async function probeStats(server: string, opts: { timeoutMs?: number; curve?: CurveClientKeys } = {}): Promise<StatsMsg> {
+export async function probeStats(
+  server: string,
+  opts: { timeoutMs?: number; curve?: CurveClientKeys } = {},
+): Promise<StatsMsg> {
   checkEndpoint(server, '--server', { bind: false });
   const timeoutMs = opts.timeoutMs ?? 1000;
   const sock = new zmq.Dealer({ linger: 0, sendTimeout: 0, ipv6: isIpv6(server) });

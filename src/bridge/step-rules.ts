@@ -17,10 +17,12 @@ export class StepRules {
 
   /** null when `obs {episode, step}` may be served (and is now the latest), else why not. */
   obs(episode: number, step: number): string | null {
-    if (episode < this.episode) return `episode: expected ${this.episode} or later (episode numbers never go back in a session), got ${episode}`;
+    if (episode < this.episode)
+      return `episode: expected ${this.episode} or later (episode numbers never go back in a session), got ${episode}`;
     if (episode === this.episode) {
       if (this.ended) return `episode ${episode} already ended; expected a later episode`;
-      if (step <= this.step) return `step: expected more than ${this.step} in episode ${episode} (steps strictly increase), got ${step}`;
+      if (step <= this.step)
+        return `step: expected more than ${this.step} in episode ${episode} (steps strictly increase), got ${step}`;
     } else {
       this.episode = episode;
       this.announced = false;
@@ -44,7 +46,8 @@ export class StepRules {
 
   /** null when `episode_end {episode}` closes the current episode, else why not. */
   end(episode: number): string | null {
-    if (episode !== this.episode || this.ended) return `episode: expected ${this.ended || this.episode < 0 ? 'an episode in progress' : this.episode}, got ${episode}${this.ended ? ' (already ended)' : ''}`;
+    if (episode !== this.episode || this.ended)
+      return `episode: expected ${this.ended || this.episode < 0 ? 'an episode in progress' : this.episode}, got ${episode}${this.ended ? ' (already ended)' : ''}`;
     this.ended = true;
     return null;
   }

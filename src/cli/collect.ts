@@ -27,8 +27,16 @@ export function registerCollect(program: Command): void {
     .requiredOption('--out <dir>', 'output directory')
     .option('--workers <w>', 'worker threads', positiveInt, 2)
     .option('--randomize', "apply the scenario's domain randomization")
-    .option('--expert-noise <sigma>', 'DART noise: gaussian std on executed expert actions (labels stay clean)', nonNegativeNumber, 0)
-    .option('--compensate-delay', "record observations predicted for the present from each episode's drawn latency and sensing delay (training data for a policy that compensates a robot's loop delay; navigate)")
+    .option(
+      '--expert-noise <sigma>',
+      'DART noise: gaussian std on executed expert actions (labels stay clean)',
+      nonNegativeNumber,
+      0,
+    )
+    .option(
+      '--compensate-delay',
+      "record observations predicted for the present from each episode's drawn latency and sensing delay (training data for a policy that compensates a robot's loop delay; navigate)",
+    )
     .option('--seed <s>', 'episode i uses seed s + i', nonNegativeInt, 0)
     .option('--scene-every <k>', 'write the Foxglove /scene channel every k steps', positiveInt, 1)
     .option('--json', 'print the report as JSON')
@@ -74,6 +82,8 @@ export function registerCollect(program: Command): void {
       }
       const [lo, hi] = report.successCi95;
       console.log(`${report.episodes} episodes of ${sc.name} in ${report.seconds.toFixed(1)} s → ${o.out}`);
-      console.log(`success ${(100 * report.successRate).toFixed(1)}% (95% CI ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%), mean return ${report.meanReturn.toFixed(2)}, mean length ${report.meanLength.toFixed(1)}`);
+      console.log(
+        `success ${(100 * report.successRate).toFixed(1)}% (95% CI ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%), mean return ${report.meanReturn.toFixed(2)}, mean length ${report.meanLength.toFixed(1)}`,
+      );
     });
 }

@@ -21,13 +21,18 @@ interface DemoFlags {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('the pipeline on built-in defaults: sim demos → BC → sim eval → policy server + emulated robot → zero-shot → robot demos → fine-tune → deploy → robot eval; transfer table + report.html')
+    .description(
+      'the pipeline on built-in defaults: sim demos → BC → sim eval → policy server + emulated robot → zero-shot → robot demos → fine-tune → deploy → robot eval; transfer table + report.html',
+    )
     .option('--scenario <name>', 'grasp, navigate, or a scenario file', 'grasp')
     .option('--reality <file>', "reality profile of the emulated robot (default: the scenario's shipped one)")
     .option('--out <dir>', 'run directory', `runs/demo-${new Date().toISOString().replace(/[:.]/g, '-')}`)
     .option('--quick', 'smaller budget (about 3 minutes on 2 cores)')
     .option('--workers <w>', 'worker threads', positiveInt, 2)
-    .option('--resume', 'continue the killed demo in --out: finished stages are kept (with the settings it started with)')
+    .option(
+      '--resume',
+      'continue the killed demo in --out: finished stages are kept (with the settings it started with)',
+    )
     .action(async (o: DemoFlags) => {
       const { runDemo } = await import('../pipelines/demo/demo.js');
       const { result, pretrain, report, reality } = await runDemo(
@@ -36,9 +41,13 @@ export function registerDemo(program: Command): void {
       );
       // As `sim2real train` prints it (the demo's stdout has always carried the pretraining report).
       printBcReport(pretrain);
-      console.log(`\nTransfer on ${result.scenario} (reality profile ${reality}), ${result.totalSeconds.toFixed(0)} s:\n`);
+      console.log(
+        `\nTransfer on ${result.scenario} (reality profile ${reality}), ${result.totalSeconds.toFixed(0)} s:\n`,
+      );
       console.log(formatTransferTable(transferRows(result)));
       console.log(`\nReport: ${report}`);
-      console.log(`Episodes (MCAP, open in Foxglove): ${join(o.out, 'sim-demos')}, ${join(o.out, 'real-demos')}, ${result.recordings}`);
+      console.log(
+        `Episodes (MCAP, open in Foxglove): ${join(o.out, 'sim-demos')}, ${join(o.out, 'real-demos')}, ${result.recordings}`,
+      );
     });
 }

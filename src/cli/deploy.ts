@@ -20,8 +20,10 @@ export function registerDeploy(program: Command): void {
     .action(async (o: { policy: string; server: string; curveKeys?: string; serverKey?: string; json?: boolean }) => {
       checkEndpoint(o.server, '--server', { bind: false });
       const dir = resolvePolicyDir(o.policy);
-      if (!existsSync(join(dir, 'policy.json'))) throw new InputError(`${o.policy}: expected a run or checkpoint directory with policy.json`);
-      if (!!o.curveKeys !== !!o.serverKey) throw new InputError('--curve-keys and --server-key: expected both or neither');
+      if (!existsSync(join(dir, 'policy.json')))
+        throw new InputError(`${o.policy}: expected a run or checkpoint directory with policy.json`);
+      if (!!o.curveKeys !== !!o.serverKey)
+        throw new InputError('--curve-keys and --server-key: expected both or neither');
       const curve = o.curveKeys ? { ...readKeyPair(o.curveKeys), serverKey: readKey(o.serverKey!) } : undefined;
       // The server checks it too, but a corrupt checkpoint is the deployer's to see, by its own
       // path, without touching a live server.

@@ -75,7 +75,8 @@ export async function inspectEpisodes(fileOrDir: string): Promise<InspectReport>
   let files: EpisodeFile[];
   try {
     const paths = await listEpisodeFiles(fileOrDir);
-    if (paths.length === 0) throw new InputError(`${fileOrDir}: expected .mcap episode files in this directory, got none`);
+    if (paths.length === 0)
+      throw new InputError(`${fileOrDir}: expected .mcap episode files in this directory, got none`);
     files = [];
     for (const p of paths) files.push(await readEpisodeFile(p));
   } catch (e) {
@@ -109,14 +110,18 @@ export function formatInspect(r: InspectReport): string {
     const inc = f.incompleteEpisodes ? `, ${f.incompleteEpisodes} incomplete` : '';
     out.push(`${f.path}: ${f.episodes} episode${f.episodes === 1 ? '' : 's'}${inc} (${how})`);
     for (const e of r.episodeList.filter((x) => x.file === f.path)) {
-      const outcome = e.complete ? `${e.success ? 'success' : 'failure'}  return ${fixed(e.return!, 3)}` : 'incomplete (no end record)';
+      const outcome = e.complete
+        ? `${e.success ? 'success' : 'failure'}  return ${fixed(e.return!, 3)}`
+        : 'incomplete (no end record)';
       const robot = e.robotId === null ? '' : `  robot ${e.robotId}`;
       out.push(`  #${e.index}  seed ${e.seed}  ${e.source}${robot}  ${outcome}  length ${e.length}${flagText(e)}`);
     }
   }
   const [lo, hi] = r.successCi95;
   const inc = r.incompleteEpisodes ? ` (+${r.incompleteEpisodes} incomplete, not counted)` : '';
-  const flagged = r.flaggedEpisodes ? ` (${r.flaggedEpisodes} flagged: skipped by train/finetune without --include-flagged)` : '';
+  const flagged = r.flaggedEpisodes
+    ? ` (${r.flaggedEpisodes} flagged: skipped by train/finetune without --include-flagged)`
+    : '';
   out.push(
     `${r.episodes} episodes${inc}${flagged}, ${r.steps} steps in ${r.files} file${r.files === 1 ? '' : 's'}: ` +
       `success ${pct(r.successRate)} (95% CI ${pct(lo)}–${pct(hi)}), mean return ${fixed(r.meanReturn, 3)}, ` +
@@ -130,8 +135,12 @@ function flagText(e: InspectedEpisode): string {
   const why: string[] = [];
   const r = e.obsOutOfRange;
   if (r && r.values > 0) {
-    const first = r.first ? `; first: step ${r.first.step} ${r.first.component}[${r.first.index}] = ${r.first.value}` : '';
-    why.push(`obs out of range in ${r.steps} step${r.steps === 1 ? '' : 's'} (${r.values} value${r.values === 1 ? '' : 's'}${first})`);
+    const first = r.first
+      ? `; first: step ${r.first.step} ${r.first.component}[${r.first.index}] = ${r.first.value}`
+      : '';
+    why.push(
+      `obs out of range in ${r.steps} step${r.steps === 1 ? '' : 's'} (${r.values} value${r.values === 1 ? '' : 's'}${first})`,
+    );
   }
   if (e.partialFrom !== null) why.push(`partial (from step ${e.partialFrom})`);
   return why.length ? `  FLAGGED: ${why.join(', ')}` : '';
@@ -141,7 +150,9 @@ export function registerEpisodes(program: Command): void {
   const episodes = program.command('episodes').description('work with episode files (MCAP)');
   episodes
     .command('inspect')
-    .description('list the episodes in an MCAP file or a directory of them, with success rate (Wilson 95% CI), returns and lengths')
+    .description(
+      'list the episodes in an MCAP file or a directory of them, with success rate (Wilson 95% CI), returns and lengths',
+    )
     .argument('<path>', 'episode file (.mcap) or directory')
     .option('--json', 'print the report as one JSON object')
     .action(async (path: string, o: { json?: boolean }) => {
@@ -150,7 +161,9 @@ export function registerEpisodes(program: Command): void {
     });
   episodes
     .command('latency')
-    .description("estimate a robot's control-loop delay (command → its effect in the observation, actuation plus sensing) from its logged episodes")
+    .description(
+      "estimate a robot's control-loop delay (command → its effect in the observation, actuation plus sensing) from its logged episodes",
+    )
     .argument('<path>', 'episode file (.mcap) or directory, recorded on one robot')
     .option('--max-steps <n>', 'largest delay considered, control steps', positiveInt, 12)
     .option('--json', 'print the estimate as one JSON object')
@@ -168,7 +181,10 @@ function formatLatency(e: LoopDelayEstimate): string {
   const rel = r.map((x) => (x / r[e.steps]).toFixed(2));
   return [
     `loop delay ${e.steps} control steps = ${e.ms.toFixed(0)} ms at ${e.controlHz} Hz (actuation + sensing), from ${e.episodes} episodes, ${e.rows} steps`,
-    ...e.channels.map((c) => `  ${c.action} → ${c.obs}: lag ${c.tau.toFixed(3)} s, acceleration limit ${Number.isFinite(c.accelLimit) ? c.accelLimit.toFixed(2) : 'none'} per s`),
+    ...e.channels.map(
+      (c) =>
+        `  ${c.action} → ${c.obs}: lag ${c.tau.toFixed(3)} s, acceleration limit ${Number.isFinite(c.accelLimit) ? c.accelLimit.toFixed(2) : 'none'} per s`,
+    ),
     `  residual relative to the best, delay 0..${r.length - 1}: ${rel.join(' ')}`,
   ].join('\n');
 }

@@ -35,7 +35,8 @@ function formatEvaluation(r: EvaluationReport): string {
     `${r.policyId} on ${r.scenario} (${where}, seeds ${r.seed}..${r.seed + r.episodes - 1}): ${r.episodes} episodes in ${r.seconds.toFixed(1)} s`,
     `success ${pct(r.successRate)} (95% CI ${pct(lo)}–${pct(hi)}), mean return ${r.meanReturn.toFixed(3)}, mean length ${r.meanLength.toFixed(1)}${r.timeouts ? `, ${r.timeouts} time-outs` : ''}`,
   ];
-  if (r.failedSeeds.length) lines.push(`failed seeds: ${r.failedSeeds.slice(0, 20).join(' ')}${r.failedSeeds.length > 20 ? ' ...' : ''}`);
+  if (r.failedSeeds.length)
+    lines.push(`failed seeds: ${r.failedSeeds.slice(0, 20).join(' ')}${r.failedSeeds.length > 20 ? ' ...' : ''}`);
   if (r.files.length) lines.push(`recorded: ${r.files.join(', ')}`);
   return lines.join('\n');
 }
@@ -43,7 +44,9 @@ function formatEvaluation(r: EvaluationReport): string {
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description('evaluate a policy (deterministic actions) for N seeded episodes: success rate with Wilson 95% CI, mean return and length')
+    .description(
+      'evaluate a policy (deterministic actions) for N seeded episodes: success rate with Wilson 95% CI, mean return and length',
+    )
     .requiredOption('--policy <dir>', 'run directory (uses RUN/policy) or policy checkpoint directory')
     .requiredOption('--scenario <file>', 'scenario file (YAML); its contract must match the policy')
     .option('--episodes <n>', 'episodes', positiveInt, 50)
@@ -58,11 +61,21 @@ export function registerEval(program: Command): void {
       const sc = loadScenario(o.scenario);
       await initBackend(o.backend ? parseBackend(o.backend) : undefined);
       const dir = resolvePolicyDir(o.policy);
-      const { policy } = await loadPolicyDir(o.policy, { contract: sc.contract, what: `${o.scenario} (scenario ${sc.name})` });
+      const { policy } = await loadPolicyDir(o.policy, {
+        contract: sc.contract,
+        what: `${o.scenario} (scenario ${sc.name})`,
+      });
       const r = await evaluateWithProgress(
         policy,
         sc,
-        { episodes: o.episodes, randomize: o.randomize === true, reality: o.reality, seed: o.seed, record: o.record, workers: o.workers },
+        {
+          episodes: o.episodes,
+          randomize: o.randomize === true,
+          reality: o.reality,
+          seed: o.seed,
+          record: o.record,
+          workers: o.workers,
+        },
         terminalHooks(o.json === true),
         `eval ${sc.name}`,
       );

@@ -85,7 +85,12 @@ async function collectInfo(prefer?: BackendName): Promise<InfoReport> {
     tfjsBackendWasm: wasmVersion,
     tfjsNode: packageVersion('@tensorflow/tfjs-node'),
     tfjsNodeGpu: packageVersion('@tensorflow/tfjs-node-gpu'),
-    rapier: { version: R.version(), build: 'simd', package: '@dimforge/rapier3d-simd-compat', packageVersion: packageVersion('@dimforge/rapier3d-simd-compat') },
+    rapier: {
+      version: R.version(),
+      build: 'simd',
+      package: '@dimforge/rapier3d-simd-compat',
+      packageVersion: packageVersion('@dimforge/rapier3d-simd-compat'),
+    },
     zeromq,
     msgpackr: packageVersion('msgpackr'),
   };
@@ -101,7 +106,12 @@ function printInfo(r: InfoReport): void {
     ['tfjs-node', r.tfjsNode ?? 'not installed (optional: `npm install @tensorflow/tfjs-node` for the native backend)'],
     ['tfjs-node-gpu', r.tfjsNodeGpu ?? 'not installed (optional)'],
     ['rapier', `${r.rapier.version} (${r.rapier.build} build, ${r.rapier.package})`],
-    ['zeromq', 'error' in r.zeromq ? r.zeromq.error : `${r.zeromq.package ?? '?'} (libzmq ${r.zeromq.libzmq}, CURVE ${r.zeromq.curve ? 'yes' : 'no'})`],
+    [
+      'zeromq',
+      'error' in r.zeromq
+        ? r.zeromq.error
+        : `${r.zeromq.package ?? '?'} (libzmq ${r.zeromq.libzmq}, CURVE ${r.zeromq.curve ? 'yes' : 'no'})`,
+    ],
     ['msgpackr', r.msgpackr ?? 'not found'],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
@@ -116,7 +126,9 @@ function backendOption(raw: string): BackendName {
 export function registerInfo(program: Command): void {
   program
     .command('info')
-    .description('the tfjs backend this machine uses (and why) and the versions of tfjs, Rapier, ZeroMQ, msgpackr and Node')
+    .description(
+      'the tfjs backend this machine uses (and why) and the versions of tfjs, Rapier, ZeroMQ, msgpackr and Node',
+    )
     .option('--backend <name>', 'tfjs backend to load instead of the ladder (tensorflow | wasm | cpu)', backendOption)
     .option('--json', 'print the report as JSON')
     .action(async (o: { backend?: BackendName; json?: boolean }) => {

@@ -8,10 +8,17 @@ export function readKey(file: string): string {
   try {
     text = readFileSync(file, 'utf8').trim();
   } catch (e) {
-    throw new InputError(`${file}: expected a CurveZMQ key file, got ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new InputError(
+      `${file}: expected a CurveZMQ key file, got ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
-  const key = text.split('\n').find((l) => l.trim() && !l.trim().startsWith('#'))?.trim() ?? '';
-  if (!isZ85Key(key)) throw new InputError(`${file}: expected a 40-character Z85 CurveZMQ key, got ${JSON.stringify(key.slice(0, 50))}`);
+  const key =
+    text
+      .split('\n')
+      .find((l) => l.trim() && !l.trim().startsWith('#'))
+      ?.trim() ?? '';
+  if (!isZ85Key(key))
+    throw new InputError(`${file}: expected a 40-character Z85 CurveZMQ key, got ${JSON.stringify(key.slice(0, 50))}`);
   return key;
 }
 
@@ -28,14 +35,19 @@ export function readAllowList(files: string[]): string[] {
     try {
       text = readFileSync(f, 'utf8');
     } catch (e) {
-      throw new InputError(`${f}: expected an allow-list of CurveZMQ public keys, got ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new InputError(
+        `${f}: expected an allow-list of CurveZMQ public keys, got ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     text
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'))
       .forEach((k, i) => {
-        if (!isZ85Key(k)) throw new InputError(`${f}:${i + 1}: expected a 40-character Z85 public key, got ${JSON.stringify(k.slice(0, 50))}`);
+        if (!isZ85Key(k))
+          throw new InputError(
+            `${f}:${i + 1}: expected a 40-character Z85 public key, got ${JSON.stringify(k.slice(0, 50))}`,
+          );
         keys.push(k);
       });
   }

@@ -43,7 +43,9 @@ export function registerRobot(program: Command): void {
   const robot = program.command('robot').description('robot-side tools');
   robot
     .command('emulate')
-    .description('run an emulated "real" robot (scenario world + reality gap) against a policy server, as hardware would')
+    .description(
+      'run an emulated "real" robot (scenario world + reality gap) against a policy server, as hardware would',
+    )
     .requiredOption('--scenario <file>', 'scenario file')
     .requiredOption('--reality <file>', 'reality profile (scenarios/reality/*.yaml)')
     .option('--connect <url>', 'policy server', 'tcp://127.0.0.1:5555')
@@ -59,7 +61,8 @@ export function registerRobot(program: Command): void {
       checkEndpoint(o.connect, '--connect', { bind: false });
       const sc = loadScenario(o.scenario);
       const reality = loadReality(o.reality);
-      if (!!o.curveKeys !== !!o.serverKey) throw new InputError('--curve-keys and --server-key: expected both or neither');
+      if (!!o.curveKeys !== !!o.serverKey)
+        throw new InputError('--curve-keys and --server-key: expected both or neither');
       const R = await loadRapier();
       const bar = startProgress(`robot ${sc.name} (${reality.name})`, o.episodes, { unit: 'ep', quiet: o.json });
       let ok = 0;
@@ -86,25 +89,37 @@ export function registerRobot(program: Command): void {
         return;
       }
       const [lo, hi] = rep.successCi95;
-      console.log(`${rep.episodes} episodes on the emulated ${sc.name} robot (${reality.name}): success ${(100 * rep.successRate).toFixed(1)}% (95% CI ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%), mean return ${rep.meanReturn.toFixed(2)}, mean length ${rep.meanLength.toFixed(1)}`);
-      console.log(`${rep.steps} steps, ${rep.missedSteps} missed deadlines, round trip p50 ${rep.latencyMs.p50.toFixed(3)} ms p99 ${rep.latencyMs.p99.toFixed(3)} ms${rep.overrunFraction !== null && rep.startLagMs ? `, control-period overruns ${(100 * rep.overrunFraction).toFixed(1)}% (steps begun > 5% of a period late; lag p99 ${rep.startLagMs.p99.toFixed(3)} ms)` : ''}`);
+      console.log(
+        `${rep.episodes} episodes on the emulated ${sc.name} robot (${reality.name}): success ${(100 * rep.successRate).toFixed(1)}% (95% CI ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%), mean return ${rep.meanReturn.toFixed(2)}, mean length ${rep.meanLength.toFixed(1)}`,
+      );
+      console.log(
+        `${rep.steps} steps, ${rep.missedSteps} missed deadlines, round trip p50 ${rep.latencyMs.p50.toFixed(3)} ms p99 ${rep.latencyMs.p99.toFixed(3)} ms${rep.overrunFraction !== null && rep.startLagMs ? `, control-period overruns ${(100 * rep.overrunFraction).toFixed(1)}% (steps begun > 5% of a period late; lag p99 ${rep.startLagMs.p99.toFixed(3)} ms)` : ''}`,
+      );
     });
 
   robot
     .command('demos')
-    .description("record teleoperated demonstrations on the emulated robot (the scripted expert, acting on the robot's true state, stands in for the operator): MCAP, source real, the operator's action on every step")
+    .description(
+      "record teleoperated demonstrations on the emulated robot (the scripted expert, acting on the robot's true state, stands in for the operator): MCAP, source real, the operator's action on every step",
+    )
     .requiredOption('--scenario <file>', 'scenario file')
     .requiredOption('--reality <file>', 'reality profile (scenarios/reality/*.yaml)')
     .requiredOption('--out <dir>', 'directory for the episode file')
     .option('--episodes <n>', 'demonstrations', positiveInt, 20)
     .option('--seed <s>', 'episode i uses seed s + i', nonNegativeInt, DEFAULT_REAL_SEED)
-    .option('--mode <m>', 'expert: the operator drives; dagger: --policy drives and the operator\'s action is logged as the label', 'expert')
+    .option(
+      '--mode <m>',
+      "expert: the operator drives; dagger: --policy drives and the operator's action is logged as the label",
+      'expert',
+    )
     .option('--policy <run>', '(dagger) the policy that drives')
     .option('--expert-noise <x>', '(expert) gaussian noise on the executed action, normalised units', nonNegativeNumber)
     .option('--json', 'print the report as JSON')
     .action(async (o: DemosFlags) => {
-      if (o.mode !== 'expert' && o.mode !== 'dagger') throw new InputError(`--mode: expected expert | dagger, got "${o.mode}"`);
-      if ((o.mode === 'dagger') !== (o.policy !== undefined)) throw new InputError('--policy: expected it with --mode dagger, and only then');
+      if (o.mode !== 'expert' && o.mode !== 'dagger')
+        throw new InputError(`--mode: expected expert | dagger, got "${o.mode}"`);
+      if ((o.mode === 'dagger') !== (o.policy !== undefined))
+        throw new InputError('--policy: expected it with --mode dagger, and only then');
       const sc = loadScenario(o.scenario);
       const reality = loadReality(o.reality);
       let policy: GaussianMlpPolicy | undefined;
@@ -134,6 +149,8 @@ export function registerRobot(program: Command): void {
         return;
       }
       const [lo, hi] = rep.successCi95;
-      console.log(`${rep.episodes} demonstrations on the emulated ${sc.name} robot (${reality.name}, ${rep.driver} driving): success ${(100 * rep.successRate).toFixed(1)}% (95% CI ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%), ${rep.steps} steps → ${rep.file}`);
+      console.log(
+        `${rep.episodes} demonstrations on the emulated ${sc.name} robot (${reality.name}, ${rep.driver} driving): success ${(100 * rep.successRate).toFixed(1)}% (95% CI ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%), ${rep.steps} steps → ${rep.file}`,
+      );
     });
 }

@@ -52,22 +52,42 @@ export function registerServe(program: Command): void {
     .option('--episode <k>', "the --replay episode's index (#k in `episodes inspect`)", nonNegativeInt, 0)
     .option('--bind <url>', 'endpoint to bind', 'tcp://127.0.0.1:5555')
     .option('--record <dir>', 'record served episodes (MCAP, source real) here', 'runs/served')
-    .option('--record-max-mb <mb>', 'start a new recording file at an episode boundary past this size', positiveInt, 256)
+    .option(
+      '--record-max-mb <mb>',
+      'start a new recording file at an episode boundary past this size',
+      positiveInt,
+      256,
+    )
     .option('--curve-keys <prefix>', 'server CurveZMQ key pair PREFIX.key / PREFIX.pub (see `keys generate`)')
     .option('--allow <file>', 'robot public keys allowed in (repeatable)', collect, [] as string[])
-    .option('--deploy-allow <file>', 'with --curve-keys: public keys allowed to deploy (repeatable; robot keys cannot)', collect, [] as string[])
+    .option(
+      '--deploy-allow <file>',
+      'with --curve-keys: public keys allowed to deploy (repeatable; robot keys cannot)',
+      collect,
+      [] as string[],
+    )
     .option('--allow-deploy', 'without CurveZMQ: accept deployments from local processes (loopback binds only)')
     .option('--insecure', 'allow a non-loopback bind without CurveZMQ')
     .option('--heartbeat-ms <ms>', 'heartbeat interval', positiveInt, 250)
-    .option('--max-backlog <n>', 'observations a robot may have waiting before the oldest is dropped (1-32)', positiveInt, DEFAULT_MAX_BACKLOG)
+    .option(
+      '--max-backlog <n>',
+      'observations a robot may have waiting before the oldest is dropped (1-32)',
+      positiveInt,
+      DEFAULT_MAX_BACKLOG,
+    )
     .option('--max-robots <n>', 'robot sessions at most (a hello beyond is refused: server full)', positiveInt)
     .option('--stats-every <s>', 'log a stats line every S seconds (0: never)', nonNegativeInt, 0)
     .option('--backend <name>', 'tfjs backend: tensorflow | wasm | cpu')
     .action(async (o: ServeFlags) => {
       if (!o.policy === !o.replay) throw new InputError('serve: expected exactly one of --policy RUN or --replay FILE');
-      if (o.curveKeys && o.allow.length === 0) throw new InputError('--allow: expected at least one robot public key file with --curve-keys');
-      if (o.deployAllow.length > 0 && !o.curveKeys) throw new InputError('--deploy-allow: expected --curve-keys too (without CurveZMQ, --allow-deploy on a loopback bind)');
-      if (o.allowDeploy && o.curveKeys) throw new InputError('--allow-deploy: with --curve-keys, name the deployers with --deploy-allow instead');
+      if (o.curveKeys && o.allow.length === 0)
+        throw new InputError('--allow: expected at least one robot public key file with --curve-keys');
+      if (o.deployAllow.length > 0 && !o.curveKeys)
+        throw new InputError(
+          '--deploy-allow: expected --curve-keys too (without CurveZMQ, --allow-deploy on a loopback bind)',
+        );
+      if (o.allowDeploy && o.curveKeys)
+        throw new InputError('--allow-deploy: with --curve-keys, name the deployers with --deploy-allow instead');
       // Before loading anything: an exposed bind is refused at once.
       checkBindSecurity(o.bind, { curve: !!o.curveKeys, insecure: o.insecure === true });
       const curve = o.curveKeys ? { ...readKeyPair(o.curveKeys), allow: readAllowList(o.allow) } : undefined;

@@ -45,19 +45,28 @@ export interface TrainPpoFlags {
   json?: boolean;
 }
 
-function num(flag: string, raw: number | string | undefined, ok: (n: number) => boolean, kind: string): number | undefined {
+function num(
+  flag: string,
+  raw: number | string | undefined,
+  ok: (n: number) => boolean,
+  kind: string,
+): number | undefined {
   if (raw === undefined) return undefined;
   const n = typeof raw === 'number' ? raw : Number(raw);
-  if ((typeof raw === 'string' && raw.trim() === '') || !Number.isFinite(n) || !ok(n)) throw new InputError(`--${flag}: expected ${kind}, got "${raw}"`);
+  if ((typeof raw === 'string' && raw.trim() === '') || !Number.isFinite(n) || !ok(n))
+    throw new InputError(`--${flag}: expected ${kind}, got "${raw}"`);
   return n;
 }
-const posInt = (flag: string, raw: number | string | undefined) => num(flag, raw, (n) => Number.isInteger(n) && n >= 1, 'a positive integer', );
-const nonNegInt = (flag: string, raw: number | string | undefined) => num(flag, raw, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
+const posInt = (flag: string, raw: number | string | undefined) =>
+  num(flag, raw, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+const nonNegInt = (flag: string, raw: number | string | undefined) =>
+  num(flag, raw, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
 
 function parseHidden(raw: string | number[] | undefined): number[] | undefined {
   if (raw === undefined) return undefined;
   const parts = Array.isArray(raw) ? raw : raw.split(',').map((s) => Number(s.trim()));
-  if (parts.length === 0 || parts.some((n) => !Number.isInteger(n) || n < 1)) throw new InputError(`--hidden: expected comma-separated positive integers like 64,64, got "${String(raw)}"`);
+  if (parts.length === 0 || parts.some((n) => !Number.isInteger(n) || n < 1))
+    throw new InputError(`--hidden: expected comma-separated positive integers like 64,64, got "${String(raw)}"`);
   return parts;
 }
 
@@ -77,7 +86,10 @@ function configFlags(f: TrainPpoFlags): Partial<PpoConfig> {
     frozenLayers: nonNegInt('frozen-layers', f.frozenLayers),
     checkpointEvery: posInt('checkpoint-every', f.checkpointEvery),
     evalEvery: nonNegInt('eval-every', f.evalEvery),
-    evalEpisodes: f.evalEpisodes === undefined || Number(f.evalEpisodes) === 0 ? undefined : posInt('eval-episodes', f.evalEpisodes),
+    evalEpisodes:
+      f.evalEpisodes === undefined || Number(f.evalEpisodes) === 0
+        ? undefined
+        : posInt('eval-episodes', f.evalEpisodes),
     seed: nonNegInt('seed', f.seed),
     hidden: parseHidden(f.hidden),
     randomize: f.randomize ? true : undefined,
@@ -99,17 +111,24 @@ function trainPpoConfig(scenario: string, f: TrainPpoFlags): TrainPpoConfig {
 function printReport(report: TrainPpoReport): void {
   const { scenario, updates, envSteps, wallSeconds, evaluation: e } = report;
   const training = `training success (last updates) ${pct(report.trainSuccessRate)}`;
-  console.log(`PPO on ${scenario}: ${updates} updates, ${envSteps} env steps in ${wallSeconds.toFixed(0)} s; ${training}`);
+  console.log(
+    `PPO on ${scenario}: ${updates} updates, ${envSteps} env steps in ${wallSeconds.toFixed(0)} s; ${training}`,
+  );
   if (e) {
     const [lo, hi] = e.successCi95;
     const means = `mean return ${e.meanReturn.toFixed(2)}, mean length ${e.meanLength.toFixed(0)}`;
-    console.log(`evaluation (deterministic, nominal, ${e.episodes} episodes): success ${pct(e.successRate)} [${pct(lo)}, ${pct(hi)}], ${means}`);
+    console.log(
+      `evaluation (deterministic, nominal, ${e.episodes} episodes): success ${pct(e.successRate)} [${pct(lo)}, ${pct(hi)}], ${means}`,
+    );
   }
   console.log(`policy saved to ${report.policy}; metrics and plots in ${report.run}`);
 }
 
 export async function trainPpoCommand(scenarioFile: string, flags: TrainPpoFlags): Promise<TrainPpoReport> {
-  const report = await trainPpo(trainPpoConfig(scenarioFile, flags), { resume: flags.resume, hooks: terminalHooks(flags.json === true) });
+  const report = await trainPpo(trainPpoConfig(scenarioFile, flags), {
+    resume: flags.resume,
+    hooks: terminalHooks(flags.json === true),
+  });
   if (flags.json) console.log(JSON.stringify(report, null, 2));
   else printReport(report);
   return report;

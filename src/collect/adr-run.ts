@@ -45,7 +45,13 @@ export async function runAdr(R: Rapier, sc: Scenario, actor: Actor, opts: AdrRun
       const r = await rollout(env, task, actor, { seed: seed + i, index: i });
       saveAdr(adr, opts.statePath);
       const fr = Object.values(adr.openFractions());
-      opts.onEpisode?.({ index: i, success: r.success, return: r.return, length: r.length, openMean: fr.reduce((a, b) => a + (b ?? 0), 0) / Math.max(1, fr.length) });
+      opts.onEpisode?.({
+        index: i,
+        success: r.success,
+        return: r.return,
+        length: r.length,
+        openMean: fr.reduce((a, b) => a + (b ?? 0), 0) / Math.max(1, fr.length),
+      });
     }
   } finally {
     env.close();

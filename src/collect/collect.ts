@@ -40,7 +40,8 @@ function shardFile(out: string, sc: Scenario, seed: number, worker: number): str
 
 export async function collect(opts: CollectOptions): Promise<CollectResult> {
   const { scenario: sc, episodes } = opts;
-  if (!Number.isInteger(episodes) || episodes < 1) throw new InputError(`--episodes: expected a positive integer, got ${episodes}`);
+  if (!Number.isInteger(episodes) || episodes < 1)
+    throw new InputError(`--episodes: expected a positive integer, got ${episodes}`);
   const workers = Math.max(1, Math.min(opts.workers ?? 2, episodes));
   const seed = opts.seed ?? 0;
   if (opts.compensateDelay) {
@@ -54,7 +55,8 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   const files = Array.from({ length: workers }, (_, w) => shardFile(opts.out, sc, seed, w));
   for (const f of files) {
     // Never overwrite episodes already collected.
-    if (existsSync(f)) throw new InputError(`${f}: expected a new file, got an existing one (use another --out or --seed)`);
+    if (existsSync(f))
+      throw new InputError(`${f}: expected a new file, got an existing one (use another --out or --seed)`);
   }
   let successes = 0;
   let sumReturn = 0;
@@ -89,12 +91,20 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
               else reject(new Error(`collect worker: ${m.message}`));
             });
             t.on('error', reject);
-            t.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`collect worker exited with code ${code}`))));
+            t.on('exit', (code) =>
+              code === 0 ? resolve() : reject(new Error(`collect worker exited with code ${code}`)),
+            );
           }),
       ),
     );
   } finally {
     await Promise.all(threads.map((t) => t.terminate()));
   }
-  return { files, episodes: count, successes, meanReturn: sumReturn / Math.max(1, count), meanLength: sumLength / Math.max(1, count) };
+  return {
+    files,
+    episodes: count,
+    successes,
+    meanReturn: sumReturn / Math.max(1, count),
+    meanLength: sumLength / Math.max(1, count),
+  };
 }

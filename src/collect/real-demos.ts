@@ -73,12 +73,16 @@ export async function recordRealDemos(opts: RealDemoOptions): Promise<RealDemoRe
   const mode = opts.mode ?? 'expert';
   const seed = opts.seed ?? DEFAULT_REAL_SEED;
   const noise = opts.expertNoise ?? 0;
-  if (!Number.isInteger(episodes) || episodes < 1) throw new InputError(`--episodes: expected a positive integer, got ${episodes}`);
-  if (mode === 'dagger' && !opts.policy) throw new InputError('real demonstrations in dagger mode: expected a policy to drive, got none');
-  if (mode === 'dagger' && noise > 0) throw new InputError('--expert-noise: only applies when the expert drives (mode expert)');
+  if (!Number.isInteger(episodes) || episodes < 1)
+    throw new InputError(`--episodes: expected a positive integer, got ${episodes}`);
+  if (mode === 'dagger' && !opts.policy)
+    throw new InputError('real demonstrations in dagger mode: expected a policy to drive, got none');
+  if (mode === 'dagger' && noise > 0)
+    throw new InputError('--expert-noise: only applies when the expert drives (mode expert)');
   mkdirSync(opts.out, { recursive: true });
   const file = realDemoFile(opts.out, sc, reality, seed);
-  if (existsSync(file)) throw new InputError(`${file}: expected a new file, got an existing one (use another --out or --seed)`);
+  if (existsSync(file))
+    throw new InputError(`${file}: expected a new file, got an existing one (use another --out or --seed)`);
 
   const R = await loadRapier();
   const env = makeRealEnv(R, sc, reality, { file: opts.realityFile });
@@ -90,7 +94,10 @@ export async function recordRealDemos(opts: RealDemoOptions): Promise<RealDemoRe
   let label: Float32Array = new Float32Array(0);
   const driver = mode === 'dagger' ? opts.policy!.id : expert.id;
   // A driving policy that compensates a loop delay acts on its prediction, as it does when served.
-  const policy = mode === 'dagger' ? withDelayCompensation(policyActor(opts.policy!), compensatorFor(opts.policy!.delayCompensation, sc)) : null;
+  const policy =
+    mode === 'dagger'
+      ? withDelayCompensation(policyActor(opts.policy!), compensatorFor(opts.policy!.delayCompensation, sc))
+      : null;
   const actor: Actor = {
     id: driver,
     reset: () => {

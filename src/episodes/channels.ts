@@ -41,7 +41,8 @@ const components = {
 
 const EPISODE_SCHEMA = {
   title: 'sim2real.Episode',
-  description: 'Episode start (event "start": scenario, seed, contract, physics, randomization) or end (event "end": success, return, length).',
+  description:
+    'Episode start (event "start": scenario, seed, contract, physics, randomization) or end (event "end": success, return, length).',
   type: 'object',
   properties: {
     event: { type: 'string', enum: ['start', 'end'] },
@@ -62,7 +63,11 @@ const EPISODE_SCHEMA = {
     length: int,
     terminated: bool,
     truncated: bool,
-    partial: { type: 'object', description: 'the recording began mid-episode, at step fromStep', properties: { fromStep: int } },
+    partial: {
+      type: 'object',
+      description: 'the recording began mid-episode, at step fromStep',
+      properties: { fromStep: int },
+    },
     obsOutOfRange: {
       type: 'object',
       description: "served episodes: observations outside the contract's range (steps with any, values, the first one)",
@@ -78,12 +83,16 @@ const EPISODE_SCHEMA = {
 
 const STEP_SCHEMA = {
   title: 'sim2real.Step',
-  description: 'One control step: the observation the action was chosen from, the action sent and applied, and its outcome.',
+  description:
+    'One control step: the observation the action was chosen from, the action sent and applied, and its outcome.',
   type: 'object',
   properties: {
     episode: int,
     step: int,
-    time: { type: 'number', description: 'seconds since the episode start (real runs: on the server clock, as the log time)' },
+    time: {
+      type: 'number',
+      description: 'seconds since the episode start (real runs: on the server clock, as the log time)',
+    },
     obs: vec,
     action: { ...vec, description: 'normalised action as sent' },
     appliedAction: { ...vec, description: 'normalised action the robot applied' },

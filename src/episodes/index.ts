@@ -1,7 +1,25 @@
 /** Episode logs in MCAP (docs/design.md, "Episodes"): write, read, summarise. Channels are described in channels.ts. */
-export type { Episode, EpisodeEnd, EpisodeFile, EpisodeSource, EpisodeStart, EpisodeStep, ObsOutOfRange, PartialRecording, RecordTime, StepMessage } from './types.js';
+export type {
+  Episode,
+  EpisodeEnd,
+  EpisodeFile,
+  EpisodeSource,
+  EpisodeStart,
+  EpisodeStep,
+  ObsOutOfRange,
+  PartialRecording,
+  RecordTime,
+  StepMessage,
+} from './types.js';
 export { EpisodeWriter } from './writer.js';
-export type { EpisodeEndInput, EpisodeRecording, EpisodeStartInput, EpisodeWriterOptions, SceneSource, StepInput } from './writer.js';
+export type {
+  EpisodeEndInput,
+  EpisodeRecording,
+  EpisodeStartInput,
+  EpisodeWriterOptions,
+  SceneSource,
+  StepInput,
+} from './writer.js';
 export { readEpisodeFile, readEpisodes } from './reader.js';
 export { listEpisodeFiles } from './files.js';
 export { summarizeEpisodes, wilson } from './summary.js';

@@ -67,7 +67,9 @@ function feedbackOf(contract: Contract, file: string): Feedback[] {
   const found = FEEDBACK.find((set) => set.every((f) => has(contract.action, f.action) && has(contract.obs, f.obs)));
   if (!found) {
     const wanted = FEEDBACK.map((set) => set.map((f) => `${f.action} → ${f.obs}`).join(', ')).join(' or ');
-    throw new InputError(`${file}: contract: expected commanded and measured velocities to estimate the loop delay from (${wanted}), got actions ${contract.action.map((c) => c.name).join(', ')}`);
+    throw new InputError(
+      `${file}: contract: expected commanded and measured velocities to estimate the loop delay from (${wanted}), got actions ${contract.action.map((c) => c.name).join(', ')}`,
+    );
   }
   return found;
 }
@@ -132,10 +134,16 @@ function residual(all: Series[], zs: Float64Array[], d: number, scale: number): 
 export function estimateLoopDelay(episodes: Episode[], opts: LoopDelayOptions = {}): LoopDelayEstimate {
   const maxSteps = opts.maxSteps ?? 12;
   const usable = episodes.filter((e) => e.steps.length > maxSteps + 2);
-  if (usable.length === 0) throw new InputError(`${episodes[0]?.file ?? 'episodes'}: expected at least one episode longer than ${maxSteps + 2} steps to estimate a loop delay of up to ${maxSteps} steps, got ${episodes.length} shorter ones`);
+  if (usable.length === 0)
+    throw new InputError(
+      `${episodes[0]?.file ?? 'episodes'}: expected at least one episode longer than ${maxSteps + 2} steps to estimate a loop delay of up to ${maxSteps} steps, got ${episodes.length} shorter ones`,
+    );
   const first = usable[0].start;
   const mismatch = usable.find((e) => e.start.controlHz !== first.controlHz || e.start.scenario !== first.scenario);
-  if (mismatch) throw new InputError(`${mismatch.file}: episode ${mismatch.start.index}: expected episodes of one robot (scenario ${first.scenario} at ${first.controlHz} Hz), got ${mismatch.start.scenario} at ${mismatch.start.controlHz} Hz`);
+  if (mismatch)
+    throw new InputError(
+      `${mismatch.file}: episode ${mismatch.start.index}: expected episodes of one robot (scenario ${first.scenario} at ${first.controlHz} Hz), got ${mismatch.start.scenario} at ${mismatch.start.controlHz} Hz`,
+    );
   const contract = first.contract;
   const dt = 1 / first.controlHz;
   const ab = bounds(contract.action);
@@ -159,13 +167,21 @@ export function estimateLoopDelay(episodes: Episode[], opts: LoopDelayOptions = 
     }
     return { f, best };
   });
-  const residualByDelay = Array.from({ length: maxSteps + 1 }, (_, d) => channels.reduce((s, c) => s + c.best[d].err, 0) / (rows * channels.length));
+  const residualByDelay = Array.from(
+    { length: maxSteps + 1 },
+    (_, d) => channels.reduce((s, c) => s + c.best[d].err, 0) / (rows * channels.length),
+  );
   const steps = residualByDelay.indexOf(Math.min(...residualByDelay));
   return {
     steps,
     ms: (1000 * steps) / first.controlHz,
     controlHz: first.controlHz,
-    channels: channels.map((c) => ({ action: c.f.action, obs: c.f.obs, tau: c.best[steps].tau, accelLimit: c.best[steps].accel })),
+    channels: channels.map((c) => ({
+      action: c.f.action,
+      obs: c.f.obs,
+      tau: c.best[steps].tau,
+      accelLimit: c.best[steps].accel,
+    })),
     residualByDelay,
     episodes: usable.length,
     rows,

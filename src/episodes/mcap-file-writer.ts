@@ -118,8 +118,19 @@ export class McapFileWriter {
   }
 
   /** `schemaId` 0 means no schema. */
-  registerChannel(topic: string, schemaId: number, messageEncoding: string, metadata: Record<string, string> = {}): number {
-    const channel: Channel = { id: this.#channels.length, schemaId, topic, messageEncoding, metadata: new Map(Object.entries(metadata)) };
+  registerChannel(
+    topic: string,
+    schemaId: number,
+    messageEncoding: string,
+    metadata: Record<string, string> = {},
+  ): number {
+    const channel: Channel = {
+      id: this.#channels.length,
+      schemaId,
+      topic,
+      messageEncoding,
+      metadata: new Map(Object.entries(metadata)),
+    };
     this.#channels.push(channel);
     this.#stats.channelCount++;
     this.#records.writeChannel(channel);
@@ -246,7 +257,8 @@ export class McapFileWriter {
     const group = (groupOpcode: Opcode, write: () => void): void => {
       const start = r.length;
       write();
-      if (r.length > start) offsets.push({ groupOpcode, groupStart: summaryStart + BigInt(start), groupLength: BigInt(r.length - start) });
+      if (r.length > start)
+        offsets.push({ groupOpcode, groupStart: summaryStart + BigInt(start), groupLength: BigInt(r.length - start) });
     };
     group(Opcode.SCHEMA, () => this.#schemas.forEach((s) => r.writeSchema(s)));
     group(Opcode.CHANNEL, () => this.#channels.forEach((c) => r.writeChannel(c)));

@@ -130,7 +130,9 @@ async function readStreaming(handle: FileHandle, c: Collector): Promise<string |
     return `damaged record near byte ${offset - reader.bytesRemaining()}: ${(e as Error).message}`;
   }
   const left = reader.bytesRemaining();
-  return left > 0 ? `no footer; ${left} bytes of an incomplete record at the end` : 'no footer (the writer did not close the file)';
+  return left > 0
+    ? `no footer; ${left} bytes of an incomplete record at the end`
+    : 'no footer (the writer did not close the file)';
 }
 
 /**
@@ -144,7 +146,12 @@ export async function readEpisodeFile(path: string): Promise<EpisodeFile> {
     handle = await open(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : `an unreadable file (${code ?? (e as Error).message})`;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'a directory'
+          : `an unreadable file (${code ?? (e as Error).message})`;
     throw new EpisodeFileError(path, `${path}: expected an MCAP episode file, got ${why}`);
   }
   try {
@@ -152,9 +159,19 @@ export async function readEpisodeFile(path: string): Promise<EpisodeFile> {
     const { bytesRead } = await handle.read(head, 0, 8, 0);
     // What a writer killed before its first record leaves: no episodes, not a foreign file (it must
     // not make a whole directory unreadable).
-    if (bytesRead === 0) return { path, episodes: [], incompleteEpisodes: 0, indexed: false, tail: 'an empty file (its writer stopped before writing anything)' };
+    if (bytesRead === 0)
+      return {
+        path,
+        episodes: [],
+        incompleteEpisodes: 0,
+        indexed: false,
+        tail: 'an empty file (its writer stopped before writing anything)',
+      };
     if (!hasMcapPrefix(new DataView(head.buffer, 0, bytesRead))) {
-      throw new EpisodeFileError(path, `${path}: expected an MCAP file (starting with the bytes "\\x89MCAP0\\r\\n"), got ${bytesRead === 0 ? 'an empty file' : 'other content'}`);
+      throw new EpisodeFileError(
+        path,
+        `${path}: expected an MCAP file (starting with the bytes "\\x89MCAP0\\r\\n"), got ${bytesRead === 0 ? 'an empty file' : 'other content'}`,
+      );
     }
     let collector = new Collector();
     let indexed = true;
@@ -169,8 +186,18 @@ export async function readEpisodeFile(path: string): Promise<EpisodeFile> {
     }
     if (!collector.hasEpisodeChannel) {
       const topics = collector.topics;
-      if (topics.length === 0 && !indexed) return { path, episodes: [], incompleteEpisodes: 0, indexed, tail: tail ?? 'no records after the header (its writer stopped before its first episode)' };
-      throw new EpisodeFileError(path, `${path}: expected an episode file with a ${TOPICS.episode} channel, got ${topics.length ? `topics ${topics.join(', ')}` : 'no channels'}`);
+      if (topics.length === 0 && !indexed)
+        return {
+          path,
+          episodes: [],
+          incompleteEpisodes: 0,
+          indexed,
+          tail: tail ?? 'no records after the header (its writer stopped before its first episode)',
+        };
+      throw new EpisodeFileError(
+        path,
+        `${path}: expected an episode file with a ${TOPICS.episode} channel, got ${topics.length ? `topics ${topics.join(', ')}` : 'no channels'}`,
+      );
     }
     const episodes = collector.episodes(path);
     const incompleteEpisodes = episodes.filter((e) => !e.end).length;

@@ -171,7 +171,10 @@ export const SCENE_UPDATE_SCHEMA = {
           id: { type: 'string' },
           lifetime: time('duration'),
           frame_locked: { type: 'boolean' },
-          metadata: { type: 'array', items: obj('foxglove.KeyValuePair', { key: { type: 'string' }, value: { type: 'string' } }) },
+          metadata: {
+            type: 'array',
+            items: obj('foxglove.KeyValuePair', { key: { type: 'string' }, value: { type: 'string' } }),
+          },
           arrows: unused('foxglove.ArrowPrimitive'),
           cubes: shape('foxglove.CubePrimitive'),
           spheres: shape('foxglove.SpherePrimitive'),

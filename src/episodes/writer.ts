@@ -47,7 +47,6 @@ export type EpisodeStartInput = Omit<EpisodeStart, 'event' | 'index' | 'startedA
   at?: RecordTime;
 };
 
-
 /** Fields left out default to what the written steps say (sum of rewards, count, last step's flags). */
 export type EpisodeEndInput = Pick<EpisodeEnd, 'success'> &
   Partial<Pick<EpisodeEnd, 'return' | 'length' | 'terminated' | 'truncated' | 'obsOutOfRange' | 'partial'>> & {
@@ -150,7 +149,8 @@ export class EpisodeWriter {
 
   /** Begin an episode: its `/episode` start record, initial world snapshot and first scene. Returns its index. */
   startEpisode(start: EpisodeStartInput, snapshot: Uint8Array, scene?: SceneSource): number {
-    if (this.#current) throw new Error(`EpisodeWriter: episode ${this.#current.index} is still open; call endEpisode() first`);
+    if (this.#current)
+      throw new Error(`EpisodeWriter: episode ${this.#current.index} is still open; call endEpisode() first`);
     this.#current = this.beginEpisode(start, snapshot, scene);
     return this.#current.index;
   }
@@ -198,7 +198,15 @@ export class EpisodeWriter {
     this.#mcap.addMessage(this.#ch.episode, log, jsonBytes(record), index, publish);
     if (snapshot.byteLength > 0) this.#mcap.addMessage(this.#ch.snapshot, log, snapshot, index, publish);
     if (scene) this.#writeScene(scene, log, true);
-    const ep: OpenEpisode = { index, startNs: log, controlHz: start.controlHz, steps: 0, return: 0, terminated: false, truncated: false };
+    const ep: OpenEpisode = {
+      index,
+      startNs: log,
+      controlHz: start.controlHz,
+      steps: 0,
+      return: 0,
+      terminated: false,
+      truncated: false,
+    };
     this.#open.set(index, ep);
     this.#nextIndex = Math.max(this.#nextIndex, index + 1);
     const live = () => {

@@ -81,8 +81,12 @@ export function finetuneSettings(config: FinetuneRunConfig, resume = false): Fin
   if (!resume || !existsSync(file)) return config;
   const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedRun;
   const where = `${config.out}: --resume`;
-  if (saved.command !== 'finetune') throw new InputError(`${where}: expected a finetune run, got a ${saved.command ?? 'different'} run`);
-  if (!saved.settings) throw new InputError(`${where}: expected the run's settings in config.json, got a run started before --resume existed`);
+  if (saved.command !== 'finetune')
+    throw new InputError(`${where}: expected a finetune run, got a ${saved.command ?? 'different'} run`);
+  if (!saved.settings)
+    throw new InputError(
+      `${where}: expected the run's settings in config.json, got a run started before --resume existed`,
+    );
   return { ...saved.settings, out: config.out };
 }
 
@@ -92,7 +96,8 @@ function openRun(out: string, resume: boolean): { run: RunDir; saved: SavedRun |
   const saved = run.readJson<SavedRun>('config.json');
   if (saved && !resume) throw new InputError(`${run.path}: expected a new run directory, got one with a run in it`);
   const finished = existsSync(join(run.path, 'finetune.json'));
-  if (resume && finished) throw new InputError(`${run.path}: --resume: this run has already finished (its policy is in ${run.policyDir})`);
+  if (resume && finished)
+    throw new InputError(`${run.path}: --resume: this run has already finished (its policy is in ${run.policyDir})`);
   return { run, saved };
 }
 
@@ -123,22 +128,36 @@ async function prepare(cfg: FinetuneRunConfig, s: Settings, loaded: LoadedCheckp
   const evalScenario: Scenario | null = s.evaluation.scenario ? loadScenario(s.evaluation.scenario) : null;
   const givenScenario = cfg.ppo?.scenario ? loadScenario(cfg.ppo.scenario) : null;
   const ppoScenario: Scenario | null = givenScenario ?? evalScenario ?? (stored.success ? stored.data : null);
-  for (const [flag, sc] of [['--eval-scenario', evalScenario], ['--scenario', givenScenario]] as const) {
+  for (const [flag, sc] of [
+    ['--eval-scenario', evalScenario],
+    ['--scenario', givenScenario],
+  ] as const) {
     const m = sc ? contractMismatch(sc.contract, policy.contract) : null;
-    if (m) throw new InputError(`${policyDir}: the policy's contract does not match ${flag} (scenario ${sc!.name}): ${m}`);
+    if (m)
+      throw new InputError(`${policyDir}: the policy's contract does not match ${flag} (scenario ${sc!.name}): ${m}`);
   }
   checkFreeze(s.freeze, policy);
-  if (s.mode === 'ppo' && !ppoScenario) throw new InputError('--mode ppo: expected --scenario FILE (the policy stores no usable scenario)');
+  if (s.mode === 'ppo' && !ppoScenario)
+    throw new InputError('--mode ppo: expected --scenario FILE (the policy stores no usable scenario)');
   const compensate = robotCompensation(policy.delayCompensation, s.mode, cfg.loopDelay, (e) =>
     hooks.note(
       `robot loop delay estimated from the target episodes: ${e.steps} control steps (${e.ms.toFixed(0)} ms); ` +
         `the policy compensates it (it was trained for ${policy.delayCompensation.steps})`,
     ),
   );
-  const contractOf = { contract: policy.contract, contractOf: `the policy ${policyDir}`, includeFlagged: s.includeFlagged };
-  const target = cfg.data ? await loadDataset(cfg.data, { valFraction: s.valFraction, seed: s.seed, compensate, ...contractOf }) : undefined;
+  const contractOf = {
+    contract: policy.contract,
+    contractOf: `the policy ${policyDir}`,
+    includeFlagged: s.includeFlagged,
+  };
+  const target = cfg.data
+    ? await loadDataset(cfg.data, { valFraction: s.valFraction, seed: s.seed, compensate, ...contractOf })
+    : undefined;
   const sim = cfg.simData ? await loadDataset(cfg.simData, { valFraction: 0, ...contractOf }) : undefined;
-  for (const [source, d] of [[cfg.data, target], [cfg.simData, sim]] as [string, Dataset | undefined][]) {
+  for (const [source, d] of [
+    [cfg.data, target],
+    [cfg.simData, sim],
+  ] as [string, Dataset | undefined][]) {
     const skipped = d && skippedFlaggedLine(source, d.flagged);
     if (skipped) hooks.warn(skipped);
   }
@@ -182,7 +201,9 @@ function configRecord(cfg: FinetuneRunConfig, s: Settings, p: Prepared, policyId
           flaggedEpisodes: t.flagged,
         }
       : null,
-    evaluation: p.evalScenario ? { scenario: ev.scenario, episodes: ev.episodes, randomize: ev.randomize, reality: ev.reality ?? null } : null,
+    evaluation: p.evalScenario
+      ? { scenario: ev.scenario, episodes: ev.episodes, randomize: ev.randomize, reality: ev.reality ?? null }
+      : null,
     codeVersion: codeVersion(),
     startedAt: new Date().toISOString(),
     settings: cfg,
@@ -197,7 +218,10 @@ const lossStatus = (p: BcProgress) =>
  * there from its last checkpoint (BC epoch or PPO update), with the settings it was started with
  * (the config given only names the directory); a directory with no run yet starts one.
  */
-export async function finetuneRun(config: FinetuneRunConfig, opts: { hooks?: RunHooks; resume?: boolean } = {}): Promise<FinetuneReport> {
+export async function finetuneRun(
+  config: FinetuneRunConfig,
+  opts: { hooks?: RunHooks; resume?: boolean } = {},
+): Promise<FinetuneReport> {
   const hooks = withDefaults(opts.hooks);
   const resume = opts.resume === true;
   const cfg = finetuneSettings(config, resume);
@@ -251,7 +275,10 @@ export async function finetuneRun(config: FinetuneRunConfig, opts: { hooks?: Run
       batchSize: cfg.batchSize,
       seed: s.seed,
       evaluation: evalScenario ? { scenario: evalScenario, options: evalOptions } : undefined,
-      ppo: mode === 'ppo' && ppoScenario ? { ...ppo, scenario: ppoScenario, randomize: ppo.randomize === true, workers, run, resume } : undefined,
+      ppo:
+        mode === 'ppo' && ppoScenario
+          ? { ...ppo, scenario: ppoScenario, randomize: ppo.randomize === true, workers, run, resume }
+          : undefined,
       checkpoint: mode === 'bc' ? { dir: run.checkpointsDir, resume, scenario, training } : undefined,
       onMeasured: (phase, m) => metricsLog.measured(phase, m),
       onProgress: (pr) => {
@@ -262,12 +289,27 @@ export async function finetuneRun(config: FinetuneRunConfig, opts: { hooks?: Run
     });
     bar?.tick(s.epochs - shown, 'done');
     bar?.stop();
-    if (mode === 'bc') await run.plot('loss', `fine-tuning ${policy.id}: target loss`, 'epoch', ['trainLoss', 'valLoss'], { yTitle: 'loss' });
+    if (mode === 'bc')
+      await run.plot('loss', `fine-tuning ${policy.id}: target loss`, 'epoch', ['trainLoss', 'valLoss'], {
+        yTitle: 'loss',
+      });
     const b = res.bc;
-    const bc = b && { epochs: b.epochs, bestEpoch: b.bestEpoch, bestValLoss: b.bestValLoss, stoppedEarly: b.stoppedEarly, seconds: b.seconds };
+    const bc = b && {
+      epochs: b.epochs,
+      bestEpoch: b.bestEpoch,
+      bestValLoss: b.bestValLoss,
+      stoppedEarly: b.stoppedEarly,
+      seconds: b.seconds,
+    };
     const metrics = { mode, lr: res.lr, before: summarise(res.before), after: summarise(res.after), bc };
     await saveCheckpoint(run.policyDir, res.policy, { scenario, training, metrics });
-    const report: FinetuneReport = { run: run.path, policy: run.policyDir, policyId: res.policy.id, from: policy.id, ...metrics };
+    const report: FinetuneReport = {
+      run: run.path,
+      policy: run.policyDir,
+      policyId: res.policy.id,
+      from: policy.id,
+      ...metrics,
+    };
     run.writeJson('finetune.json', report);
     res.policy.dispose();
     return report;

@@ -35,6 +35,22 @@ export interface Recipe {
 // - Grasp clones from 2000 demos (a minute of collection and training): with fewer, which
 //   pretraining run one gets moves the fine-tuned policy's robot success by several points.
 export const RECIPES: Record<Scenario['task'], Recipe> = {
-  grasp: { simDemos: 2000, expertNoise: 0.2, daggerRounds: 0, daggerEpisodes: 0, epochs: BC_DEFAULTS.epochs, compensateDelay: false, finetuneSimFraction: FINETUNE_DEFAULTS.simFraction },
-  navigate: { simDemos: 300, expertNoise: 0.2, daggerRounds: 3, daggerEpisodes: 100, epochs: BC_DEFAULTS.epochs, compensateDelay: true, finetuneSimFraction: 0.7 },
+  grasp: {
+    simDemos: 2000,
+    expertNoise: 0.2,
+    daggerRounds: 0,
+    daggerEpisodes: 0,
+    epochs: BC_DEFAULTS.epochs,
+    compensateDelay: false,
+    finetuneSimFraction: FINETUNE_DEFAULTS.simFraction,
+  },
+  navigate: {
+    simDemos: 300,
+    expertNoise: 0.2,
+    daggerRounds: 3,
+    daggerEpisodes: 100,
+    epochs: BC_DEFAULTS.epochs,
+    compensateDelay: true,
+    finetuneSimFraction: 0.7,
+  },
 };

@@ -99,7 +99,13 @@ export interface TrainBcReport extends SuccessFields {
   bestEpoch: number;
   bestValLoss: number;
   stoppedEarly: boolean;
-  daggerRounds: { round: number; rolloutSuccessRate: number | null; rows: number; epochs: number; bestValLoss: number }[];
+  daggerRounds: {
+    round: number;
+    rolloutSuccessRate: number | null;
+    rows: number;
+    epochs: number;
+    bestValLoss: number;
+  }[];
   trainSeconds: number;
   evaluation: EvaluationReport | null;
 }
@@ -117,7 +123,14 @@ function pruneMetrics(run: RunDir, round: number, epoch: number): number {
 }
 
 function evalRow(r: EvaluationReport): MetricRow {
-  return { successRate: r.successRate, successCi95Lo: r.successCi95[0], successCi95Hi: r.successCi95[1], meanReturn: r.meanReturn, meanLength: r.meanLength, evalEpisodes: r.episodes };
+  return {
+    successRate: r.successRate,
+    successCi95Lo: r.successCi95[0],
+    successCi95Hi: r.successCi95[1],
+    meanReturn: r.meanReturn,
+    meanLength: r.meanLength,
+    evalEpisodes: r.episodes,
+  };
 }
 
 /** The run directory a BC run of `scenarioName` uses unless told. */
@@ -132,12 +145,20 @@ interface SavedBcRun {
  * The run directory, checked: a new run needs an empty one, a resumed run one holding an unfinished
  * BC run. Returns the settings a resumed run keeps (null for a new run or one that saved none).
  */
-export function openBcRun(out: string, resume: boolean): { run: RunDir; saved: SavedBcRun | null; resumedSettings: BcRunConfig | null } {
+export function openBcRun(
+  out: string,
+  resume: boolean,
+): { run: RunDir; saved: SavedBcRun | null; resumedSettings: BcRunConfig | null } {
   const run = new RunDir(out);
   const saved = run.readJson<SavedBcRun>('config.json');
-  if (saved && !resume) throw new InputError(`${run.path}: expected a new run directory, got one with a run in it (use --resume to continue it, or another --out)`);
-  if (resume && saved && saved.algo !== 'bc') throw new InputError(`${run.path}: --resume --algo bc: the run there was trained with --algo ${saved.algo}`);
-  if (resume && existsSync(join(run.policyDir, 'policy.json'))) throw new InputError(`${run.path}: --resume: this run has already finished (its policy is in ${run.policyDir})`);
+  if (saved && !resume)
+    throw new InputError(
+      `${run.path}: expected a new run directory, got one with a run in it (use --resume to continue it, or another --out)`,
+    );
+  if (resume && saved && saved.algo !== 'bc')
+    throw new InputError(`${run.path}: --resume --algo bc: the run there was trained with --algo ${saved.algo}`);
+  if (resume && existsSync(join(run.policyDir, 'policy.json')))
+    throw new InputError(`${run.path}: --resume: this run has already finished (its policy is in ${run.policyDir})`);
   return { run, saved, resumedSettings: resume ? (saved?.bc ?? null) : null };
 }
 
@@ -146,8 +167,15 @@ export async function trainBc(config: TrainBcConfig, opts: TrainBcOptions = {}):
   const sc = loadScenario(config.scenario);
   const { run, saved, resumedSettings } = openBcRun(config.out ?? defaultBcRunDir(sc.name), opts.resume === true);
   const cfg = resumedSettings ?? config.bc;
-  if (!cfg) throw new InputError('--data: expected a directory of demonstration episodes (--algo bc needs one), got nothing');
-  const data = await loadDataset(cfg.data, { valFraction: cfg.valFraction, seed: cfg.seed, contract: sc.contract, contractOf: `${config.scenario} (scenario ${sc.name})`, includeFlagged: cfg.includeFlagged === true });
+  if (!cfg)
+    throw new InputError('--data: expected a directory of demonstration episodes (--algo bc needs one), got nothing');
+  const data = await loadDataset(cfg.data, {
+    valFraction: cfg.valFraction,
+    seed: cfg.seed,
+    contract: sc.contract,
+    contractOf: `${config.scenario} (scenario ${sc.name})`,
+    includeFlagged: cfg.includeFlagged === true,
+  });
   const skipped = skippedFlaggedLine(cfg.data, data.flagged);
   if (skipped) hooks.warn(skipped);
   const backend = await initBackend(config.backend ? parseBackend(config.backend) : undefined);
@@ -157,12 +185,24 @@ export async function trainBc(config: TrainBcConfig, opts: TrainBcOptions = {}):
     scenario: config.scenario,
     scenarioName: sc.name,
     bc: cfg,
-    dataset: { source: cfg.data, trainEpisodes: data.trainEpisodes, valEpisodes: data.valEpisodes, trainSamples: data.train.n, valSamples: data.val.n, labels: data.labels, incompleteEpisodes: data.incompleteEpisodes, flaggedEpisodes: data.flagged },
+    dataset: {
+      source: cfg.data,
+      trainEpisodes: data.trainEpisodes,
+      valEpisodes: data.valEpisodes,
+      trainSamples: data.train.n,
+      valSamples: data.val.n,
+      labels: data.labels,
+      incompleteEpisodes: data.incompleteEpisodes,
+      flaggedEpisodes: data.flagged,
+    },
     backend: backend.name,
     codeVersion: codeVersion(),
   };
   if (!saved) run.writeConfig({ ...training, startedAt: new Date().toISOString() });
-  if (data.labels.expert > 0 && data.labels.action > 0) hooks.note(`note: ${data.labels.expert} steps labelled with expertAction, ${data.labels.action} with the action as sent`);
+  if (data.labels.expert > 0 && data.labels.action > 0)
+    hooks.note(
+      `note: ${data.labels.expert} steps labelled with expertAction, ${data.labels.action} with the action as sent`,
+    );
 
   const rounds = cfg.daggerRounds;
   const bar = hooks.progress(`bc ${sc.name}`, cfg.epochs * (rounds + 1), 'epoch');
@@ -192,7 +232,10 @@ export async function trainBc(config: TrainBcConfig, opts: TrainBcOptions = {}):
     compensateDelay: data.delayCompensation.steps > 0,
     dataDir: join(run.path, 'dagger'),
     checkpoint: { dir: run.checkpointsDir, resume: opts.resume === true, scenario: sc, training },
-    onRound: (r) => hooks.note(`dagger round ${r.round}: the policy drove ${r.episodes} episodes (success ${pct(r.successRate)}), ${r.rows} states relabelled by the expert`),
+    onRound: (r) =>
+      hooks.note(
+        `dagger round ${r.round}: the policy drove ${r.episodes} episodes (success ${pct(r.successRate)}), ${r.rows} states relabelled by the expert`,
+      ),
     onProgress: async (p) => {
       if (!pruned) {
         lastGlobal = pruneMetrics(run, p.round, p.epoch);
@@ -205,11 +248,23 @@ export async function trainBc(config: TrainBcConfig, opts: TrainBcOptions = {}):
       }
       const epoch = base + p.epoch;
       lastGlobal = epoch;
-      const row: MetricRow = { epoch, round: p.round, roundEpoch: p.epoch, trainLoss: p.trainLoss, valLoss: Number.isFinite(p.valLoss) ? p.valLoss : null, bestValLoss: p.bestValLoss, seconds: p.seconds };
-      if (cfg.evalEvery > 0 && p.epoch % cfg.evalEvery === 0) Object.assign(row, evalRow(await evaluate(p.policy, sc, { episodes: cfg.evalEpisodes, workers: cfg.workers })));
+      const row: MetricRow = {
+        epoch,
+        round: p.round,
+        roundEpoch: p.epoch,
+        trainLoss: p.trainLoss,
+        valLoss: Number.isFinite(p.valLoss) ? p.valLoss : null,
+        bestValLoss: p.bestValLoss,
+        seconds: p.seconds,
+      };
+      if (cfg.evalEvery > 0 && p.epoch % cfg.evalEvery === 0)
+        Object.assign(row, evalRow(await evaluate(p.policy, sc, { episodes: cfg.evalEpisodes, workers: cfg.workers })));
       run.logMetrics(row);
       const target = p.round * cfg.epochs + p.epoch;
-      bar.tick(target - shown, `loss ${p.trainLoss.toExponential(2)} val ${p.valLoss.toExponential(2)} best ${p.bestValLoss.toExponential(2)}@${p.bestEpoch}${rounds ? ` round ${p.round}/${rounds}` : ''}`);
+      bar.tick(
+        target - shown,
+        `loss ${p.trainLoss.toExponential(2)} val ${p.valLoss.toExponential(2)} best ${p.bestValLoss.toExponential(2)}@${p.bestEpoch}${rounds ? ` round ${p.round}/${rounds}` : ''}`,
+      );
       shown = target;
     },
   });
@@ -223,13 +278,36 @@ export async function trainBc(config: TrainBcConfig, opts: TrainBcOptions = {}):
   let evaluation: EvaluationReport | null = null;
   if (cfg.evalEpisodes > 0) {
     evaluation = await evaluateWithProgress(policy, sc, { episodes: cfg.evalEpisodes, workers: cfg.workers }, hooks);
-    run.logMetrics({ epoch: lastGlobal, round: rounds, roundEpoch: metrics.epochs, final: true, ...evalRow(evaluation) });
+    run.logMetrics({
+      epoch: lastGlobal,
+      round: rounds,
+      roundEpoch: metrics.epochs,
+      final: true,
+      ...evalRow(evaluation),
+    });
     run.writeJson('eval.json', evaluation);
   }
-  await run.plot('loss', `behaviour cloning ${sc.name}: MSE of tanh(mean) vs expert action`, 'epoch', ['trainLoss', 'valLoss'], { yTitle: 'loss' });
-  if (evaluation) await run.plot('success', `${sc.name}: success rate (nominal sim, deterministic)`, 'epoch', ['successRate'], { yTitle: 'success rate' });
+  await run.plot(
+    'loss',
+    `behaviour cloning ${sc.name}: MSE of tanh(mean) vs expert action`,
+    'epoch',
+    ['trainLoss', 'valLoss'],
+    { yTitle: 'loss' },
+  );
+  if (evaluation)
+    await run.plot('success', `${sc.name}: success rate (nominal sim, deterministic)`, 'epoch', ['successRate'], {
+      yTitle: 'success rate',
+    });
 
-  const daggerRounds = result.rounds.filter((r) => r.round > 0).map((r) => ({ round: r.round, rolloutSuccessRate: r.rolloutSuccessRate, rows: r.rows, epochs: r.metrics.epochs, bestValLoss: r.metrics.bestValLoss }));
+  const daggerRounds = result.rounds
+    .filter((r) => r.round > 0)
+    .map((r) => ({
+      round: r.round,
+      rolloutSuccessRate: r.rolloutSuccessRate,
+      rows: r.rows,
+      epochs: r.metrics.epochs,
+      bestValLoss: r.metrics.bestValLoss,
+    }));
   const summary = {
     epochs: lastGlobal,
     bestEpoch: metrics.bestEpoch,
@@ -240,7 +318,16 @@ export async function trainBc(config: TrainBcConfig, opts: TrainBcOptions = {}):
     logStd: metrics.logStd,
     daggerRounds,
     trainSeconds,
-    evaluation: evaluation ? { episodes: evaluation.episodes, successRate: evaluation.successRate, successCi95: evaluation.successCi95, meanReturn: evaluation.meanReturn, meanLength: evaluation.meanLength, seed: evaluation.seed } : null,
+    evaluation: evaluation
+      ? {
+          episodes: evaluation.episodes,
+          successRate: evaluation.successRate,
+          successCi95: evaluation.successCi95,
+          meanReturn: evaluation.meanReturn,
+          meanLength: evaluation.meanLength,
+          seed: evaluation.seed,
+        }
+      : null,
   };
   await saveCheckpoint(run.policyDir, policy, { scenario: sc, training, metrics: summary });
   policy.dispose();

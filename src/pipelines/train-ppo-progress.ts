@@ -23,7 +23,11 @@ export function trainingProgress(hooks: Required<RunHooks>, scenarioName: string
   const history: PpoUpdateMetrics[] = [];
   return {
     onStart: (s: PpoStart) => {
-      bar = hooks.progress(`ppo ${scenarioName}${s.update > 0 ? ` (resumed at update ${s.update})` : ''}`, s.totalEnvSteps - s.envSteps, 'steps');
+      bar = hooks.progress(
+        `ppo ${scenarioName}${s.update > 0 ? ` (resumed at update ${s.update})` : ''}`,
+        s.totalEnvSteps - s.envSteps,
+        'steps',
+      );
       stepsShown = s.envSteps;
     },
     onProgress: (m: PpoUpdateMetrics, total: { updates: number }) => {
@@ -32,7 +36,10 @@ export function trainingProgress(hooks: Required<RunHooks>, scenarioName: string
       if (m.evalSuccessRate !== undefined) lastEval = m.evalSuccessRate;
       const ret = r.ret === null ? '–' : r.ret.toFixed(2);
       const evalText = lastEval === null ? '' : ` eval ${wholePercent(lastEval)}`;
-      bar?.tick(m.envSteps - stepsShown, `update ${m.update}/${total.updates} train success ${wholePercent(r.success)} return ${ret}${evalText}`);
+      bar?.tick(
+        m.envSteps - stepsShown,
+        `update ${m.update}/${total.updates} train success ${wholePercent(r.success)} return ${ret}${evalText}`,
+      );
       stepsShown = m.envSteps;
     },
     stop: () => bar?.stop(),

@@ -75,15 +75,24 @@ function initDir(path: string): string {
  * The run directory, refused when it holds a run that is not being resumed; whether a checkpoint is
  * resumed. The messages name the CLI's flags (`resume`, `out`, `init` here): the CLI shows them as they are.
  */
-function openRun(path: string, init: string | null | undefined, resume: boolean, hooks: Required<RunHooks>): { run: RunDir; resuming: boolean } {
+function openRun(
+  path: string,
+  init: string | null | undefined,
+  resume: boolean,
+  hooks: Required<RunHooks>,
+): { run: RunDir; resuming: boolean } {
   const run = new RunDir(path);
   const hasRun = existsSync(join(run.path, 'metrics.jsonl')) || existsSync(run.checkpointsDir);
   if (!resume && hasRun) {
-    throw new InputError(`${run.path}: expected a new run directory, got one with a run in it (use --resume to continue it, or another --out)`);
+    throw new InputError(
+      `${run.path}: expected a new run directory, got one with a run in it (use --resume to continue it, or another --out)`,
+    );
   }
   const resuming = resume && hasTrainingCheckpoint(run.latestDir);
-  if (resuming && init) throw new InputError('--init: a resumed run continues from its own checkpoint; drop --init or --resume');
-  if (resume && !resuming) hooks.note(`${run.path}: no checkpoint to resume from yet; starting the run from the beginning`);
+  if (resuming && init)
+    throw new InputError('--init: a resumed run continues from its own checkpoint; drop --init or --resume');
+  if (resume && !resuming)
+    hooks.note(`${run.path}: no checkpoint to resume from yet; starting the run from the beginning`);
   return { run, resuming };
 }
 
@@ -113,13 +122,22 @@ async function finalEvaluation(
 /** Train, evaluate and save a policy as `config` says; with `resume`, finish the run already in `out`. */
 export async function trainPpo(config: TrainPpoConfig, opts: TrainPpoOptions = {}): Promise<TrainPpoReport> {
   const hooks = withDefaults(opts.hooks);
-  const { scenario, out, init: initPath, evalEpisodes: finalEpisodes = DEFAULT_PPO_CONFIG.evalEpisodes, backend: backendName, ...settings } = config;
+  const {
+    scenario,
+    out,
+    init: initPath,
+    evalEpisodes: finalEpisodes = DEFAULT_PPO_CONFIG.evalEpisodes,
+    backend: backendName,
+    ...settings
+  } = config;
   const sc = loadScenario(scenario);
   // A final evaluation of 0 episodes is skipped; periodic ones need some.
   const given: Partial<PpoConfig> = { ...settings, evalEpisodes: finalEpisodes > 0 ? finalEpisodes : undefined };
   const { run, resuming } = openRun(out ?? join('runs', `ppo-${sc.name}`), initPath, opts.resume === true, hooks);
   const backend = await initBackend(backendName ?? undefined);
-  const init = initPath ? (await loadCheckpoint(initDir(initPath), { contract: sc.contract, what: `scenario ${sc.name}` })).policy : undefined;
+  const init = initPath
+    ? (await loadCheckpoint(initDir(initPath), { contract: sc.contract, what: `scenario ${sc.name}` })).policy
+    : undefined;
   if (!resuming) {
     run.writeConfig({
       command: 'train',

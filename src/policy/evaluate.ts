@@ -107,8 +107,13 @@ export function successFields(e: EvaluationReport | null | undefined): SuccessFi
   };
 }
 
-function makeEvalEnv(R: Rapier, sc: Scenario, opts: { randomize?: boolean; reality?: string; maxSteps?: number } = {}): Env {
-  if (opts.reality) return makeRealEnv(R, sc, loadReality(opts.reality), { file: opts.reality, maxSteps: opts.maxSteps });
+function makeEvalEnv(
+  R: Rapier,
+  sc: Scenario,
+  opts: { randomize?: boolean; reality?: string; maxSteps?: number } = {},
+): Env {
+  if (opts.reality)
+    return makeRealEnv(R, sc, loadReality(opts.reality), { file: opts.reality, maxSteps: opts.maxSteps });
   return makeEnv(R, sc, { randomize: opts.randomize ?? false, maxSteps: opts.maxSteps });
 }
 
@@ -121,7 +126,14 @@ export function policyActor(policy: Pick<Policy, 'id' | 'act'>): Actor {
 function portablePolicy(policy: Policy): PortablePolicy | null {
   const p = policy as Partial<GaussianMlpPolicy>;
   if (!p.actor || !p.arch || !p.normalizer) return null;
-  return { id: policy.id, contract: policy.contract, activation: p.arch.activation, layers: denseWeights(p.actor), normalizer: p.normalizer.toJSON(), delayCompensation: policy.delayCompensation };
+  return {
+    id: policy.id,
+    contract: policy.contract,
+    activation: p.arch.activation,
+    layers: denseWeights(p.actor),
+    normalizer: p.normalizer.toJSON(),
+    delayCompensation: policy.delayCompensation,
+  };
 }
 
 function portableActor(p: PortablePolicy): Actor {
@@ -146,8 +158,18 @@ interface Shard {
 }
 
 /** Run a shard of episodes in this thread (with the policy's delay compensation, if it has one). */
-async function runShard(policyActor: Actor, delay: DelayCompensation | undefined, s: Shard, R: Rapier, onEpisode: (e: EpisodeOutcome, r: RolloutResult) => void): Promise<void> {
-  const env = makeEvalEnv(R, s.scenario, { randomize: s.randomize, reality: s.reality ?? undefined, maxSteps: s.maxSteps ?? undefined });
+async function runShard(
+  policyActor: Actor,
+  delay: DelayCompensation | undefined,
+  s: Shard,
+  R: Rapier,
+  onEpisode: (e: EpisodeOutcome, r: RolloutResult) => void,
+): Promise<void> {
+  const env = makeEvalEnv(R, s.scenario, {
+    randomize: s.randomize,
+    reality: s.reality ?? undefined,
+    maxSteps: s.maxSteps ?? undefined,
+  });
   const task = taskEnvOf(env);
   task.onWarn = () => {};
   const writer = s.file ? await EpisodeWriter.open(s.file, { sceneEvery: 1 }) : null;
@@ -164,14 +186,22 @@ async function runShard(policyActor: Actor, delay: DelayCompensation | undefined
   }
 }
 
-type WorkerMessage = { type: 'episode'; e: EpisodeOutcome; truncated: boolean } | { type: 'done' } | { type: 'error'; message: string; input: boolean };
+type WorkerMessage =
+  | { type: 'episode'; e: EpisodeOutcome; truncated: boolean }
+  | { type: 'done' }
+  | { type: 'error'; message: string; input: boolean };
 const WORKER_KIND = 'sim2real-evaluate';
 
 /** Evaluate `policy` in `scenario`. The policy's contract must match the scenario's (checked by the caller's loader). */
-export async function evaluate(policy: Policy, scenario: Scenario, opts: EvaluateOptions = {}): Promise<EvaluationReport> {
+export async function evaluate(
+  policy: Policy,
+  scenario: Scenario,
+  opts: EvaluateOptions = {},
+): Promise<EvaluationReport> {
   const t0 = performance.now();
   const episodes = opts.episodes ?? 50;
-  if (!Number.isInteger(episodes) || episodes < 1) throw new InputError(`--episodes: expected a positive integer, got ${episodes}`);
+  if (!Number.isInteger(episodes) || episodes < 1)
+    throw new InputError(`--episodes: expected a positive integer, got ${episodes}`);
   const seed = opts.seed ?? DEFAULT_EVAL_SEED;
   const portable = (opts.workers ?? 1) > 1 ? portablePolicy(policy) : null;
   const workers = portable ? Math.max(1, Math.min(opts.workers ?? 1, episodes)) : 1;
@@ -181,7 +211,8 @@ export async function evaluate(policy: Policy, scenario: Scenario, opts: Evaluat
     mkdirSync(opts.record, { recursive: true });
     for (let w = 0; w < workers; w++) {
       const f = join(opts.record, `${scenario.name}-eval-seed${seed}-w${w}.mcap`);
-      if (existsSync(f)) throw new InputError(`${f}: expected a new file, got an existing one (use another --record dir or --seed)`);
+      if (existsSync(f))
+        throw new InputError(`${f}: expected a new file, got an existing one (use another --record dir or --seed)`);
       files.push(f);
     }
   }
@@ -202,9 +233,13 @@ export async function evaluate(policy: Policy, scenario: Scenario, opts: Evaluat
     opts.onEpisode?.(e);
   };
   if (workers === 1) {
-    await runShard(policyActor(policy), policy.delayCompensation, shards[0], await loadRapier(), (e, r) => add(e, r.truncated));
+    await runShard(policyActor(policy), policy.delayCompensation, shards[0], await loadRapier(), (e, r) =>
+      add(e, r.truncated),
+    );
   } else {
-    const threads = shards.map((shard) => startWorker('evaluate', import.meta.url, { workerData: { kind: WORKER_KIND, shard, policy: portable } }));
+    const threads = shards.map((shard) =>
+      startWorker('evaluate', import.meta.url, { workerData: { kind: WORKER_KIND, shard, policy: portable } }),
+    );
     try {
       await Promise.all(
         threads.map(
@@ -216,7 +251,9 @@ export async function evaluate(policy: Policy, scenario: Scenario, opts: Evaluat
                 else reject(m.input ? new InputError(m.message) : new Error(`evaluate worker: ${m.message}`));
               });
               t.on('error', reject);
-              t.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`evaluate worker exited with code ${code}`))));
+              t.on('exit', (code) =>
+                code === 0 ? resolve() : reject(new Error(`evaluate worker exited with code ${code}`)),
+              );
             }),
         ),
       );
@@ -251,7 +288,9 @@ if (!isMainThread && (workerData as { kind?: string } | null)?.kind === WORKER_K
   const { shard, policy } = workerData as { shard: Shard; policy: PortablePolicy };
   const post = (m: WorkerMessage) => parentPort!.postMessage(m);
   try {
-    await runShard(portableActor(policy), policy.delayCompensation, shard, await loadRapier(), (e, r) => post({ type: 'episode', e, truncated: r.truncated }));
+    await runShard(portableActor(policy), policy.delayCompensation, shard, await loadRapier(), (e, r) =>
+      post({ type: 'episode', e, truncated: r.truncated }),
+    );
     post({ type: 'done' });
   } catch (e) {
     post({ type: 'error', message: (e as Error).message, input: e instanceof InputError });

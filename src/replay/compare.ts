@@ -25,7 +25,9 @@ export interface CompareReport {
 }
 
 function componentNames(ep: Episode): string[] {
-  return ep.start.contract.obs.flatMap((c) => Array.from({ length: c.size }, (_, i) => (c.size > 1 ? `${c.name}[${i}]` : c.name)));
+  return ep.start.contract.obs.flatMap((c) =>
+    Array.from({ length: c.size }, (_, i) => (c.size > 1 ? `${c.name}[${i}]` : c.name)),
+  );
 }
 
 export function compareEpisodes(a: Episode, b: Episode): CompareReport {

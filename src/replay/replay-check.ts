@@ -42,7 +42,10 @@ function componentAt(sc: Scenario, index: number): string {
 }
 
 export function replayCheck(R: Rapier, sc: Scenario, ep: Episode): ReplayCheck {
-  if (ep.snapshot.length === 0 || !ep.start.physics) throw new Error(`episode ${ep.start.index}: no initial snapshot was logged (a real-robot episode?): replay by state needs a sim episode`);
+  if (ep.snapshot.length === 0 || !ep.start.physics)
+    throw new Error(
+      `episode ${ep.start.index}: no initial snapshot was logged (a real-robot episode?): replay by state needs a sim episode`,
+    );
   const env = new TaskEnv(R, sc);
   env.onWarn = () => {};
   try {

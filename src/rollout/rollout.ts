@@ -75,7 +75,8 @@ export async function rollout(env: Env, task: TaskEnv, actor: Actor, opts: Rollo
     if (noise > 0) {
       if (!opts.noiseRng) throw new Error('rollout: actionNoise needs noiseRng');
       sent = new Float32Array(clean.length);
-      for (let i = 0; i < clean.length; i++) sent[i] = Math.max(-1, Math.min(1, clean[i] + opts.noiseRng.normal(0, noise)));
+      for (let i = 0; i < clean.length; i++)
+        sent[i] = Math.max(-1, Math.min(1, clean[i] + opts.noiseRng.normal(0, noise)));
     }
     const r = env.step(sent);
     ret += r.reward;

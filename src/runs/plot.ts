@@ -61,8 +61,22 @@ export async function renderRateBars(title: string, bars: RateBar[], width = 480
     height: 26 * bars.length,
     data: { values },
     layer: [
-      { mark: 'bar', encoding: { y, x: { field: 'rate', type: 'quantitative', title: 'success, % (bars: 95% interval)', scale: { domain: [0, 100] } } } },
-      { mark: { type: 'rule', strokeWidth: 2 }, encoding: { y, x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
+      {
+        mark: 'bar',
+        encoding: {
+          y,
+          x: {
+            field: 'rate',
+            type: 'quantitative',
+            title: 'success, % (bars: 95% interval)',
+            scale: { domain: [0, 100] },
+          },
+        },
+      },
+      {
+        mark: { type: 'rule', strokeWidth: 2 },
+        encoding: { y, x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } },
+      },
     ],
   } as TopLevelSpec);
 }

@@ -38,7 +38,9 @@ function table(t: ReportTable): string {
 }
 
 export function reportHtml(doc: ReportDoc): string {
-  const figures = doc.figures.map((f) => `<figure><figcaption>${escapeHtml(f.title)}</figcaption>${f.svg}</figure>`).join('\n');
+  const figures = doc.figures
+    .map((f) => `<figure><figcaption>${escapeHtml(f.title)}</figcaption>${f.svg}</figure>`)
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(doc.title)}</title>
 <style>

@@ -74,11 +74,19 @@ export class RunDir {
    * Draw `y` fields against `x` from metrics.jsonl into `<name>.svg` (one line per field; rows
    * without the field are skipped).
    */
-  async plot(name: string, title: string, x: string, ys: string[], opts: { xTitle?: string; yTitle?: string } = {}): Promise<string> {
+  async plot(
+    name: string,
+    title: string,
+    x: string,
+    ys: string[],
+    opts: { xTitle?: string; yTitle?: string } = {},
+  ): Promise<string> {
     const rows = this.readMetrics();
     const series: PlotSeries[] = ys.map((y) => ({
       name: y,
-      points: rows.filter((r) => typeof r[x] === 'number' && typeof r[y] === 'number').map((r) => [r[x] as number, r[y] as number] as [number, number]),
+      points: rows
+        .filter((r) => typeof r[x] === 'number' && typeof r[y] === 'number')
+        .map((r) => [r[x] as number, r[y] as number] as [number, number]),
     }));
     const svg = await renderLinePlot({ title, xTitle: opts.xTitle ?? x, yTitle: opts.yTitle ?? ys.join(', '), series });
     const file = join(this.path, `${name}.svg`);

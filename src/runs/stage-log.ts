@@ -35,7 +35,8 @@ export class StageLog {
     } catch (e) {
       throw new InputError(`${path}: expected a stage log (JSON), got ${(e as Error).message.split('\n')[0]}`);
     }
-    if (typeof file !== 'object' || file === null || typeof file.done !== 'object' || file.done === null) throw new InputError(`${path}: expected a stage log, got no "done" stages`);
+    if (typeof file !== 'object' || file === null || typeof file.done !== 'object' || file.done === null)
+      throw new InputError(`${path}: expected a stage log, got no "done" stages`);
     return new StageLog(path, file);
   }
 

@@ -29,7 +29,16 @@ export interface AdrState {
 
 /** Nominal value of each randomized parameter (scales are 1, the rest 0 unless given). */
 function nominalOf(name: ParamName, restitution = 0): number {
-  const scales: ParamName[] = ['friction', 'link_mass', 'object_mass', 'joint_damping', 'motor_stiffness', 'motor_damping', 'motor_max_force', 'object_size'];
+  const scales: ParamName[] = [
+    'friction',
+    'link_mass',
+    'object_mass',
+    'joint_damping',
+    'motor_stiffness',
+    'motor_damping',
+    'motor_max_force',
+    'object_size',
+  ];
   if (scales.includes(name)) return 1;
   if (name === 'restitution') return restitution;
   return 0;

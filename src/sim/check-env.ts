@@ -14,7 +14,8 @@ function fail(msg: string): never {
 export function checkSpaces(env: Env): void {
   const nObs = totalSize(env.contract.obs);
   const nAct = totalSize(env.contract.action);
-  if (env.observationSpace.size !== nObs) fail(`observationSpace has ${env.observationSpace.size} dims, contract.obs ${nObs}`);
+  if (env.observationSpace.size !== nObs)
+    fail(`observationSpace has ${env.observationSpace.size} dims, contract.obs ${nObs}`);
   if (env.actionSpace.size !== nAct) fail(`actionSpace has ${env.actionSpace.size} dims, contract.action ${nAct}`);
   for (let i = 0; i < nAct; i++) {
     if (env.actionSpace.low[i] !== -1 || env.actionSpace.high[i] !== 1) fail(`actionSpace dim ${i} is not [-1, 1]`);
@@ -27,7 +28,8 @@ function describeOutside(env: Env, obs: Float32Array): string {
   for (const c of env.contract.obs) {
     for (let j = 0; j < c.size; j++, k++) {
       const v = obs[k];
-      if (!Number.isFinite(v) || v < low[k] || v > high[k]) return `${c.name}[${j}] = ${v} outside [${low[k]}, ${high[k]}]`;
+      if (!Number.isFinite(v) || v < low[k] || v > high[k])
+        return `${c.name}[${j}] = ${v} outside [${low[k]}, ${high[k]}]`;
     }
   }
   return obs.length !== low.length ? `length ${obs.length}, expected ${low.length}` : 'ok';
@@ -85,8 +87,10 @@ export function checkRandomSteps(env: Env, steps: number, seed = 0): StepCheckRe
     rep.steps++;
     checkObservation(env, s.obs, `step ${t}`);
     if (!Number.isFinite(s.reward)) fail(`step ${t}: reward ${s.reward} is not finite`);
-    if (typeof s.terminated !== 'boolean' || typeof s.truncated !== 'boolean') fail(`step ${t}: terminated/truncated must be booleans`);
-    if (s.info.appliedAction.length !== env.actionSpace.size) fail(`step ${t}: info.appliedAction has the wrong length`);
+    if (typeof s.terminated !== 'boolean' || typeof s.truncated !== 'boolean')
+      fail(`step ${t}: terminated/truncated must be booleans`);
+    if (s.info.appliedAction.length !== env.actionSpace.size)
+      fail(`step ${t}: info.appliedAction has the wrong length`);
     if (s.terminated || s.truncated) {
       if (s.terminated) rep.terminated++;
       else rep.truncated++;

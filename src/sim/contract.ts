@@ -85,4 +85,3 @@ export function contractMismatch(expected: Contract, actual: Contract): string |
   }
   return null;
 }
-

@@ -19,7 +19,14 @@
  */
 import { totalSize, type Contract } from './contract.js';
 import type { Scenario } from './scenario-schema.js';
-import { NavReprojector, advanceUnicycle, navLayout, startUnicycle, type NavLayout, type UnicycleState } from './tasks/navigate/predict.js';
+import {
+  NavReprojector,
+  advanceUnicycle,
+  navLayout,
+  startUnicycle,
+  type NavLayout,
+  type UnicycleState,
+} from './tasks/navigate/predict.js';
 
 /** Delay compensation settings; JSON-serialisable (stored in checkpoints). */
 export interface DelayCompensation {
@@ -40,9 +47,12 @@ export const NO_DELAY_COMPENSATION: DelayCompensation = Object.freeze({ steps: 0
 /** Throws a one-line error unless `c` is a valid DelayCompensation (e.g. read from a checkpoint). */
 export function checkDelayCompensation(c: unknown, where = 'delay compensation'): DelayCompensation {
   const o = c as Partial<DelayCompensation> | null;
-  if (typeof o !== 'object' || o === null) throw new Error(`${where}: expected { steps, tau }, got ${JSON.stringify(c)}`);
-  if (typeof o.steps !== 'number' || !Number.isInteger(o.steps) || o.steps < 0 || o.steps > MAX_DELAY_STEPS) throw new Error(`${where}: steps must be a whole number in 0..${MAX_DELAY_STEPS}, got ${JSON.stringify(o.steps)}`);
-  if (typeof o.tau !== 'number' || !Number.isFinite(o.tau) || o.tau < 0) throw new Error(`${where}: tau must be a finite number ≥ 0 (seconds), got ${JSON.stringify(o.tau)}`);
+  if (typeof o !== 'object' || o === null)
+    throw new Error(`${where}: expected { steps, tau }, got ${JSON.stringify(c)}`);
+  if (typeof o.steps !== 'number' || !Number.isInteger(o.steps) || o.steps < 0 || o.steps > MAX_DELAY_STEPS)
+    throw new Error(`${where}: steps must be a whole number in 0..${MAX_DELAY_STEPS}, got ${JSON.stringify(o.steps)}`);
+  if (typeof o.tau !== 'number' || !Number.isFinite(o.tau) || o.tau < 0)
+    throw new Error(`${where}: tau must be a finite number ≥ 0 (seconds), got ${JSON.stringify(o.tau)}`);
   return { steps: o.steps, tau: o.tau };
 }
 
@@ -86,17 +96,31 @@ export class DelayCompensator {
   private sent = 0;
   private readonly state: UnicycleState = { x: 0, y: 0, yaw: 0, v: 0, w: 0 };
 
-  constructor(contract: Contract, controlHz: number, safeAction: ArrayLike<number>, config: DelayCompensation, opts: DelayCompensatorOptions = {}) {
+  constructor(
+    contract: Contract,
+    controlHz: number,
+    safeAction: ArrayLike<number>,
+    config: DelayCompensation,
+    opts: DelayCompensatorOptions = {},
+  ) {
     this.config = checkDelayCompensation(config);
-    if (!(controlHz > 0) || !Number.isFinite(controlHz)) throw new Error(`delay compensation: control rate must be a positive number of Hz, got ${controlHz}`);
+    if (!(controlHz > 0) || !Number.isFinite(controlHz))
+      throw new Error(`delay compensation: control rate must be a positive number of Hz, got ${controlHz}`);
     this.substeps = opts.substeps ?? 10;
-    if (!Number.isInteger(this.substeps) || this.substeps < 1) throw new Error(`delay compensation: substeps must be a whole number ≥ 1, got ${this.substeps}`);
+    if (!Number.isInteger(this.substeps) || this.substeps < 1)
+      throw new Error(`delay compensation: substeps must be a whole number ≥ 1, got ${this.substeps}`);
     this.dt = 1 / controlHz;
     this.skipLatest = opts.skipLatest ?? 0;
-    if (!Number.isInteger(this.skipLatest) || this.skipLatest < 0 || this.skipLatest > this.config.steps) throw new Error(`delay compensation: skipLatest must be a whole number in 0..${this.config.steps}, got ${this.skipLatest}`);
+    if (!Number.isInteger(this.skipLatest) || this.skipLatest < 0 || this.skipLatest > this.config.steps)
+      throw new Error(
+        `delay compensation: skipLatest must be a whole number in 0..${this.config.steps}, got ${this.skipLatest}`,
+      );
     this.obsSize = totalSize(contract.obs);
     this.actSize = totalSize(contract.action);
-    if (safeAction.length !== this.actSize) throw new Error(`delay compensation: safe action has ${safeAction.length} values, the contract's action has ${this.actSize}`);
+    if (safeAction.length !== this.actSize)
+      throw new Error(
+        `delay compensation: safe action has ${safeAction.length} values, the contract's action has ${this.actSize}`,
+      );
     this.safeNorm = Float64Array.from(safeAction);
     this.ring = new Float64Array(2 * this.config.steps);
     if (this.config.steps > 0) {
@@ -134,7 +158,8 @@ export class DelayCompensator {
    * latency has passed), after the `observe` of the same step.
    */
   commanded(action: ArrayLike<number>): void {
-    if (action.length !== this.actSize) throw new Error(`delay compensation: expected actions of ${this.actSize} values, got ${action.length}`);
+    if (action.length !== this.actSize)
+      throw new Error(`delay compensation: expected actions of ${this.actSize} values, got ${action.length}`);
     const D = this.config.steps;
     if (D > 0) {
       const L = this.L!;
@@ -151,8 +176,10 @@ export class DelayCompensator {
    * episode. Writes into `out` when given (may be `obs`), else into a new array.
    */
   observe(obs: Float32Array, out: Float32Array = new Float32Array(this.obsSize)): Float32Array {
-    if (obs.length !== this.obsSize) throw new Error(`delay compensation: expected observations of ${this.obsSize} values, got ${obs.length}`);
-    if (out.length !== this.obsSize) throw new Error(`delay compensation: output array has ${out.length} values, expected ${this.obsSize}`);
+    if (obs.length !== this.obsSize)
+      throw new Error(`delay compensation: expected observations of ${this.obsSize} values, got ${obs.length}`);
+    if (out.length !== this.obsSize)
+      throw new Error(`delay compensation: output array has ${out.length} values, expected ${this.obsSize}`);
     const D = this.config.steps;
     if (D === 0 || this.sent === 0) {
       if (out !== obs) out.set(obs);
@@ -180,12 +207,19 @@ export class DelayCompensator {
  * of DART-style collection: those were never executed). Returns a new (n × obsSize) array; resets
  * `comp` first and leaves it at the episode's end.
  */
-export function compensateEpisode(obs: Float32Array, act: Float32Array, n: number, comp: DelayCompensator): Float32Array {
+export function compensateEpisode(
+  obs: Float32Array,
+  act: Float32Array,
+  n: number,
+  comp: DelayCompensator,
+): Float32Array {
   const no = comp.obsSize;
   const na = comp.actSize;
   if (!Number.isInteger(n) || n < 0) throw new Error(`compensateEpisode: n must be a whole number ≥ 0, got ${n}`);
-  if (obs.length !== n * no) throw new Error(`compensateEpisode: expected ${n} × ${no} observation values, got ${obs.length}`);
-  if (act.length !== n * na) throw new Error(`compensateEpisode: expected ${n} × ${na} action values, got ${act.length}`);
+  if (obs.length !== n * no)
+    throw new Error(`compensateEpisode: expected ${n} × ${no} observation values, got ${obs.length}`);
+  if (act.length !== n * na)
+    throw new Error(`compensateEpisode: expected ${n} × ${na} action values, got ${act.length}`);
   const out = new Float32Array(n * no);
   comp.reset();
   for (let t = 0; t < n; t++) {
@@ -196,6 +230,11 @@ export function compensateEpisode(obs: Float32Array, act: Float32Array, n: numbe
 }
 
 /** A compensator for episodes of `sc` under `config`, or null when there is nothing to compensate. */
-export function compensatorFor(config: DelayCompensation | undefined, sc: Pick<Scenario, 'contract' | 'control' | 'safe_action'>): DelayCompensator | null {
-  return config && config.steps > 0 ? new DelayCompensator(sc.contract, sc.control.rate_hz, sc.safe_action, config) : null;
+export function compensatorFor(
+  config: DelayCompensation | undefined,
+  sc: Pick<Scenario, 'contract' | 'control' | 'safe_action'>,
+): DelayCompensator | null {
+  return config && config.steps > 0
+    ? new DelayCompensator(sc.contract, sc.control.rate_hz, sc.safe_action, config)
+    : null;
 }

@@ -49,5 +49,9 @@ export function nominalPhysics(restitution = 0): PhysicsParams {
 /** Gravity vector (z up) for a tilt, m/s². */
 export function gravityVector(p: PhysicsParams, g = 9.81): { x: number; y: number; z: number } {
   const t = (p.gravity_tilt_deg * Math.PI) / 180;
-  return { x: g * Math.sin(t) * Math.cos(p.gravity_tilt_dir), y: g * Math.sin(t) * Math.sin(p.gravity_tilt_dir), z: -g * Math.cos(t) };
+  return {
+    x: g * Math.sin(t) * Math.cos(p.gravity_tilt_dir),
+    y: g * Math.sin(t) * Math.sin(p.gravity_tilt_dir),
+    z: -g * Math.cos(t),
+  };
 }

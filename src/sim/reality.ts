@@ -13,7 +13,12 @@ import { makeEnv } from './make-env.js';
 import { formatIssue } from './scenario-file.js';
 
 const Value = z.union([z.number(), z.tuple([z.number(), z.number()])]);
-const GapSchema = z.strictObject(Object.fromEntries(Object.keys(RandomizationSchema.shape).map((k) => [k, Value.optional()])) as Record<keyof Randomization, z.ZodOptional<typeof Value>>);
+const GapSchema = z.strictObject(
+  Object.fromEntries(Object.keys(RandomizationSchema.shape).map((k) => [k, Value.optional()])) as Record<
+    keyof Randomization,
+    z.ZodOptional<typeof Value>
+  >,
+);
 
 export const RealitySchema = z.strictObject({
   name: z.string().min(1),
@@ -37,7 +42,8 @@ export function parseReality(text: string, file: string): Reality {
   const parsed = RealitySchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new InputError(formatIssue(file, parsed.error.issues[0]));
   for (const [k, v] of Object.entries(parsed.data.gap)) {
-    if (Array.isArray(v) && v[0] > v[1]) throw new InputError(`${file}:gap.${k}: expected [lo, hi] with lo <= hi, got ${JSON.stringify(v)}`);
+    if (Array.isArray(v) && v[0] > v[1])
+      throw new InputError(`${file}:gap.${k}: expected [lo, hi] with lo <= hi, got ${JSON.stringify(v)}`);
   }
   return parsed.data;
 }
@@ -58,12 +64,19 @@ export function realityRanges(reality: Reality): Randomization {
 /** Refuse a reality profile written for another scenario; `whose` says where `sc` came from. */
 export function checkRealityFor(reality: Reality, sc: Scenario, file?: string, whose = 'the scenario in use'): void {
   if (reality.scenario !== sc.name) {
-    throw new InputError(`${file ?? reality.name}:scenario: expected "${sc.name}" (${whose}), got "${reality.scenario}"`);
+    throw new InputError(
+      `${file ?? reality.name}:scenario: expected "${sc.name}" (${whose}), got "${reality.scenario}"`,
+    );
   }
 }
 
 /** The scenario's env as it behaves in this reality (for the emulated robot and `eval --reality`). */
-export function makeRealEnv(R: Rapier, sc: Scenario, reality: Reality, opts: { maxSteps?: number; file?: string } = {}): Env {
+export function makeRealEnv(
+  R: Rapier,
+  sc: Scenario,
+  reality: Reality,
+  opts: { maxSteps?: number; file?: string } = {},
+): Env {
   checkRealityFor(reality, sc, opts.file);
   return makeEnv(R, { ...sc, randomization: realityRanges(reality) }, { randomize: true, maxSteps: opts.maxSteps });
 }

@@ -27,9 +27,15 @@ function issueText(issue: z.core.$ZodIssue & { input?: unknown }): { path: strin
     case 'invalid_type':
       return { path, text: `expected ${issue.expected}, ${got}` };
     case 'too_small':
-      return { path, text: `expected ${issue.origin === 'array' ? `at least ${issue.minimum} items` : (issue.inclusive ? '>= ' : '> ') + issue.minimum}, ${got}` };
+      return {
+        path,
+        text: `expected ${issue.origin === 'array' ? `at least ${issue.minimum} items` : (issue.inclusive ? '>= ' : '> ') + issue.minimum}, ${got}`,
+      };
     case 'too_big':
-      return { path, text: `expected ${issue.origin === 'array' ? `at most ${issue.maximum} items` : (issue.inclusive ? '<= ' : '< ') + issue.maximum}, ${got}` };
+      return {
+        path,
+        text: `expected ${issue.origin === 'array' ? `at most ${issue.maximum} items` : (issue.inclusive ? '<= ' : '< ') + issue.maximum}, ${got}`,
+      };
     case 'invalid_value':
       return { path, text: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(' | ')}, ${got}` };
     case 'unrecognized_keys':
@@ -51,10 +57,15 @@ export function formatIssue(file: string, issue: z.core.$ZodIssue): string {
 /** Parse and validate scenario text; `file` is used in error messages only. */
 export function parseScenario(text: string, file: string): Scenario {
   const raw = parseYamlText(text, file);
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(`${file}: expected a YAML mapping, got ${show(raw)}`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new InputError(`${file}: expected a YAML mapping, got ${show(raw)}`);
   const task = (raw as { task?: unknown }).task;
   if (typeof task !== 'string' || !(task in TASKS)) {
-    throw new InputError(`${file}:task: expected one of ${Object.keys(TASKS).map((t) => JSON.stringify(t)).join(' | ')}, got ${show(task)}`);
+    throw new InputError(
+      `${file}:task: expected one of ${Object.keys(TASKS)
+        .map((t) => JSON.stringify(t))
+        .join(' | ')}, got ${show(task)}`,
+    );
   }
   const parsed = ScenarioSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new InputError(formatIssue(file, parsed.error.issues[0]));
@@ -95,15 +106,19 @@ function checkAgainstTask(sc: Scenario, file: string): void {
       if (w.size !== h.size) throw new InputError(`${where}.size: expected ${w.size}, got ${h.size}`);
       for (const b of ['low', 'high'] as const) {
         const v = h[b];
-        if (Array.isArray(v) && v.length !== h.size) throw new InputError(`${where}.${b}: expected ${h.size} values, got ${v.length}`);
+        if (Array.isArray(v) && v.length !== h.size)
+          throw new InputError(`${where}.${b}: expected ${h.size} values, got ${v.length}`);
       }
     }
   }
   const nAct = totalSize(sc.contract.action);
-  if (sc.safe_action.length !== nAct) throw new InputError(`${file}:safe_action: expected ${nAct} values, got ${sc.safe_action.length}`);
+  if (sc.safe_action.length !== nAct)
+    throw new InputError(`${file}:safe_action: expected ${nAct} values, got ${sc.safe_action.length}`);
   for (const term of Object.keys(sc.reward)) {
     if (!task.rewardTerms.includes(term)) {
-      throw new InputError(`${file}:reward.${term}: expected one of ${task.rewardTerms.map((t) => JSON.stringify(t)).join(' | ')}, got "${term}"`);
+      throw new InputError(
+        `${file}:reward.${term}: expected one of ${task.rewardTerms.map((t) => JSON.stringify(t)).join(' | ')}, got "${term}"`,
+      );
     }
   }
 }

@@ -11,7 +11,8 @@ export class Box {
     this.low = Float32Array.from(low);
     this.high = Float32Array.from(high);
     for (let i = 0; i < this.low.length; i++) {
-      if (!(this.low[i] <= this.high[i])) throw new Error(`Box: dim ${i} has low ${this.low[i]} > high ${this.high[i]}`);
+      if (!(this.low[i] <= this.high[i]))
+        throw new Error(`Box: dim ${i} has low ${this.low[i]} > high ${this.high[i]}`);
     }
     this.shape = [this.low.length];
   }

@@ -108,7 +108,13 @@ export class TaskEnv implements Env {
     this.instance = null;
     this.world?.free();
     this.world = this.newWorld(this.params);
-    this.instance = this.task.create(this.R, this.world, this.scenario, this.params, Rng.derive(episodeSeed, 'start-state'));
+    this.instance = this.task.create(
+      this.R,
+      this.world,
+      this.scenario,
+      this.params,
+      Rng.derive(episodeSeed, 'start-state'),
+    );
     return { obs: this.observe(), info: { seed: episodeSeed, physics: { ...this.params }, randomization: {} } };
   }
 
@@ -140,7 +146,11 @@ export class TaskEnv implements Env {
     }
     if (clamped && !this.warnedClamp) {
       this.warnedClamp = true;
-      this.onWarn(`sim2real: action outside [-1, 1] clamped (first seen: ${Array.from(action).map((v) => v.toFixed(3)).join(', ')}); warning once`);
+      this.onWarn(
+        `sim2real: action outside [-1, 1] clamped (first seen: ${Array.from(action)
+          .map((v) => v.toFixed(3))
+          .join(', ')}); warning once`,
+      );
     }
     inst.applyAction(this.physicalAction);
     const substeps = this.scenario.control.substeps;
@@ -151,7 +161,8 @@ export class TaskEnv implements Env {
     }
     const ev = inst.evaluate();
     let reward = 0;
-    for (let k = 0; k < this.rewardTerms.length; k++) reward += this.rewardWeights[k] * (ev.terms[this.rewardTerms[k]] ?? 0);
+    for (let k = 0; k < this.rewardTerms.length; k++)
+      reward += this.rewardWeights[k] * (ev.terms[this.rewardTerms[k]] ?? 0);
     return {
       obs: this.observe(),
       reward,
@@ -184,7 +195,8 @@ export class TaskEnv implements Env {
     this.world?.free();
     this.world = null;
     const world = this.R.World.restoreSnapshot(state.snapshot);
-    if (!world) throw new Error('env: the Rapier snapshot could not be restored (corrupt or from another Rapier version)');
+    if (!world)
+      throw new Error('env: the Rapier snapshot could not be restored (corrupt or from another Rapier version)');
     this.world = world;
     this.params = { ...state.physics };
     this.instance = this.task.restore(this.R, world, this.scenario, this.params, state.task);
@@ -200,4 +212,3 @@ export class TaskEnv implements Env {
     this.instance = null;
   }
 }
-

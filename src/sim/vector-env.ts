@@ -7,7 +7,19 @@ import type { Worker } from 'node:worker_threads';
 import { totalSize } from './contract.js';
 import { startWorker } from '../worker-url.js';
 import type { Scenario } from './scenario-schema.js';
-import { COMMAND, Command, DONE, FLAG_SUCCESS, FLAG_TERMINATED, FLAG_TRUNCATED, REMAINING, SEQ, allocate, type VectorBuffers, type WorkerInit } from './vector-layout.js';
+import {
+  COMMAND,
+  Command,
+  DONE,
+  FLAG_SUCCESS,
+  FLAG_TERMINATED,
+  FLAG_TRUNCATED,
+  REMAINING,
+  SEQ,
+  allocate,
+  type VectorBuffers,
+  type WorkerInit,
+} from './vector-layout.js';
 
 export interface VectorEnvOptions {
   scenario: Scenario;
@@ -106,7 +118,9 @@ export class VectorEnv {
             new Promise<void>((resolve, reject) => {
               t.once('message', () => resolve());
               t.once('error', reject);
-              t.once('exit', (code) => reject(new Error(`vector env: worker exited with code ${code} during start-up`)));
+              t.once('exit', (code) =>
+                reject(new Error(`vector env: worker exited with code ${code} during start-up`)),
+              );
             }),
         ),
       );

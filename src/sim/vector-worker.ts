@@ -4,7 +4,17 @@ import { loadRapier } from './rapier.js';
 import { makeEnv } from './make-env.js';
 import type { Env } from './env.js';
 import type { Scenario } from './scenario-schema.js';
-import { COMMAND, Command, DONE, FLAG_SUCCESS, FLAG_TERMINATED, FLAG_TRUNCATED, REMAINING, SEQ, type WorkerInit } from './vector-layout.js';
+import {
+  COMMAND,
+  Command,
+  DONE,
+  FLAG_SUCCESS,
+  FLAG_TERMINATED,
+  FLAG_TRUNCATED,
+  REMAINING,
+  SEQ,
+  type WorkerInit,
+} from './vector-layout.js';
 
 const init = workerData as WorkerInit;
 const R = await loadRapier(init.rapier);

@@ -4,7 +4,8 @@ import { InvalidArgumentError } from 'commander';
 function parser(kind: string, ok: (n: number) => boolean) {
   return (raw: string): number => {
     const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new InvalidArgumentError(`expected ${kind}, got "${raw}"`);
+    if (raw.trim() === '' || !Number.isFinite(n) || !ok(n))
+      throw new InvalidArgumentError(`expected ${kind}, got "${raw}"`);
     return n;
   };
 }

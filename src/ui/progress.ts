@@ -56,7 +56,9 @@ export function startProgress(label: string, total: number, opts: ProgressOption
   const print = (status: string) => {
     const r = rate();
     const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
-    stream.write(`${label}: ${done}/${total} ${unit} (${pct}%) ${r.toFixed(1)} ${unit}/s ETA ${fmtSeconds((total - done) / r)}${status ? ` ${status}` : ''}\n`);
+    stream.write(
+      `${label}: ${done}/${total} ${unit} (${pct}%) ${r.toFixed(1)} ${unit}/s ETA ${fmtSeconds((total - done) / r)}${status ? ` ${status}` : ''}\n`,
+    );
     lastPrint = performance.now();
     lastPct = pct;
   };

@@ -63,9 +63,22 @@ beforeEach(async () => {
   log = [];
   // A 2 s liveness window: the good robot keeps its session through a loaded machine's pauses, and a
   // peer whose connection is gone is forgotten within seconds (the oversized-frame case waits for that).
-  server = await PolicyServer.start({ bind: `tcp://127.0.0.1:${await freePort()}`, policy, log: (l) => log.push(l), heartbeatMs: 250, liveness: 8 });
+  server = await PolicyServer.start({
+    bind: `tcp://127.0.0.1:${await freePort()}`,
+    policy,
+    log: (l) => log.push(l),
+    heartbeatMs: 250,
+    liveness: 8,
+  });
   // Deadlines a loaded machine does not miss: a miss here means the server stalled or dropped the step.
-  good = await RobotClient.connect({ server: server.endpoint, robotId: 'good', contract, safeAction: navScenario.safe_action, deadlineMs: 5000, maxMisses: 1000 });
+  good = await RobotClient.connect({
+    server: server.endpoint,
+    robotId: 'good',
+    contract,
+    safeAction: navScenario.safe_action,
+    deadlineMs: 5000,
+    maxMisses: 1000,
+  });
   loop = driveGoodRobot(good);
   raw = new RawPeer(server.endpoint);
 });
@@ -103,45 +116,242 @@ describe('bad input from a robot with a session', () => {
 
   const obsWith = (extra: Record<string, unknown>) => ({ type: 'obs', episode: 0, step: 0, obs: goodObs(), ...extra });
 
-  const cases: { name: string; send: (p: RawPeer) => Promise<number | undefined>; code: string; replyTo?: boolean; match?: RegExp }[] = [
-    { name: 'malformed MessagePack (truncated map)', send: (p) => p.sendRaw(Buffer.from([0x83, 0xa4, 0x74])).then(() => undefined), code: 'malformed', match: /MessagePack/ },
-    { name: 'malformed MessagePack (never-used byte 0xc1)', send: (p) => p.sendRaw(Buffer.from([0xc1])).then(() => undefined), code: 'malformed' },
-    { name: 'a map followed by trailing bytes', send: (p) => p.sendRaw(Buffer.concat([msgpack.pack({ type: 'heartbeat', seq: 50, time: 1 }), Buffer.from([1, 2])])).then(() => undefined), code: 'malformed' },
-    { name: 'an unknown extension type', send: (p) => p.sendRaw(Buffer.from([0xd4, 0x05, 0x01])).then(() => undefined), code: 'malformed' },
+  const cases: {
+    name: string;
+    send: (p: RawPeer) => Promise<number | undefined>;
+    code: string;
+    replyTo?: boolean;
+    match?: RegExp;
+  }[] = [
+    {
+      name: 'malformed MessagePack (truncated map)',
+      send: (p) => p.sendRaw(Buffer.from([0x83, 0xa4, 0x74])).then(() => undefined),
+      code: 'malformed',
+      match: /MessagePack/,
+    },
+    {
+      name: 'malformed MessagePack (never-used byte 0xc1)',
+      send: (p) => p.sendRaw(Buffer.from([0xc1])).then(() => undefined),
+      code: 'malformed',
+    },
+    {
+      name: 'a map followed by trailing bytes',
+      send: (p) =>
+        p
+          .sendRaw(Buffer.concat([msgpack.pack({ type: 'heartbeat', seq: 50, time: 1 }), Buffer.from([1, 2])]))
+          .then(() => undefined),
+      code: 'malformed',
+    },
+    {
+      name: 'an unknown extension type',
+      send: (p) => p.sendRaw(Buffer.from([0xd4, 0x05, 0x01])).then(() => undefined),
+      code: 'malformed',
+    },
     { name: 'an empty frame', send: (p) => p.sendRaw(Buffer.alloc(0)).then(() => undefined), code: 'malformed' },
-    { name: 'a MessagePack array', send: (p) => p.sendRaw(msgpack.pack([1, 2, 3])).then(() => undefined), code: 'malformed', match: /array/ },
-    { name: 'a MessagePack string', send: (p) => p.sendRaw(msgpack.pack('obs')).then(() => undefined), code: 'malformed' },
+    {
+      name: 'a MessagePack array',
+      send: (p) => p.sendRaw(msgpack.pack([1, 2, 3])).then(() => undefined),
+      code: 'malformed',
+      match: /array/,
+    },
+    {
+      name: 'a MessagePack string',
+      send: (p) => p.sendRaw(msgpack.pack('obs')).then(() => undefined),
+      code: 'malformed',
+    },
     { name: 'MessagePack nil', send: (p) => p.sendRaw(Buffer.from([0xc0])).then(() => undefined), code: 'malformed' },
-    { name: 'a timestamp (extension -1)', send: (p) => p.sendRaw(Buffer.from([0xd6, 0xff, 0, 0, 0, 1])).then(() => undefined), code: 'malformed' },
-    { name: 'obs.episode as a string', send: (p) => p.send(obsWith({ episode: 'zero' })), code: 'bad_field', replyTo: true, match: /episode/ },
-    { name: 'obs.step as a float', send: (p) => p.send(obsWith({ step: 1.5 })), code: 'bad_field', replyTo: true, match: /step/ },
-    { name: 'obs.obs as an array of numbers', send: (p) => p.send(obsWith({ obs: new Array(OBS).fill(0.5) })), code: 'bad_field', replyTo: true, match: /obs/ },
-    { name: 'obs.obs missing', send: (p) => p.send({ type: 'obs', episode: 0, step: 0 }), code: 'bad_field', replyTo: true, match: /obs/ },
-    { name: 'obs.reward as a string', send: (p) => p.send(obsWith({ reward: '1' })), code: 'bad_field', replyTo: true, match: /reward/ },
-    { name: 'obs.terminated as a number', send: (p) => p.send(obsWith({ terminated: 1 })), code: 'bad_field', replyTo: true, match: /terminated/ },
-    { name: 'time as a string', send: (p) => p.send(obsWith({ time: 'now' })), code: 'bad_field', replyTo: true, match: /time/ },
-    { name: 'seq as a string', send: (p) => p.sendRaw(msgpack.pack(obsWith({ seq: 'one', time: 1 }))).then(() => undefined), code: 'bad_field', match: /seq/ },
-    { name: 'episode_start.episode negative', send: (p) => p.send({ type: 'episode_start', episode: -1 }), code: 'bad_field', replyTo: true, match: /episode/ },
-    { name: 'episode_end.success missing', send: (p) => p.send({ type: 'episode_end', episode: 0, terminated: false, truncated: true }), code: 'bad_field', replyTo: true, match: /success/ },
-    { name: 'obs of 28 floats', send: (p) => p.send(obsWith({ obs: f32(new Float32Array(28)) })), code: 'bad_vector', replyTo: true, match: /expected 29/ },
-    { name: 'obs of 30 floats', send: (p) => p.send(obsWith({ obs: f32(new Float32Array(30)) })), code: 'bad_vector', replyTo: true },
-    { name: 'obs of 7 bytes', send: (p) => p.send(obsWith({ obs: new Uint8Array(7) })), code: 'bad_vector', replyTo: true, match: /multiple of 4/ },
-    { name: 'applied of 3 bytes', send: (p) => p.send(obsWith({ applied: new Uint8Array(3) })), code: 'bad_vector', replyTo: true, match: /applied/ },
-    { name: 'applied of 3 floats', send: (p) => p.send(obsWith({ applied: f32([0, 0, 0]) })), code: 'bad_vector', replyTo: true, match: /applied/ },
-    { name: 'NaN in obs', send: (p) => p.send(obsWith({ obs: f32(Object.assign(new Float32Array(OBS).fill(0.5), { 3: NaN })) })), code: 'non_finite', replyTo: true, match: /obs\[3\].*NaN/ },
-    { name: '+Inf in obs', send: (p) => p.send(obsWith({ obs: f32(Object.assign(new Float32Array(OBS).fill(0.5), { 28: Infinity })) })), code: 'non_finite', replyTo: true, match: /obs\[28\]/ },
-    { name: '-Inf in obs', send: (p) => p.send(obsWith({ obs: f32(Object.assign(new Float32Array(OBS).fill(0.5), { 0: -Infinity })) })), code: 'non_finite', replyTo: true },
-    { name: 'NaN in applied', send: (p) => p.send(obsWith({ applied: f32([NaN, 0]) })), code: 'non_finite', replyTo: true, match: /applied/ },
-    { name: 'an unknown message type', send: (p) => p.send({ type: 'teleport', x: 1 }), code: 'unknown_type', replyTo: true, match: /teleport/ },
+    {
+      name: 'a timestamp (extension -1)',
+      send: (p) => p.sendRaw(Buffer.from([0xd6, 0xff, 0, 0, 0, 1])).then(() => undefined),
+      code: 'malformed',
+    },
+    {
+      name: 'obs.episode as a string',
+      send: (p) => p.send(obsWith({ episode: 'zero' })),
+      code: 'bad_field',
+      replyTo: true,
+      match: /episode/,
+    },
+    {
+      name: 'obs.step as a float',
+      send: (p) => p.send(obsWith({ step: 1.5 })),
+      code: 'bad_field',
+      replyTo: true,
+      match: /step/,
+    },
+    {
+      name: 'obs.obs as an array of numbers',
+      send: (p) => p.send(obsWith({ obs: new Array(OBS).fill(0.5) })),
+      code: 'bad_field',
+      replyTo: true,
+      match: /obs/,
+    },
+    {
+      name: 'obs.obs missing',
+      send: (p) => p.send({ type: 'obs', episode: 0, step: 0 }),
+      code: 'bad_field',
+      replyTo: true,
+      match: /obs/,
+    },
+    {
+      name: 'obs.reward as a string',
+      send: (p) => p.send(obsWith({ reward: '1' })),
+      code: 'bad_field',
+      replyTo: true,
+      match: /reward/,
+    },
+    {
+      name: 'obs.terminated as a number',
+      send: (p) => p.send(obsWith({ terminated: 1 })),
+      code: 'bad_field',
+      replyTo: true,
+      match: /terminated/,
+    },
+    {
+      name: 'time as a string',
+      send: (p) => p.send(obsWith({ time: 'now' })),
+      code: 'bad_field',
+      replyTo: true,
+      match: /time/,
+    },
+    {
+      name: 'seq as a string',
+      send: (p) => p.sendRaw(msgpack.pack(obsWith({ seq: 'one', time: 1 }))).then(() => undefined),
+      code: 'bad_field',
+      match: /seq/,
+    },
+    {
+      name: 'episode_start.episode negative',
+      send: (p) => p.send({ type: 'episode_start', episode: -1 }),
+      code: 'bad_field',
+      replyTo: true,
+      match: /episode/,
+    },
+    {
+      name: 'episode_end.success missing',
+      send: (p) => p.send({ type: 'episode_end', episode: 0, terminated: false, truncated: true }),
+      code: 'bad_field',
+      replyTo: true,
+      match: /success/,
+    },
+    {
+      name: 'obs of 28 floats',
+      send: (p) => p.send(obsWith({ obs: f32(new Float32Array(28)) })),
+      code: 'bad_vector',
+      replyTo: true,
+      match: /expected 29/,
+    },
+    {
+      name: 'obs of 30 floats',
+      send: (p) => p.send(obsWith({ obs: f32(new Float32Array(30)) })),
+      code: 'bad_vector',
+      replyTo: true,
+    },
+    {
+      name: 'obs of 7 bytes',
+      send: (p) => p.send(obsWith({ obs: new Uint8Array(7) })),
+      code: 'bad_vector',
+      replyTo: true,
+      match: /multiple of 4/,
+    },
+    {
+      name: 'applied of 3 bytes',
+      send: (p) => p.send(obsWith({ applied: new Uint8Array(3) })),
+      code: 'bad_vector',
+      replyTo: true,
+      match: /applied/,
+    },
+    {
+      name: 'applied of 3 floats',
+      send: (p) => p.send(obsWith({ applied: f32([0, 0, 0]) })),
+      code: 'bad_vector',
+      replyTo: true,
+      match: /applied/,
+    },
+    {
+      name: 'NaN in obs',
+      send: (p) => p.send(obsWith({ obs: f32(Object.assign(new Float32Array(OBS).fill(0.5), { 3: NaN })) })),
+      code: 'non_finite',
+      replyTo: true,
+      match: /obs\[3\].*NaN/,
+    },
+    {
+      name: '+Inf in obs',
+      send: (p) => p.send(obsWith({ obs: f32(Object.assign(new Float32Array(OBS).fill(0.5), { 28: Infinity })) })),
+      code: 'non_finite',
+      replyTo: true,
+      match: /obs\[28\]/,
+    },
+    {
+      name: '-Inf in obs',
+      send: (p) => p.send(obsWith({ obs: f32(Object.assign(new Float32Array(OBS).fill(0.5), { 0: -Infinity })) })),
+      code: 'non_finite',
+      replyTo: true,
+    },
+    {
+      name: 'NaN in applied',
+      send: (p) => p.send(obsWith({ applied: f32([NaN, 0]) })),
+      code: 'non_finite',
+      replyTo: true,
+      match: /applied/,
+    },
+    {
+      name: 'an unknown message type',
+      send: (p) => p.send({ type: 'teleport', x: 1 }),
+      code: 'unknown_type',
+      replyTo: true,
+      match: /teleport/,
+    },
     { name: 'a message without type', send: (p) => p.send({ episode: 0 }), code: 'unknown_type', replyTo: true },
     { name: 'type as a number', send: (p) => p.send({ type: 7 }), code: 'unknown_type', replyTo: true },
-    { name: 'a replayed sequence number', send: async (p) => (await p.send({ type: 'heartbeat', seq: 40 }), p.send({ type: 'heartbeat', seq: 40 })), code: 'replayed_seq', replyTo: true, match: /expected > 40, got 40/ },
-    { name: 'an old sequence number', send: async (p) => (await p.send({ type: 'heartbeat', seq: 40 }), p.send(obsWith({ seq: 3 }))), code: 'replayed_seq', replyTo: true },
-    { name: 'a two-frame message', send: (p) => p.sendRaw(msgpack.pack({ type: 'heartbeat', seq: 9, time: 1 }), msgpack.pack({ type: 'heartbeat', seq: 10, time: 1 })).then(() => undefined), code: 'malformed', match: /one frame/ },
-    { name: 'a three-frame message with an empty delimiter (REQ-style)', send: (p) => p.sendRaw(Buffer.alloc(0), msgpack.pack({ type: 'heartbeat', seq: 9, time: 1 })).then(() => undefined), code: 'malformed', match: /one frame/ },
+    {
+      name: 'a replayed sequence number',
+      send: async (p) => (await p.send({ type: 'heartbeat', seq: 40 }), p.send({ type: 'heartbeat', seq: 40 })),
+      code: 'replayed_seq',
+      replyTo: true,
+      match: /expected > 40, got 40/,
+    },
+    {
+      name: 'an old sequence number',
+      send: async (p) => (await p.send({ type: 'heartbeat', seq: 40 }), p.send(obsWith({ seq: 3 }))),
+      code: 'replayed_seq',
+      replyTo: true,
+    },
+    {
+      name: 'a two-frame message',
+      send: (p) =>
+        p
+          .sendRaw(
+            msgpack.pack({ type: 'heartbeat', seq: 9, time: 1 }),
+            msgpack.pack({ type: 'heartbeat', seq: 10, time: 1 }),
+          )
+          .then(() => undefined),
+      code: 'malformed',
+      match: /one frame/,
+    },
+    {
+      name: 'a three-frame message with an empty delimiter (REQ-style)',
+      send: (p) =>
+        p.sendRaw(Buffer.alloc(0), msgpack.pack({ type: 'heartbeat', seq: 9, time: 1 })).then(() => undefined),
+      code: 'malformed',
+      match: /one frame/,
+    },
     {
       name: 'a frame just over 1 MiB',
-      send: (p) => p.sendRaw(msgpack.pack({ type: 'obs', seq: 60, time: 1, episode: 0, step: 0, obs: goodObs(), pad: new Uint8Array(MAX_FRAME_BYTES) })).then(() => undefined),
+      send: (p) =>
+        p
+          .sendRaw(
+            msgpack.pack({
+              type: 'obs',
+              seq: 60,
+              time: 1,
+              episode: 0,
+              step: 0,
+              obs: goodObs(),
+              pad: new Uint8Array(MAX_FRAME_BYTES),
+            }),
+          )
+          .then(() => undefined),
       code: 'too_large',
       match: /at most 1048576/,
     },
@@ -249,7 +459,14 @@ describe('bad input from a robot without a session', () => {
     // Fast: well before its connect timeout (60 s) would run out.
     const t0 = Date.now();
     await expect(
-      RobotClient.connect({ server: server.endpoint, robotId: 'x'.repeat(201), contract, safeAction: navScenario.safe_action, deadlineMs: 100, connectTimeoutMs: 60_000 }),
+      RobotClient.connect({
+        server: server.endpoint,
+        robotId: 'x'.repeat(201),
+        contract,
+        safeAction: navScenario.safe_action,
+        deadlineMs: 100,
+        connectTimeoutMs: 60_000,
+      }),
     ).rejects.toThrow(/refused robot x+: robot_id: /);
     expect(Date.now() - t0).toBeLessThan(30_000);
     await stillServing();

@@ -20,7 +20,12 @@ afterEach(async () => {
 });
 
 async function serve(opts: Partial<PolicyServerOptions> & { log?: (l: string) => void }): Promise<PolicyServer> {
-  const s = await PolicyServer.start({ bind: `tcp://127.0.0.1:${await freePort()}`, policy: await tinyPolicy(), ...PATIENT, ...opts });
+  const s = await PolicyServer.start({
+    bind: `tcp://127.0.0.1:${await freePort()}`,
+    policy: await tinyPolicy(),
+    ...PATIENT,
+    ...opts,
+  });
   cleanups.push(() => s.close());
   return s;
 }
@@ -30,7 +35,15 @@ async function serve(opts: Partial<PolicyServerOptions> & { log?: (l: string) =>
  * `silence` for a refusal that reaches the robot as no answer at all: the connect gives up after 250 ms.
  */
 async function robot(server: PolicyServer, extra: Partial<RobotClientOptions>, silence = false): Promise<RobotClient> {
-  const c = await RobotClient.connect({ server: server.endpoint, robotId: 'curvy', contract, safeAction: navScenario.safe_action, deadlineMs: 5000, connectTimeoutMs: silence ? 250 : 30_000, ...extra });
+  const c = await RobotClient.connect({
+    server: server.endpoint,
+    robotId: 'curvy',
+    contract,
+    safeAction: navScenario.safe_action,
+    deadlineMs: 5000,
+    connectTimeoutMs: silence ? 250 : 30_000,
+    ...extra,
+  });
   cleanups.push(() => c.close());
   return c;
 }
@@ -54,7 +67,9 @@ describe('CurveZMQ', () => {
     const log: string[] = [];
     const server = await serve({ curve: { ...serverKeys, allow: [allowed.publicKey] }, log: (l) => log.push(l) });
     await expect(robot(server, { curve: { serverKey: serverKeys.publicKey, ...stranger } })).rejects.toThrow(
-      new RegExp(`^${server.endpoint.replace(/\./g, '\\.')} refused our CurveZMQ key \\(ZAP status 400\\): is robot curvy's public key on the server's --allow list\\?`),
+      new RegExp(
+        `^${server.endpoint.replace(/\./g, '\\.')} refused our CurveZMQ key \\(ZAP status 400\\): is robot curvy's public key on the server's --allow list\\?`,
+      ),
     );
     expect(log.some((l) => /refused a connection .*public key not on the allow-list/.test(l))).toBe(true);
     expect(server.stats().robots).toBe(0);
@@ -69,7 +84,9 @@ describe('CurveZMQ', () => {
     // Neither reaches ZAP: to the robot such a refusal is silence (docs/protocol.md "How refusals look").
     await expect(robot(server, {}, true)).rejects.toThrow(/no welcome/);
     const other = zmq.curveKeyPair();
-    await expect(robot(server, { curve: { serverKey: other.publicKey, ...allowed } }, true)).rejects.toThrow(/no welcome/);
+    await expect(robot(server, { curve: { serverKey: other.publicKey, ...allowed } }, true)).rejects.toThrow(
+      /no welcome/,
+    );
     expect(server.stats().robots).toBe(0);
     // A plain-text peer speaking the protocol gets nothing at all (not even an error).
     const raw = new RawPeer(server.endpoint);
@@ -86,18 +103,28 @@ describe('CurveZMQ', () => {
     const s1 = await serve({ curve: { ...serverKeys, allow: [allowed.publicKey] } });
     const s2 = await serve({ curve: { ...keys2, allow: [robot2.publicKey] } });
     // Robot 1 is allowed on server 1 only, robot 2 on server 2 only.
-    await expect(robot(s2, { curve: { serverKey: keys2.publicKey, ...allowed } })).rejects.toThrow(/refused our CurveZMQ key/);
-    await expect(robot(s1, { curve: { serverKey: serverKeys.publicKey, ...robot2 } })).rejects.toThrow(/refused our CurveZMQ key/);
+    await expect(robot(s2, { curve: { serverKey: keys2.publicKey, ...allowed } })).rejects.toThrow(
+      /refused our CurveZMQ key/,
+    );
+    await expect(robot(s1, { curve: { serverKey: serverKeys.publicKey, ...robot2 } })).rejects.toThrow(
+      /refused our CurveZMQ key/,
+    );
     const c2 = await robot(s2, { curve: { serverKey: keys2.publicKey, ...robot2 } });
     expect((await c2.act(0, 0, obs())).missed).toBe(false);
     // Closing server 1 must not leave server 2 without its ZAP handler (libzmq would then admit any key).
     await s1.close();
-    await expect(robot(s2, { curve: { serverKey: keys2.publicKey, ...allowed } })).rejects.toThrow(/refused our CurveZMQ key/);
-    await expect(robot(s2, { curve: { serverKey: keys2.publicKey, ...stranger } })).rejects.toThrow(/refused our CurveZMQ key/);
+    await expect(robot(s2, { curve: { serverKey: keys2.publicKey, ...allowed } })).rejects.toThrow(
+      /refused our CurveZMQ key/,
+    );
+    await expect(robot(s2, { curve: { serverKey: keys2.publicKey, ...stranger } })).rejects.toThrow(
+      /refused our CurveZMQ key/,
+    );
     expect((await c2.act(0, 1, obs())).missed).toBe(false);
     // A server started later with another allow-list does not inherit keys from a closed one.
     const s3 = await serve({ curve: { ...serverKeys, allow: [robot2.publicKey] } });
-    await expect(robot(s3, { curve: { serverKey: serverKeys.publicKey, ...allowed } })).rejects.toThrow(/refused our CurveZMQ key/);
+    await expect(robot(s3, { curve: { serverKey: serverKeys.publicKey, ...allowed } })).rejects.toThrow(
+      /refused our CurveZMQ key/,
+    );
     const c3 = await robot(s3, { curve: { serverKey: serverKeys.publicKey, ...robot2 } });
     expect((await c3.act(0, 0, obs())).missed).toBe(false);
   });
@@ -107,7 +134,12 @@ describe('binding beyond loopback', () => {
   it('refuses a non-loopback bind without CurveZMQ or insecure (InputError)', async () => {
     const policy = await tinyPolicy();
     const port = await freePort();
-    for (const bind of [`tcp://0.0.0.0:${port}`, `tcp://*:${port}`, `tcp://192.168.1.20:${port}`, `tcp://[::]:${port}`]) {
+    for (const bind of [
+      `tcp://0.0.0.0:${port}`,
+      `tcp://*:${port}`,
+      `tcp://192.168.1.20:${port}`,
+      `tcp://[::]:${port}`,
+    ]) {
       const p = PolicyServer.start({ bind, policy });
       await expect(p).rejects.toBeInstanceOf(InputError);
       await expect(p).rejects.toThrow(/expected a loopback address, CurveZMQ keys .* or an explicit --insecure/);
@@ -120,11 +152,16 @@ describe('binding beyond loopback', () => {
     const s2 = await serve({ bind: `tcp://0.0.0.0:${await freePort()}`, insecure: true });
     expect(s2.endpoint).toMatch(/^tcp:\/\/0\.0\.0\.0:\d+$/);
     const keys = zmq.curveKeyPair();
-    const s3 = await serve({ bind: `tcp://0.0.0.0:${await freePort()}`, curve: { ...keys, allow: [zmq.curveKeyPair().publicKey] } });
+    const s3 = await serve({
+      bind: `tcp://0.0.0.0:${await freePort()}`,
+      curve: { ...keys, allow: [zmq.curveKeyPair().publicKey] },
+    });
     expect(s3.endpoint).toMatch(/^tcp:\/\/0\.0\.0\.0:\d+$/);
   });
 
   it('refuses an endpoint that is not tcp://HOST:PORT', async () => {
-    await expect(PolicyServer.start({ bind: 'ipc:///tmp/robots', policy: await tinyPolicy() })).rejects.toThrow(/expected tcp:\/\/HOST:PORT/);
+    await expect(PolicyServer.start({ bind: 'ipc:///tmp/robots', policy: await tinyPolicy() })).rejects.toThrow(
+      /expected tcp:\/\/HOST:PORT/,
+    );
   });
 });

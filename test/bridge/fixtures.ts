@@ -10,9 +10,18 @@ import type { Scenario } from '../../src/sim/scenario-schema.js';
 
 export const navScenario = loadScenario('scenarios/navigate-obstacles.yaml');
 
-export async function tinyPolicy(id = 'tiny', seedShift = 0, scenario: Scenario = navScenario): Promise<GaussianMlpPolicy> {
+export async function tinyPolicy(
+  id = 'tiny',
+  seedShift = 0,
+  scenario: Scenario = navScenario,
+): Promise<GaussianMlpPolicy> {
   await initBackend();
-  const p = new GaussianMlpPolicy(id, scenario.contract, { hidden: [16], activation: 'tanh', critic: false, initLogStd: -1 });
+  const p = new GaussianMlpPolicy(id, scenario.contract, {
+    hidden: [16],
+    activation: 'tanh',
+    critic: false,
+    initLogStd: -1,
+  });
   // Shift the output bias so two policies give visibly different actions.
   if (seedShift) {
     const out = p.actor.layers[p.actor.layers.length - 1];
@@ -24,7 +33,12 @@ export async function tinyPolicy(id = 'tiny', seedShift = 0, scenario: Scenario 
 }
 
 /** A tiny policy saved as a checkpoint directory (what `serve --policy` and `deploy --policy` read). */
-export async function tinyCheckpoint(dir: string, id: string, seedShift = 0, scenario: Scenario = navScenario): Promise<GaussianMlpPolicy> {
+export async function tinyCheckpoint(
+  dir: string,
+  id: string,
+  seedShift = 0,
+  scenario: Scenario = navScenario,
+): Promise<GaussianMlpPolicy> {
   const p = await tinyPolicy(id, seedShift, scenario);
   await saveCheckpoint(dir, p, { scenario: scenario as never, training: { algo: 'none (test fixture)' }, metrics: {} });
   return p;
@@ -52,7 +66,12 @@ export async function until(pred: () => boolean, timeoutMs = EVENT_MS, what: str
 }
 
 /** Plain MessagePack (maps, no records or extensions), as any client library would write it. */
-export const msgpack = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'number' });
+export const msgpack = new Packr({
+  useRecords: false,
+  mapsAsObjects: true,
+  variableMapSize: true,
+  int64AsType: 'number',
+});
 
 /**
  * A hand-driven DEALER for protocol tests: sends whatever bytes it is told to and collects every
@@ -66,7 +85,10 @@ export class RawPeer {
   private readonly loop: Promise<void>;
   private seq = 0;
 
-  constructor(endpoint: string, opts: { routingId?: string; curve?: { serverKey: string; publicKey: string; secretKey: string } } = {}) {
+  constructor(
+    endpoint: string,
+    opts: { routingId?: string; curve?: { serverKey: string; publicKey: string; secretKey: string } } = {},
+  ) {
     const sock = new zmq.Dealer({ linger: 0, ...(opts.routingId ? { routingId: opts.routingId } : {}) });
     this.sock = sock;
     if (opts.curve) {
@@ -122,13 +144,19 @@ export class RawPeer {
   }
 
   /** Wait for the first collected message (already received or arriving) matching `pred`, and remove it. */
-  async next(pred: (m: Record<string, unknown>) => boolean = () => true, timeoutMs = EVENT_MS): Promise<Record<string, unknown>> {
+  async next(
+    pred: (m: Record<string, unknown>) => boolean = () => true,
+    timeoutMs = EVENT_MS,
+  ): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const i = this.inbox.findIndex(pred);
       if (i >= 0) return this.inbox.splice(i, 1)[0];
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`RawPeer: no matching message within ${timeoutMs} ms (inbox: ${JSON.stringify(this.inbox.map((m) => m.type))})`);
+      if (left <= 0)
+        throw new Error(
+          `RawPeer: no matching message within ${timeoutMs} ms (inbox: ${JSON.stringify(this.inbox.map((m) => m.type))})`,
+        );
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.waiters.push(() => (clearTimeout(t), r()));

@@ -75,13 +75,38 @@ function tempDir(): string {
 }
 
 async function server(recordDir: string, log: string[] = []) {
-  const t = await inProcessServer({ bind: `tcp://127.0.0.1:${await freePort()}`, policy, recordDir, scenario, maxBacklog: MAX_BACKLOG, log: (l) => log.push(l), ...PATIENT });
+  const t = await inProcessServer({
+    bind: `tcp://127.0.0.1:${await freePort()}`,
+    policy,
+    recordDir,
+    scenario,
+    maxBacklog: MAX_BACKLOG,
+    log: (l) => log.push(l),
+    ...PATIENT,
+  });
   cleanups.push(() => t.close());
   return t;
 }
 
-async function robots(endpoint: string, n: number, opts: { together?: boolean; prefix?: string } = {}): Promise<PacedRobot[]> {
-  const rs = await pacedRobots(n, { endpoint, mode: 'server', contract, hz: HZ, deadlineMs: DEADLINE_MS, episodeSteps: 50, scenario: navScenario.name, connectTimeoutMs: EVENT_MS }, opts);
+async function robots(
+  endpoint: string,
+  n: number,
+  opts: { together?: boolean; prefix?: string } = {},
+): Promise<PacedRobot[]> {
+  const rs = await pacedRobots(
+    n,
+    {
+      endpoint,
+      mode: 'server',
+      contract,
+      hz: HZ,
+      deadlineMs: DEADLINE_MS,
+      episodeSteps: 50,
+      scenario: navScenario.name,
+      connectTimeoutMs: EVENT_MS,
+    },
+    opts,
+  );
   cleanups.push(() => Promise.all(rs.map((r) => r.close())));
   return rs;
 }
@@ -107,7 +132,12 @@ function expectServedThroughout(reports: RobotReport[], stats: StatsMsg): void {
   const ids = new Set(reports.map((r) => r.robotId));
   const mine = stats.sessions.filter((s) => ids.has(s.robot_id));
   expect(mine).toHaveLength(reports.length);
-  for (const s of mine) expect({ robot: s.robot_id, errors: s.errors, dropped: s.dropped }).toEqual({ robot: s.robot_id, errors: 0, dropped: 0 });
+  for (const s of mine)
+    expect({ robot: s.robot_id, errors: s.errors, dropped: s.dropped }).toEqual({
+      robot: s.robot_id,
+      errors: 0,
+      dropped: 0,
+    });
 }
 
 async function expectRecorded(recordDir: string, reports: RobotReport[]): Promise<void> {
@@ -154,7 +184,8 @@ describe('load', () => {
     let watching = true;
     const watch = (async () => {
       while (watching) {
-        for (const s of t.server.stats().sessions) if (s.robot_id === 'flooder') maxBacklog = Math.max(maxBacklog, s.backlog);
+        for (const s of t.server.stats().sessions)
+          if (s.robot_id === 'flooder') maxBacklog = Math.max(maxBacklog, s.backlog);
         await sleep(5);
       }
     })();
@@ -176,7 +207,11 @@ describe('load', () => {
     // And the flood was trimmed, not served whole: the flooder was told of drops.
     expect(t.server.stats().dropped).toBeGreaterThan(0);
     expect(t.server.stats().dropped).toBeGreaterThanOrEqual(flooder!.dropped);
-    await until(() => t.server.stats().robots === 0 || t.server.stats().sessions.every((s) => s.robot_id === 'flooder'), EVENT_MS, 'the well-behaved robots said bye');
+    await until(
+      () => t.server.stats().robots === 0 || t.server.stats().sessions.every((s) => s.robot_id === 'flooder'),
+      EVENT_MS,
+      'the well-behaved robots said bye',
+    );
     await t.close();
     await expectRecorded(rec, reports);
   });
@@ -200,7 +235,11 @@ describe('load', () => {
     expect(stats.errors).toBeGreaterThan(9_000);
     // The log is throttled: not one line per bad frame.
     expect(log.length).toBeLessThan(1000);
-    await until(() => t.server.stats().sessions.every((s) => !s.robot_id.startsWith('robot-')), EVENT_MS, 'the robots said bye');
+    await until(
+      () => t.server.stats().sessions.every((s) => !s.robot_id.startsWith('robot-')),
+      EVENT_MS,
+      'the robots said bye',
+    );
     await t.close();
     await expectRecorded(rec, reports);
   });
@@ -227,14 +266,29 @@ describe('load', () => {
     const ckpt = join(root, 'policy');
     const rec = join(root, 'served');
     // The checkpoint's scenario at 100 Hz, so that the server records (and counts lateness at) the robots' rate.
-    (await tinyCheckpoint(ckpt, 'load-kill', 0, { ...navScenario, control: { ...navScenario.control, rate_hz: HZ } })).dispose();
+    (
+      await tinyCheckpoint(ckpt, 'load-kill', 0, { ...navScenario, control: { ...navScenario.control, rate_hz: HZ } })
+    ).dispose();
     const bind = `tcp://127.0.0.1:${await freePort()}`;
     // --heartbeat-ms 2500: a 10 s liveness window, so that no robot is dropped for a loaded machine's pause.
     const args = ['--policy', ckpt, '--bind', bind, '--record', rec, '--heartbeat-ms', '2500'];
     let serve = await ChildTarget.serve(args, 300_000);
     cleanups.push(() => serve.stop());
     const rs = await Promise.all(
-      [0, 1, 2].map((i) => ClientRobot.connect({ server: bind, robotId: `kill-${i}`, contract, safeAction: navScenario.safe_action, deadlineMs: KILL_DEADLINE_MS, maxMisses: 3, backoffMs: [50, 500], connectTimeoutMs: EVENT_MS, hz: HZ, episodeSteps: 100 })),
+      [0, 1, 2].map((i) =>
+        ClientRobot.connect({
+          server: bind,
+          robotId: `kill-${i}`,
+          contract,
+          safeAction: navScenario.safe_action,
+          deadlineMs: KILL_DEADLINE_MS,
+          maxMisses: 3,
+          backoffMs: [50, 500],
+          connectTimeoutMs: EVENT_MS,
+          hz: HZ,
+          episodeSteps: 100,
+        }),
+      ),
     );
     cleanups.push(() => Promise.all(rs.map((r) => r.close())));
     startAll(rs, HZ);
@@ -244,23 +298,40 @@ describe('load', () => {
     const endedAt = (e: RobotReport['episodes'][number], r: { startedAt: number }) => r.startedAt + e.endedAt;
     // Served for 2.5 s at least, and until every robot has an episode that old.
     const startedAt = performance.now();
-    await until(() => performance.now() - startedAt >= 2500 && rs.every((r) => r.report.episodes.some((e) => performance.now() - endedAt(e, r.report) > FLUSHED_MS)), EVENT_MS, 'every robot ended an episode');
+    await until(
+      () =>
+        performance.now() - startedAt >= 2500 &&
+        rs.every((r) => r.report.episodes.some((e) => performance.now() - endedAt(e, r.report) > FLUSHED_MS)),
+      EVENT_MS,
+      'every robot ended an episode',
+    );
     const killedAt = performance.now();
     await serve.kill9();
     serve = await ChildTarget.serve(args, 300_000);
     const readyAt = performance.now();
-    const firstAfter = (r: ClientRobot) => r.report.answeredAt.map((t) => t + r.report.startedAt).find((t) => t > readyAt);
-    await until(() => rs.every((r) => firstAfter(r) !== undefined), EVENT_MS, 'every robot served by the restarted server');
+    const firstAfter = (r: ClientRobot) =>
+      r.report.answeredAt.map((t) => t + r.report.startedAt).find((t) => t > readyAt);
+    await until(
+      () => rs.every((r) => firstAfter(r) !== undefined),
+      EVENT_MS,
+      'every robot served by the restarted server',
+    );
     const backAt = Math.max(...rs.map((r) => firstAfter(r)!));
     const killed = (e: RobotReport['episodes'][number], r: RobotReport) => endedAt(e, r) < killedAt - FLUSHED_MS;
-    const after = (e: RobotReport['episodes'][number], r: RobotReport) => endedAt(e, r) > backAt;
+    const afterRestart = (e: RobotReport['episodes'][number], r: RobotReport) => endedAt(e, r) > backAt;
     // Served for 2 s at least after every robot was back, and until every robot has ended an episode since.
-    await until(() => performance.now() - backAt >= 2000 && rs.every((r) => r.report.episodes.some((e) => after(e, r.report))), EVENT_MS, 'every robot ended an episode after the restart');
+    await until(
+      () =>
+        performance.now() - backAt >= 2000 && rs.every((r) => r.report.episodes.some((e) => afterRestart(e, r.report))),
+      EVENT_MS,
+      'every robot ended an episode after the restart',
+    );
     const stats = await queryStats(bind, EVENT_MS);
     const reports = await Promise.all(rs.map((r) => r.stop()));
     await Promise.all(rs.map((r) => r.close()));
     let left = -1;
-    for (const deadline = Date.now() + EVENT_MS; left !== 0 && Date.now() < deadline; await sleep(50)) left = (await queryStats(bind, EVENT_MS)).robots;
+    for (const deadline = Date.now() + EVENT_MS; left !== 0 && Date.now() < deadline; await sleep(50))
+      left = (await queryStats(bind, EVENT_MS)).robots;
     expect(left, 'robots still connected after saying bye').toBe(0);
     const exit = await serve.stop();
     expect(exit.code, serve.stderr).toBe(0);
@@ -276,14 +347,22 @@ describe('load', () => {
     // Every episode ended well before the kill or after the robots were back is recorded whole; the
     // killed file is readable.
     const byId = new Map(reports.map((r) => [r.robotId, r]));
-    const check = await checkRecording(rec, reports, { only: (id, e) => killed(e, byId.get(id)!) || after(e, byId.get(id)!) });
+    const check = await checkRecording(rec, reports, {
+      only: (id, e) => killed(e, byId.get(id)!) || afterRestart(e, byId.get(id)!),
+    });
     expect(check.problems).toEqual([]);
     expect(check.files).toBe(2);
     expect(check.unindexed).toBe(1);
     expect(check.recorded).toBe(check.completed);
     for (const r of reports) {
-      expect(r.episodes.filter((e) => killed(e, r)).length, `${r.robotId}: episodes before the kill`).toBeGreaterThanOrEqual(1);
-      expect(r.episodes.filter((e) => after(e, r)).length, `${r.robotId}: episodes after the restart`).toBeGreaterThanOrEqual(1);
+      expect(
+        r.episodes.filter((e) => killed(e, r)).length,
+        `${r.robotId}: episodes before the kill`,
+      ).toBeGreaterThanOrEqual(1);
+      expect(
+        r.episodes.filter((e) => afterRestart(e, r)).length,
+        `${r.robotId}: episodes after the restart`,
+      ).toBeGreaterThanOrEqual(1);
     }
     // At most the episode in flight at the kill is left without an end, per robot.
     const { episodes } = await readEpisodes(rec);

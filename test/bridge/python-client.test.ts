@@ -64,10 +64,14 @@ function summary(r: Run): Record<string, any> {
 
 /** The contract as a robot sends it in hello: only the fields docs/protocol.md defines. */
 const wireContract = Object.fromEntries(
-  (['obs', 'action'] as const).map((side) => [side, navScenario.contract[side].map(({ name, size, unit, low, high }) => ({ name, size, unit, low, high }))]),
+  (['obs', 'action'] as const).map((side) => [
+    side,
+    navScenario.contract[side].map(({ name, size, unit, low, high }) => ({ name, size, unit, low, high })),
+  ]),
 );
 
-const f32eq = (a: ArrayLike<number>, b: ArrayLike<number>) => expect(Array.from(Float32Array.from(a))).toEqual(Array.from(Float32Array.from(b)));
+const f32eq = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  expect(Array.from(Float32Array.from(a))).toEqual(Array.from(Float32Array.from(b)));
 
 let tmp: string;
 let policy: GaussianMlpPolicy;
@@ -78,7 +82,9 @@ let pythonProblem: string | null | undefined;
 /** Fail (never skip) when /usr/bin/python3 cannot import zmq and msgpack. */
 function assertPython(): void {
   if (pythonProblem === undefined) {
-    const probe = spawnSync(PYTHON, ['-c', 'import zmq, msgpack; print(zmq.zmq_version(), msgpack.version)'], { encoding: 'utf8' });
+    const probe = spawnSync(PYTHON, ['-c', 'import zmq, msgpack; print(zmq.zmq_version(), msgpack.version)'], {
+      encoding: 'utf8',
+    });
     pythonProblem =
       probe.status === 0
         ? null
@@ -98,7 +104,13 @@ afterEach(async () => {
 });
 
 async function serve(opts: Partial<PolicyServerOptions> = {}): Promise<PolicyServer> {
-  const s = await PolicyServer.start({ bind: `tcp://127.0.0.1:${await freePort()}`, policy, recordDir: join(tmp, 'rec'), ...PATIENT, ...opts });
+  const s = await PolicyServer.start({
+    bind: `tcp://127.0.0.1:${await freePort()}`,
+    policy,
+    recordDir: join(tmp, 'rec'),
+    ...PATIENT,
+    ...opts,
+  });
   cleanups.push(() => s.close());
   return s;
 }
@@ -122,10 +134,37 @@ describe('Python client against the policy server', () => {
   it('gets exactly the actions the server computed, and the server records its episodes', async () => {
     const server = await serve();
     const contractFile = writeJson('nav-contract.json', navScenario.contract);
-    const r = await runClient(['--server', server.endpoint, '--contract', contractFile, '--steps', '30', '--episode-steps', '10', '--robot-id', 'py-bot', '--seed', '3', '--deadline-ms', '5000', '--trace']);
+    const r = await runClient([
+      '--server',
+      server.endpoint,
+      '--contract',
+      contractFile,
+      '--steps',
+      '30',
+      '--episode-steps',
+      '10',
+      '--robot-id',
+      'py-bot',
+      '--seed',
+      '3',
+      '--deadline-ms',
+      '5000',
+      '--trace',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const s = summary(r);
-    expect(s).toMatchObject({ ok: true, robot_id: 'py-bot', policy_id: 'tiny', policy_version: 1, steps: 30, episodes: 3, served: 30, missed: 0, clamped: 0, reconnects: 0 });
+    expect(s).toMatchObject({
+      ok: true,
+      robot_id: 'py-bot',
+      policy_id: 'tiny',
+      policy_version: 1,
+      steps: 30,
+      episodes: 3,
+      served: 30,
+      missed: 0,
+      clamped: 0,
+      reconnects: 0,
+    });
     expect(s.trace).toHaveLength(30);
     for (const t of s.trace) {
       expect(t.missed).toBe(false);
@@ -161,9 +200,25 @@ describe('Python client against the policy server', () => {
   it('reads a scenario as JSON (safe action, control rate, name) and paces itself at the rate', async () => {
     const log: string[] = [];
     const server = await serve({ log: (l) => log.push(l) });
-    const scenarioFile = writeJson('nav-scenario.json', { ...navScenario, control: { ...navScenario.control, rate_hz: 50 } });
+    const scenarioFile = writeJson('nav-scenario.json', {
+      ...navScenario,
+      control: { ...navScenario.control, rate_hz: 50 },
+    });
     const t0 = Date.now();
-    const r = await runClient(['--server', server.endpoint, '--contract', scenarioFile, '--steps', '10', '--robot-id', 'paced', '--rate-hz', '50', '--deadline-ms', '5000']);
+    const r = await runClient([
+      '--server',
+      server.endpoint,
+      '--contract',
+      scenarioFile,
+      '--steps',
+      '10',
+      '--robot-id',
+      'paced',
+      '--rate-hz',
+      '50',
+      '--deadline-ms',
+      '5000',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(summary(r)).toMatchObject({ ok: true, served: 10, missed: 0, episodes: 1 });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(9 * 20);
@@ -188,11 +243,30 @@ describe('Python client against the policy server', () => {
 
   it('a robot id already connected: keeps saying hello until its connect timeout, then reports duplicate_robot and exits 1', async () => {
     const server = await serve();
-    const first = await RobotClient.connect({ server: server.endpoint, robotId: 'twin', contract: navScenario.contract, safeAction: navScenario.safe_action, deadlineMs: 500 });
+    const first = await RobotClient.connect({
+      server: server.endpoint,
+      robotId: 'twin',
+      contract: navScenario.contract,
+      safeAction: navScenario.safe_action,
+      deadlineMs: 500,
+    });
     try {
-      const r = await runClient(['--server', server.endpoint, '--contract', writeJson('twin.json', navScenario.contract), '--steps', '5', '--robot-id', 'twin', '--connect-timeout', '3']);
+      const r = await runClient([
+        '--server',
+        server.endpoint,
+        '--contract',
+        writeJson('twin.json', navScenario.contract),
+        '--steps',
+        '5',
+        '--robot-id',
+        'twin',
+        '--connect-timeout',
+        '3',
+      ]);
       expect(r.code).toBe(1);
-      expect(summary(r).error).toMatch(/duplicate_robot: .* refused robot twin for 3 s: robot_id "twin": already connected/);
+      expect(summary(r).error).toMatch(
+        /duplicate_robot: .* refused robot twin for 3 s: robot_id "twin": already connected/,
+      );
       expect(server.stats().robots).toBe(1);
     } finally {
       await first.close();
@@ -200,7 +274,14 @@ describe('Python client against the policy server', () => {
   });
 
   it('times out clearly when nobody answers', async () => {
-    const r = await runClient(['--server', `tcp://127.0.0.1:${await freePort()}`, '--contract', writeJson('c.json', navScenario.contract), '--connect-timeout', '0.3']);
+    const r = await runClient([
+      '--server',
+      `tcp://127.0.0.1:${await freePort()}`,
+      '--contract',
+      writeJson('c.json', navScenario.contract),
+      '--connect-timeout',
+      '0.3',
+    ]);
     expect(r.code).toBe(1);
     expect(summary(r).error).toMatch(/no welcome from tcp:\/\/127\.0\.0\.1:\d+ within 0\.3 s/);
   });
@@ -208,7 +289,22 @@ describe('Python client against the policy server', () => {
   it('rides out a server restart: safe action while it is down, then reconnects by itself', async () => {
     const bind = `tcp://127.0.0.1:${await freePort()}`;
     let server = await serve({ bind });
-    const py = startClient(['--server', bind, '--contract', writeJson('c.json', navScenario.contract), '--steps', '100', '--rate-hz', '50', '--deadline-ms', '500', '--safe-action', '0,0.25', '--trace', '--verbose']);
+    const py = startClient([
+      '--server',
+      bind,
+      '--contract',
+      writeJson('c.json', navScenario.contract),
+      '--steps',
+      '100',
+      '--rate-hz',
+      '50',
+      '--deadline-ms',
+      '500',
+      '--safe-action',
+      '0,0.25',
+      '--trace',
+      '--verbose',
+    ]);
     await until(() => server.stats().actions >= 10, EVENT_MS, 'the python robot gets going');
     await server.close();
     // Down until the robot has noticed (3 missed deadlines: it holds the safe action and reconnects),
@@ -246,20 +342,53 @@ describe('Python client against the policy server', () => {
     const serverKeys = zmq.curveKeyPair();
     const robotKeys = zmq.curveKeyPair();
     const server = await serve({ curve: { ...serverKeys, allow: [robotKeys.publicKey] } });
-    const args = ['--server', server.endpoint, '--contract', writeJson('c.json', navScenario.contract), '--steps', '5', '--deadline-ms', '5000', `--curve-server-key=${serverKeys.publicKey}`];
+    const args = [
+      '--server',
+      server.endpoint,
+      '--contract',
+      writeJson('c.json', navScenario.contract),
+      '--steps',
+      '5',
+      '--deadline-ms',
+      '5000',
+      `--curve-server-key=${serverKeys.publicKey}`,
+    ];
     // Z85 keys may start with '-': pass them as --flag=VALUE.
-    const ok = await runClient([...args, `--curve-public-key=${robotKeys.publicKey}`, `--curve-secret-key=${robotKeys.secretKey}`]);
+    const ok = await runClient([
+      ...args,
+      `--curve-public-key=${robotKeys.publicKey}`,
+      `--curve-secret-key=${robotKeys.secretKey}`,
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(summary(ok)).toMatchObject({ ok: true, served: 5 });
     // The same from key files (PREFIX.key / PREFIX.pub, and the server's .pub).
     writeFileSync(join(tmp, 'robot.pub'), `# robot\n${robotKeys.publicKey}\n`);
     writeFileSync(join(tmp, 'robot.key'), `${robotKeys.secretKey}\n`);
     writeFileSync(join(tmp, 'server.pub'), `${serverKeys.publicKey}\n`);
-    const fromFiles = await runClient(['--server', server.endpoint, '--contract', join(tmp, 'c.json'), '--steps', '3', '--deadline-ms', '5000', '--curve-server-key', join(tmp, 'server.pub'), '--curve-keys', join(tmp, 'robot')]);
+    const fromFiles = await runClient([
+      '--server',
+      server.endpoint,
+      '--contract',
+      join(tmp, 'c.json'),
+      '--steps',
+      '3',
+      '--deadline-ms',
+      '5000',
+      '--curve-server-key',
+      join(tmp, 'server.pub'),
+      '--curve-keys',
+      join(tmp, 'robot'),
+    ]);
     expect(fromFiles.code, fromFiles.stderr).toBe(0);
     expect(summary(fromFiles)).toMatchObject({ ok: true, served: 3 });
     const stranger = zmq.curveKeyPair();
-    const refused = await runClient([...args, `--curve-public-key=${stranger.publicKey}`, `--curve-secret-key=${stranger.secretKey}`, '--connect-timeout', '0.3']);
+    const refused = await runClient([
+      ...args,
+      `--curve-public-key=${stranger.publicKey}`,
+      `--curve-secret-key=${stranger.secretKey}`,
+      '--connect-timeout',
+      '0.3',
+    ]);
     expect(refused.code).toBe(1);
     expect(summary(refused).error).toMatch(/no welcome/);
   });
@@ -272,8 +401,18 @@ describe('Python client against a scripted server (its side of the protocol)', (
     await router.bind(endpoint);
     const received: Record<string, any>[] = [];
     let seqOut = 0;
-    const reply = (id: Buffer, m: Record<string, unknown>) => router.send([id, msgpack.pack({ ...m, seq: ++seqOut, time: Date.now() / 1000 })]);
-    const action = (obs: Record<string, any>, values: number[]) => ({ type: 'action', reply_to: obs.seq, episode: obs.episode, step: obs.step, action: f32(values), policy_id: 'script', policy_version: 7, compute_us: 1.5 });
+    const reply = (id: Buffer, m: Record<string, unknown>) =>
+      router.send([id, msgpack.pack({ ...m, seq: ++seqOut, time: Date.now() / 1000 })]);
+    const action = (obs: Record<string, any>, values: number[]) => ({
+      type: 'action',
+      reply_to: obs.seq,
+      episode: obs.episode,
+      step: obs.step,
+      action: f32(values),
+      policy_id: 'script',
+      policy_version: 7,
+      compute_us: 1.5,
+    });
     let held: Record<string, any> | null = null;
     const loop = (async () => {
       try {
@@ -281,7 +420,16 @@ describe('Python client against a scripted server (its side of the protocol)', (
           const m = msgpack.unpack(frame) as Record<string, any>;
           received.push(extra.length ? { ...m, extraFrames: extra.length } : m);
           // Heartbeats a minute apart: none falls due in this short run (the list of what python sent is checked whole).
-          if (m.type === 'hello') await reply(id, { type: 'welcome', protocol: 1, session: 'scripted', policy_id: 'script', policy_version: 7, heartbeat_ms: 60_000, liveness: 10 });
+          if (m.type === 'hello')
+            await reply(id, {
+              type: 'welcome',
+              protocol: 1,
+              session: 'scripted',
+              policy_id: 'script',
+              policy_version: 7,
+              heartbeat_ms: 60_000,
+              liveness: 10,
+            });
           if (m.type !== 'obs') continue;
           switch (m.step) {
             case 0:
@@ -298,7 +446,13 @@ describe('Python client against a scripted server (its side of the protocol)', (
               await reply(id, action(m, [0.1, -0.2]));
               break;
             case 4:
-              await reply(id, { type: 'error', code: 'internal', message: 'scripted failure', reply_to: m.seq, fatal: false });
+              await reply(id, {
+                type: 'error',
+                code: 'internal',
+                message: 'scripted failure',
+                reply_to: m.seq,
+                fatal: false,
+              });
               break;
             default:
               await reply(id, { type: 'heartbeat' });
@@ -315,10 +469,36 @@ describe('Python client against a scripted server (its side of the protocol)', (
     });
 
     // A deadline no answer misses on a loaded machine: only step 2's (held back) and step 4's (an error) miss.
-    const r = await runClient(['--server', endpoint, '--contract', writeJson('c.json', navScenario.contract), '--steps', '7', '--episode-steps', '7', '--deadline-ms', '2000', '--safe-action', '0,0.25', '--robot-id', 'scripted-bot', '--trace']);
+    const r = await runClient([
+      '--server',
+      endpoint,
+      '--contract',
+      writeJson('c.json', navScenario.contract),
+      '--steps',
+      '7',
+      '--episode-steps',
+      '7',
+      '--deadline-ms',
+      '2000',
+      '--safe-action',
+      '0,0.25',
+      '--robot-id',
+      'scripted-bot',
+      '--trace',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const s = summary(r);
-    expect(s).toMatchObject({ ok: true, steps: 7, served: 5, missed: 2, clamped: 2, reconnects: 0, policy_id: 'script', policy_version: 7, session: 'scripted' });
+    expect(s).toMatchObject({
+      ok: true,
+      steps: 7,
+      served: 5,
+      missed: 2,
+      clamped: 2,
+      reconnects: 0,
+      policy_id: 'script',
+      policy_version: 7,
+      session: 'scripted',
+    });
     const got = s.trace.map((t: { action: number[]; missed: boolean }) => [t.missed, ...t.action]);
     expect(got).toEqual([
       [false, 1, -1],
@@ -334,7 +514,19 @@ describe('Python client against a scripted server (its side of the protocol)', (
     // (its last ones may still be on their way when it has exited).
     await until(() => received.some((m) => m.type === 'bye'), EVENT_MS, 'the bye arrives');
     expect(received.filter((m) => m.extraFrames)).toEqual([]);
-    expect(received.map((m) => m.type)).toEqual(['hello', 'episode_start', 'obs', 'obs', 'obs', 'obs', 'obs', 'obs', 'obs', 'episode_end', 'bye']);
+    expect(received.map((m) => m.type)).toEqual([
+      'hello',
+      'episode_start',
+      'obs',
+      'obs',
+      'obs',
+      'obs',
+      'obs',
+      'obs',
+      'obs',
+      'episode_end',
+      'bye',
+    ]);
     received.forEach((m, i) => {
       expect(m.seq).toBe(i + 1);
       expect(typeof m.time).toBe('number');
@@ -353,11 +545,20 @@ describe('Python client against a scripted server (its side of the protocol)', (
       if (k === 0) expect(m.applied).toBeUndefined();
       else {
         // The applied action reported is the one the robot used for the previous step (clamped / safe).
-        expect(Array.from(new Float32Array(new Uint8Array(m.applied).buffer))).toEqual(got[k - 1].slice(1).map(Math.fround));
+        expect(Array.from(new Float32Array(new Uint8Array(m.applied).buffer))).toEqual(
+          got[k - 1].slice(1).map(Math.fround),
+        );
         expect(typeof m.reward).toBe('number');
         expect(m.terminated).toBe(false);
       }
     });
-    expect(received[9]).toMatchObject({ type: 'episode_end', episode: 0, success: false, terminated: false, truncated: true, length: 7 });
+    expect(received[9]).toMatchObject({
+      type: 'episode_end',
+      episode: 0,
+      success: false,
+      terminated: false,
+      truncated: true,
+      length: 7,
+    });
   });
 });

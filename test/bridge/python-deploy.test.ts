@@ -21,13 +21,17 @@ afterEach(async () => {
 
 function deployFromDoc(args: string[]): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const p = spawn('/usr/bin/python3', ['test/bridge/python/deploy_from_doc.py', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('/usr/bin/python3', ['test/bridge/python/deploy_from_doc.py', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);
-    p.on('close', (code) => (out.trim() ? resolve(JSON.parse(out.trim())) : reject(new Error(`deploy_from_doc.py exited ${code}: ${err}`))));
+    p.on('close', (code) =>
+      out.trim() ? resolve(JSON.parse(out.trim())) : reject(new Error(`deploy_from_doc.py exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -46,9 +50,21 @@ it('a Python deployer written from the protocol page deploys with its key; a rob
     loadPolicy: checkpointLoader(navScenario.contract),
   });
   cleanups.push(() => server.close());
-  const asRobot = await deployFromDoc([server.endpoint, serverKeys.publicKey, robotKeys.publicKey, robotKeys.secretKey, join(dir, 'ck')]);
+  const asRobot = await deployFromDoc([
+    server.endpoint,
+    serverKeys.publicKey,
+    robotKeys.publicKey,
+    robotKeys.secretKey,
+    join(dir, 'ck'),
+  ]);
   expect(asRobot).toMatchObject({ answer: 'error', code: 'not_allowed' });
-  const asAdmin = await deployFromDoc([server.endpoint, serverKeys.publicKey, admin.publicKey, admin.secretKey, join(dir, 'ck')]);
+  const asAdmin = await deployFromDoc([
+    server.endpoint,
+    serverKeys.publicKey,
+    admin.publicKey,
+    admin.secretKey,
+    join(dir, 'ck'),
+  ]);
   expect(asAdmin).toEqual({ answer: 'deployed', code: null, message: null, policy_version: 2 });
   expect(server.stats().policyId).toBe('from-python');
 });

@@ -9,5 +9,6 @@ export const contract: Contract = {
   action: [{ name: 'force', size: 2, unit: '1', low: -1, high: 1 }],
 };
 
-export const obsAt = (episode: number, step: number) => Float32Array.from([((episode + step) % 7) / 10, -step / 100, episode / 3]);
+export const obsAt = (episode: number, step: number) =>
+  Float32Array.from([((episode + step) % 7) / 10, -step / 100, episode / 3]);
 export const actionFor = (obs: Float32Array) => Float32Array.from([obs[0] / 2, -obs[1]]);

@@ -14,12 +14,35 @@ const now = () => Date.now() / 1000;
 
 function step(episode: number, k: number): void {
   const obs = obsAt(episode, k);
-  rec.step({ episode, step: k, time: now(), receivedAt: now(), obs, ...(k > 0 ? { reward: 1, terminated: false, truncated: false } : {}) }, actionFor(obs), 0.2);
+  rec.step(
+    {
+      episode,
+      step: k,
+      time: now(),
+      receivedAt: now(),
+      obs,
+      ...(k > 0 ? { reward: 1, terminated: false, truncated: false } : {}),
+    },
+    actionFor(obs),
+    0.2,
+  );
 }
 
 rec.startEpisode({ type: 'episode_start', seq: 1, time: now(), episode: 0, seed: 5 }, 'kill-policy', now());
 for (let k = 0; k < 5; k++) step(0, k);
-rec.endEpisode({ type: 'episode_end', seq: 2, time: now(), episode: 0, success: true, terminated: true, truncated: false, reward: 1 }, now());
+rec.endEpisode(
+  {
+    type: 'episode_end',
+    seq: 2,
+    time: now(),
+    episode: 0,
+    success: true,
+    terminated: true,
+    truncated: false,
+    reward: 1,
+  },
+  now(),
+);
 
 rec.startEpisode({ type: 'episode_start', seq: 3, time: now(), episode: 1, seed: 6 }, 'kill-policy', now());
 for (let k = 0; ; k++) {

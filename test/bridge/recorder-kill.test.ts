@@ -33,7 +33,9 @@ describe('a recording server killed with SIGKILL', () => {
     const proc = spawn(process.execPath, ['--import', 'tsx', child, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     proc.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => proc.on('exit', (code, signal) => resolve(signal ?? code)));
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+      proc.on('exit', (code, signal) => resolve(signal ?? code)),
+    );
     const sentAt: number[] = [];
     let killedAt = 0;
     await new Promise<void>((resolve, reject) => {
@@ -62,7 +64,12 @@ describe('a recording server killed with SIGKILL', () => {
     expect(done.end).toMatchObject({ index: 0, success: true, length: 5 });
     expect(done.steps).toHaveLength(5);
     expect(inFlight.end).toBeUndefined();
-    expect(inFlight.start).toMatchObject({ index: 1, source: 'real', seed: 6, randomization: { robot_id: 'doomed', robotEpisode: 1, session: 'session-1' } });
+    expect(inFlight.start).toMatchObject({
+      index: 1,
+      source: 'real',
+      seed: 6,
+      randomization: { robot_id: 'doomed', robotEpisode: 1, session: 'session-1' },
+    });
     // Its steps as sent, in order, from the first, without a gap.
     inFlight.steps.forEach((s, k) => {
       expect(s.step).toBe(k);

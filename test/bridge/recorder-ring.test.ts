@@ -13,7 +13,22 @@ const actionAt = (k: number) => Float32Array.from([Math.fround(Math.sin(k)), Mat
 
 function push(ring: StepRing, k: number): boolean {
   const applied = k % 3 === 0 ? undefined : Float32Array.from([0.5, -k / 3]);
-  return ring.push(k % 2, { episode: k >> 4, step: k & 15, time: 1.7e9 + k / 3, receivedAt: 1.7e9 + k / 7, obs: obsAt(k), reward: k / 8, terminated: k % 5 === 0, truncated: k % 7 === 0, applied }, actionAt(k), k / 100);
+  return ring.push(
+    k % 2,
+    {
+      episode: k >> 4,
+      step: k & 15,
+      time: 1.7e9 + k / 3,
+      receivedAt: 1.7e9 + k / 7,
+      obs: obsAt(k),
+      reward: k / 8,
+      terminated: k % 5 === 0,
+      truncated: k % 7 === 0,
+      applied,
+    },
+    actionAt(k),
+    k / 100,
+  );
 }
 
 function expectStep(s: RecordedStep, k: number): void {
@@ -26,7 +41,9 @@ function expectStep(s: RecordedStep, k: number): void {
   expect(s.obs.reward).toBe(k / 8);
   expect(s.obs.terminated).toBe(k % 5 === 0);
   expect(s.obs.truncated).toBe(k % 7 === 0);
-  expect(s.obs.applied === undefined ? undefined : Array.from(s.obs.applied)).toEqual(k % 3 === 0 ? undefined : Array.from(Float32Array.from([0.5, -k / 3])));
+  expect(s.obs.applied === undefined ? undefined : Array.from(s.obs.applied)).toEqual(
+    k % 3 === 0 ? undefined : Array.from(Float32Array.from([0.5, -k / 3])),
+  );
   expect(Array.from(s.action)).toEqual(Array.from(actionAt(k)));
   expect(s.latencyMs).toBe(k / 100);
 }
@@ -69,7 +86,9 @@ describe('StepRing', () => {
 
   it('refuses vectors that do not fit the contract, and a capacity that is not a power of two', () => {
     const ring = StepRing.create(contract, 4);
-    expect(() => ring.push(0, { episode: 0, step: 0, time: 0, receivedAt: 0, obs: new Float32Array(28) }, actionAt(0), 0)).toThrow(/expected a step of 29 obs and 2 action values, got 28 and 2/);
+    expect(() =>
+      ring.push(0, { episode: 0, step: 0, time: 0, receivedAt: 0, obs: new Float32Array(28) }, actionAt(0), 0),
+    ).toThrow(/expected a step of 29 obs and 2 action values, got 28 and 2/);
     expect(() => StepRing.create(contract, 6)).toThrow(/power of two, got 6/);
   });
 

@@ -66,20 +66,41 @@ class Robot {
 
   start(episode: number, info?: Record<string, unknown>): { time: number; receivedAt: number } {
     const at = this.tick(0.01);
-    this.rec.startEpisode({ type: 'episode_start', seq: 0, time: at.time, episode, seed: 100 + episode, info }, 'test-policy', at.receivedAt);
+    this.rec.startEpisode(
+      { type: 'episode_start', seq: 0, time: at.time, episode, seed: 100 + episode, info },
+      'test-policy',
+      at.receivedAt,
+    );
     return at;
   }
 
   step(episode: number, step: number, obs = obsAt(episode, step)): void {
     const at = this.tick(step === 3 ? 0.35 : 0.1);
-    const prev = step > 0 ? { reward: step - 0.5, terminated: false, truncated: false, applied: Float32Array.from([step / 10, 0]) } : {};
+    const prev =
+      step > 0
+        ? { reward: step - 0.5, terminated: false, truncated: false, applied: Float32Array.from([step / 10, 0]) }
+        : {};
     this.rec.step({ episode, step, obs, ...at, ...prev }, actionFor(obs), 0.5 + step / 100);
     this.sent.push({ episode, step, ...at });
   }
 
   end(episode: number, length: number): { time: number; receivedAt: number } {
     const at = this.tick(0.1);
-    this.rec.endEpisode({ type: 'episode_end', seq: 0, time: at.time, episode, success: true, terminated: true, truncated: false, reward: 9, return: 42, length }, at.receivedAt);
+    this.rec.endEpisode(
+      {
+        type: 'episode_end',
+        seq: 0,
+        time: at.time,
+        episode,
+        success: true,
+        terminated: true,
+        truncated: false,
+        reward: 9,
+        return: 42,
+        length,
+      },
+      at.receivedAt,
+    );
     return at;
   }
 
@@ -105,7 +126,12 @@ async function rawMessages(path: string): Promise<RawMessage[]> {
     const out: RawMessage[] = [];
     for await (const m of reader.readMessages()) {
       const topic = reader.channelsById.get(m.channelId)!.topic;
-      out.push({ topic, logTime: m.logTime, publishTime: m.publishTime, json: topic === '/snapshot' ? null : JSON.parse(new TextDecoder().decode(m.data)) });
+      out.push({
+        topic,
+        logTime: m.logTime,
+        publishTime: m.publishTime,
+        json: topic === '/snapshot' ? null : JSON.parse(new TextDecoder().decode(m.data)),
+      });
     }
     return out;
   } finally {
@@ -134,18 +160,44 @@ describe('RecorderThread: one file per server run', () => {
     expect(rt.files).toEqual([join(dir, readdirSync(dir)[0])]);
     const f = await readEpisodeFile(rt.files[0]);
     expect(f.indexed).toBe(true);
-    expect(f.episodes.map((e) => [e.start.index, e.start.randomization.robot_id, e.start.randomization.robotEpisode, e.steps.length, !!e.end])).toEqual([
+    expect(
+      f.episodes.map((e) => [
+        e.start.index,
+        e.start.randomization.robot_id,
+        e.start.randomization.robotEpisode,
+        e.steps.length,
+        !!e.end,
+      ]),
+    ).toEqual([
       [0, 'alpha', 7, 6, true],
       [1, 'beta', 0, 4, true],
       [2, 'alpha', 8, 3, true],
     ]);
     const [e7, e0] = f.episodes;
-    expect(e7.start).toMatchObject({ source: 'real', task: 'real', scenario: 'test-scenario', seed: 107, policyId: 'test-policy', controlHz: 10, contract, taskState: null });
+    expect(e7.start).toMatchObject({
+      source: 'real',
+      task: 'real',
+      scenario: 'test-scenario',
+      seed: 107,
+      policyId: 'test-policy',
+      controlHz: 10,
+      contract,
+      taskState: null,
+    });
     expect(e7.start.randomization).toEqual({ robot_id: 'alpha', robotEpisode: 7, session: 'session-alpha' });
     expect(e7.start.partial).toBeUndefined();
     expect(e0.start.controlHz).toBe(NOMINAL_CONTROL_HZ);
     expect(log.some((l) => /recording beta: control rate unknown/.test(l))).toBe(true);
-    expect(e7.end).toEqual({ event: 'end', index: 0, success: true, return: 42, length: 6, terminated: true, truncated: false, obsOutOfRange: { steps: 0, values: 0 } });
+    expect(e7.end).toEqual({
+      event: 'end',
+      index: 0,
+      success: true,
+      return: 42,
+      length: 6,
+      terminated: true,
+      truncated: false,
+      obsOutOfRange: { steps: 0, values: 0 },
+    });
     expect(e7.snapshot).toEqual(new Uint8Array(0));
     e7.steps.forEach((s, k) => {
       expect(s.step).toBe(k);
@@ -192,7 +244,9 @@ describe('RecorderThread: one file per server run', () => {
     // Closed sessions are on disk while the server runs: the file reads without its index.
     const live = await readEpisodeFile(rt.files[0]);
     expect(live.indexed).toBe(false);
-    expect(live.episodes.map((e) => [e.start.randomization.robot_id, e.steps.length, !!e.end])).toEqual([['quitter', 2, false]]);
+    expect(live.episodes.map((e) => [e.start.randomization.robot_id, e.steps.length, !!e.end])).toEqual([
+      ['quitter', 2, false],
+    ]);
 
     const restarter = new Robot(rt.open(meta('restarter')), T0 + 1);
     restarter.run(0, 3, false); // the robot's loop restarts without ending episode 0...
@@ -205,7 +259,12 @@ describe('RecorderThread: one file per server run', () => {
     const f = await readEpisodeFile(rt.files[0]);
     expect(f.indexed).toBe(true);
     // The step held for its outcome (the last one) is not recorded in an episode cut short.
-    expect(f.episodes.map((e) => `${e.start.randomization.robot_id}:${e.start.randomization.robotEpisode}:${e.steps.length}${e.end ? '' : ' (incomplete)'}`)).toEqual([
+    expect(
+      f.episodes.map(
+        (e) =>
+          `${e.start.randomization.robot_id}:${e.start.randomization.robotEpisode}:${e.steps.length}${e.end ? '' : ' (incomplete)'}`,
+      ),
+    ).toEqual([
       'quitter:0:2 (incomplete)',
       'restarter:0:2 (incomplete)',
       'restarter:1:2',
@@ -255,7 +314,9 @@ describe('RecorderThread: one file per server run', () => {
     // The long episode began in the first file and stayed there while the others moved on.
     expect(files[0].episodes.find((e) => e.start.randomization.robot_id === 'long')!.steps).toHaveLength(k);
     expect(episodes.every((e) => e.end && e.steps.length === e.end.length)).toBe(true);
-    expect(episodes.filter((e) => e.start.randomization.robot_id === 'short').map((e) => e.start.randomization.robotEpisode)).toEqual([...Array(12).keys()]);
+    expect(
+      episodes.filter((e) => e.start.randomization.robot_id === 'short').map((e) => e.start.randomization.robotEpisode),
+    ).toEqual([...Array(12).keys()]);
     // Rotated by size, not per episode.
     expect(files.some((f) => f.episodes.length > 1)).toBe(true);
   });
@@ -276,7 +337,11 @@ describe('RecorderThread: one file per server run', () => {
     r.run(2, 4, true, 40);
     await rt.stop();
     const [bad, clean, partial] = (await readEpisodeFile(rt.files[0])).episodes;
-    expect(bad.end!.obsOutOfRange).toEqual({ steps: 2, values: 3, first: { step: 2, component: 'pos', index: 1, value: 3 } });
+    expect(bad.end!.obsOutOfRange).toEqual({
+      steps: 2,
+      values: 3,
+      first: { step: 2, component: 'pos', index: 1, value: 3 },
+    });
     expect(Array.from(bad.steps[4].obs)).toEqual([1.5, 0, -6]); // served and recorded as sent
     expect(clean.end!.obsOutOfRange).toEqual({ steps: 0, values: 0 });
     expect(partial.start.partial).toEqual({ fromStep: 40 });
@@ -293,7 +358,9 @@ describe('RecorderThread: one file per server run', () => {
       [true, 0, 40],
     ]);
     const text = formatInspect(report).split('\n');
-    expect(text[1]).toMatch(/^ {2}#0 {2}seed 100 {2}real {2}robot faulty {2}success .* length 6 {2}FLAGGED: obs out of range in 2 steps \(3 values; first: step 2 pos\[1\] = 3\)$/);
+    expect(text[1]).toMatch(
+      /^ {2}#0 {2}seed 100 {2}real {2}robot faulty {2}success .* length 6 {2}FLAGGED: obs out of range in 2 steps \(3 values; first: step 2 pos\[1\] = 3\)$/,
+    );
     expect(text[2]).not.toMatch(/FLAGGED/);
     expect(text[3]).toMatch(/FLAGGED: partial \(from step 40\)$/);
     expect(text[4]).toMatch(/^3 episodes \(2 flagged: skipped by train\/finetune without --include-flagged\), /);

@@ -19,7 +19,8 @@ import { PATIENT, RawPeer, f32, freePort, navScenario, tinyPolicy, until } from 
 const contract = navScenario.contract;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Within every component's range (the contract's low/high), so that no episode is flagged. */
-const obsAt = (episode: number, step: number) => Float32Array.from({ length: 29 }, (_, i) => ((episode * 5 + step * 3 + i) % 13) / 13);
+const obsAt = (episode: number, step: number) =>
+  Float32Array.from({ length: 29 }, (_, i) => ((episode * 5 + step * 3 + i) % 13) / 13);
 
 let dir: string;
 let policy: GaussianMlpPolicy;
@@ -51,13 +52,25 @@ async function serve(opts: Partial<PolicyServerOptions> = {}): Promise<PolicySer
 }
 
 async function robot(server: PolicyServer, extra: Partial<RobotClientOptions> = {}): Promise<RobotClient> {
-  const c = await RobotClient.connect({ server: server.endpoint, robotId: 'rec-bot', contract, safeAction: navScenario.safe_action, deadlineMs: 5000, ...extra });
+  const c = await RobotClient.connect({
+    server: server.endpoint,
+    robotId: 'rec-bot',
+    contract,
+    safeAction: navScenario.safe_action,
+    deadlineMs: 5000,
+    ...extra,
+  });
   cleanups.push(() => c.close());
   return c;
 }
 
 /** Run one episode of `n` steps; the applied action is the received one halved (so it differs visibly). */
-async function episode(c: RobotClient, index: number, n: number, end = true): Promise<{ actions: Float32Array[]; applied: Float32Array[] }> {
+async function episode(
+  c: RobotClient,
+  index: number,
+  n: number,
+  end = true,
+): Promise<{ actions: Float32Array[]; applied: Float32Array[] }> {
   await c.startEpisode(index, 1000 + index, { friction_scale: 0.9, note: 'bench test' });
   const actions: Float32Array[] = [];
   const applied: Float32Array[] = [];
@@ -69,7 +82,16 @@ async function episode(c: RobotClient, index: number, n: number, end = true): Pr
     applied.push(r.action.map((v) => v / 2));
     prev = { reward: step + 0.5, terminated: false, truncated: false, applied: applied[step] };
   }
-  if (end) await c.endEpisode({ episode: index, success: index % 2 === 0, terminated: index % 2 === 0, truncated: index % 2 === 1, reward: n - 1 + 0.5, return: 123.25, length: n });
+  if (end)
+    await c.endEpisode({
+      episode: index,
+      success: index % 2 === 0,
+      terminated: index % 2 === 0,
+      truncated: index % 2 === 1,
+      reward: n - 1 + 0.5,
+      return: 123.25,
+      length: n,
+    });
   return { actions, applied };
 }
 
@@ -109,9 +131,33 @@ describe('recording served episodes', () => {
     expect(files[0].incompleteEpisodes).toBe(0);
     expect(episodes).toHaveLength(2);
     const [a, b] = episodes;
-    expect(a.start).toMatchObject({ index: 0, source: 'real', scenario: navScenario.name, task: 'real', seed: 1000, policyId: 'tiny', controlHz: 10, contract });
-    expect(a.start.randomization).toEqual({ robot_id: 'rec-bot', robotEpisode: 0, session: c.session, friction_scale: 0.9, note: 'bench test' });
-    expect(a.end).toMatchObject({ event: 'end', index: 0, success: true, return: 123.25, length: 8, terminated: true, truncated: false, obsOutOfRange: { steps: 0, values: 0 } });
+    expect(a.start).toMatchObject({
+      index: 0,
+      source: 'real',
+      scenario: navScenario.name,
+      task: 'real',
+      seed: 1000,
+      policyId: 'tiny',
+      controlHz: 10,
+      contract,
+    });
+    expect(a.start.randomization).toEqual({
+      robot_id: 'rec-bot',
+      robotEpisode: 0,
+      session: c.session,
+      friction_scale: 0.9,
+      note: 'bench test',
+    });
+    expect(a.end).toMatchObject({
+      event: 'end',
+      index: 0,
+      success: true,
+      return: 123.25,
+      length: 8,
+      terminated: true,
+      truncated: false,
+      obsOutOfRange: { steps: 0, values: 0 },
+    });
     expect(b.end).toMatchObject({ index: 1, success: false, length: 5, terminated: false, truncated: true });
     for (const [ep, sent] of [
       [a, e0],
@@ -126,7 +172,9 @@ describe('recording served episodes', () => {
         expect(Array.from(s.action)).toEqual(Array.from(sent.actions[k]));
         expect(Array.from(s.action)).toEqual(Array.from(policy.act(s.obs)));
         // The applied action of step k comes with obs k+1; the last step has none (recorded as sent).
-        expect(Array.from(s.appliedAction)).toEqual(Array.from(k < sent.actions.length - 1 ? sent.applied[k] : sent.actions[k]));
+        expect(Array.from(s.appliedAction)).toEqual(
+          Array.from(k < sent.actions.length - 1 ? sent.applied[k] : sent.actions[k]),
+        );
         expect(s.reward).toBe(k + 0.5);
         // The policy's compute time in ms (not a timestamp, not µs): a busy machine may stretch it, not by seconds.
         expect(s.latencyMs).toBeGreaterThanOrEqual(0);
@@ -148,7 +196,9 @@ describe('recording served episodes', () => {
     const { files, episodes } = await recorded(server);
     expect(files).toHaveLength(1);
     expect(readdirSync(dir)).toHaveLength(1);
-    const seen = files[0].episodes.map((e) => `${e.start.randomization.robot_id}:${e.start.randomization.robotEpisode}:${e.steps.length}`).sort();
+    const seen = files[0].episodes
+      .map((e) => `${e.start.randomization.robot_id}:${e.start.randomization.robotEpisode}:${e.steps.length}`)
+      .sort();
     expect(seen).toEqual(['alpha:0:3', 'alpha:1:2', 'beta:0:4']);
     expect(new Set(episodes.map((e) => e.start.index)).size).toBe(3);
     expect(episodes.every((e) => e.end && e.start.source === 'real')).toBe(true);
@@ -174,7 +224,11 @@ describe('recording served episodes', () => {
     await c.endEpisode({ episode: 0, success: true, terminated: true, truncated: false });
     await c.close();
     const { episodes } = await recorded(server);
-    expect(episodes[0].end!.obsOutOfRange).toEqual({ steps: 2, values: 3, first: { step: 2, component: 'goal_dir', index: 0, value: 3 } });
+    expect(episodes[0].end!.obsOutOfRange).toEqual({
+      steps: 2,
+      values: 3,
+      first: { step: 2, component: 'goal_dir', index: 0, value: 3 },
+    });
   });
 
   it('records the rest of an episode begun on a server that went away as partial (flagged)', async () => {
@@ -189,14 +243,24 @@ describe('recording served episodes', () => {
     const w2 = await again.hello(contract, { robot_id: 'mover', resume: w.session });
     expect([w2.type, w2.resumed]).toEqual(['welcome', false]);
     for (let step = 40; step < 44; step++) {
-      await again.send({ type: 'obs', episode: 3, step, obs: f32(obsAt(3, step)), ...(step > 40 ? { reward: 1, terminated: false, truncated: false } : {}) });
+      await again.send({
+        type: 'obs',
+        episode: 3,
+        step,
+        obs: f32(obsAt(3, step)),
+        ...(step > 40 ? { reward: 1, terminated: false, truncated: false } : {}),
+      });
       await again.next((m) => m.type === 'action');
     }
     await again.send({ type: 'episode_end', episode: 3, success: true, terminated: true, truncated: false, reward: 1 });
     await again.send({ type: 'bye' });
     const { episodes } = await recorded(second);
     expect(episodes).toHaveLength(1);
-    expect(episodes[0].start.randomization).toMatchObject({ robot_id: 'mover', robotEpisode: 3, resumed_from_step: 40 });
+    expect(episodes[0].start.randomization).toMatchObject({
+      robot_id: 'mover',
+      robotEpisode: 3,
+      resumed_from_step: 40,
+    });
     expect(episodes[0].steps.map((s) => s.step)).toEqual([40, 41, 42, 43]);
     expect(episodes[0].end).toMatchObject({ success: true, partial: { fromStep: 40 } });
   });
@@ -214,10 +278,24 @@ describe('recording served episodes', () => {
     ] as const) {
       await raw.send({ type: 'episode_start', episode: ep, seed: 7 });
       for (let step = 0; step < steps; step++) {
-        await raw.send({ type: 'obs', episode: ep, step, obs: f32(obsAt(ep, step)), ...(step > 0 ? { reward: 1, terminated: false, truncated: false } : {}) });
+        await raw.send({
+          type: 'obs',
+          episode: ep,
+          step,
+          obs: f32(obsAt(ep, step)),
+          ...(step > 0 ? { reward: 1, terminated: false, truncated: false } : {}),
+        });
         await raw.next((m) => m.type === 'action');
       }
-      if (finish) await raw.send({ type: 'episode_end', episode: ep, success: true, terminated: true, truncated: false, reward: 1 });
+      if (finish)
+        await raw.send({
+          type: 'episode_end',
+          episode: ep,
+          success: true,
+          terminated: true,
+          truncated: false,
+          reward: 1,
+        });
     }
     await raw.close(); // gone without bye
     await until(() => log.some((l) => /robot vanishing left \(silent for/.test(l)));
@@ -247,8 +325,15 @@ describe('recording served episodes', () => {
     await episode(d, 2, 2, false); // ...and episode 2 is open when the server shuts down.
     const { files, episodes } = await recorded(server, false);
     expect(files).toHaveLength(1);
-    const summary = files[0].episodes.map((e) => `${e.start.randomization.robot_id}:${e.start.randomization.robotEpisode}${e.end ? '' : ' (incomplete)'}`);
-    expect(summary).toEqual(['quitter:0 (incomplete)', 'restarter:0 (incomplete)', 'restarter:1', 'restarter:2 (incomplete)']);
+    const summary = files[0].episodes.map(
+      (e) => `${e.start.randomization.robot_id}:${e.start.randomization.robotEpisode}${e.end ? '' : ' (incomplete)'}`,
+    );
+    expect(summary).toEqual([
+      'quitter:0 (incomplete)',
+      'restarter:0 (incomplete)',
+      'restarter:1',
+      'restarter:2 (incomplete)',
+    ]);
     expect(episodes.filter((e) => !e.end)).toHaveLength(3);
   });
 
@@ -264,7 +349,10 @@ describe('recording served episodes', () => {
     expect(hz).toEqual({ fast: 50, unknown: NOMINAL_CONTROL_HZ });
     expect(episodes.every((e) => e.start.scenario === 'unknown' && e.end)).toBe(true);
     expect(log.some((l) => /recording unknown: control rate unknown/.test(l))).toBe(true);
-    expect(log.filter((l) => /^error /.test(l)), log.join('\n')).toEqual([]);
+    expect(
+      log.filter((l) => /^error /.test(l)),
+      log.join('\n'),
+    ).toEqual([]);
   });
 
   it('serves but does not record observations outside an announced episode', async () => {

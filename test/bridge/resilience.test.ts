@@ -49,7 +49,13 @@ describe('server restart', () => {
     // A 5 s liveness window: the robot gives the server up after maxMisses missed deadlines, as under test here.
     const first = await serve({ bind, policy, heartbeatMs: 100, liveness: 50 });
     const log: string[] = [];
-    const c = await robot({ server: bind, deadlineMs: 500, maxMisses: 3, backoffMs: [20, 200], log: (l) => log.push(l) });
+    const c = await robot({
+      server: bind,
+      deadlineMs: 500,
+      maxMisses: 3,
+      backoffMs: [20, 200],
+      log: (l) => log.push(l),
+    });
     const o = obsFor(1);
     expect((await c.act(0, 0, o)).missed).toBe(false);
 
@@ -107,7 +113,13 @@ describe('liveness', () => {
   it('the server drops a robot silent for heartbeat_ms × liveness, and keeps one that only heartbeats', async () => {
     const log: string[] = [];
     // A 2 s window: the robot that heartbeats keeps its session even when a loaded machine holds it back for a second.
-    const server = await serve({ bind: `tcp://127.0.0.1:${await freePort()}`, policy: await tinyPolicy(), heartbeatMs: 200, liveness: 10, log: (l) => log.push(l) });
+    const server = await serve({
+      bind: `tcp://127.0.0.1:${await freePort()}`,
+      policy: await tinyPolicy(),
+      heartbeatMs: 200,
+      liveness: 10,
+      log: (l) => log.push(l),
+    });
     const idle = await robot({ server: server.endpoint, robotId: 'idle' });
     const raw = new RawPeer(server.endpoint);
     cleanups.push(() => raw.close());
@@ -152,7 +164,17 @@ describe('liveness', () => {
           hellos.push(Date.now());
           if (!sockets.has(id.toString('hex'))) sockets.set(id.toString('hex'), Date.now());
           if (hellos.length === 1) {
-            const welcome = { type: 'welcome', seq: 1, time: Date.now() / 1000, protocol: 1, session: 's', policy_id: 'fake', policy_version: 1, heartbeat_ms: 40, liveness: 3 };
+            const welcome = {
+              type: 'welcome',
+              seq: 1,
+              time: Date.now() / 1000,
+              protocol: 1,
+              session: 's',
+              policy_id: 'fake',
+              policy_version: 1,
+              heartbeat_ms: 40,
+              liveness: 3,
+            };
             await router.send([id, msgpack.pack(welcome)]);
           }
         }
@@ -167,7 +189,12 @@ describe('liveness', () => {
     const log: string[] = [];
     // Taken before the welcome: the server is silent for at least as long as the robot waited since.
     const t0 = Date.now();
-    const c = await robot({ server: `tcp://127.0.0.1:${port}`, deadlineMs: 20, backoffMs: [20, 100], log: (l) => log.push(l) });
+    const c = await robot({
+      server: `tcp://127.0.0.1:${port}`,
+      deadlineMs: 20,
+      backoffMs: [20, 100],
+      log: (l) => log.push(l),
+    });
     expect(c.connected).toBe(true);
     await until(() => !c.connected, undefined, 'the robot notices the silent server');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(120 - 10);
@@ -192,9 +219,25 @@ describe('many robots', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sim2real-many-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const policy = await tinyPolicy();
-    const server = await serve({ bind: `tcp://127.0.0.1:${await freePort()}`, policy, recordDir: dir, scenario: { name: navScenario.name, controlHz: 10 }, ...PATIENT });
+    const server = await serve({
+      bind: `tcp://127.0.0.1:${await freePort()}`,
+      policy,
+      recordDir: dir,
+      scenario: { name: navScenario.name, controlHz: 10 },
+      ...PATIENT,
+    });
     const N = 8;
-    const clients = await Promise.all(Array.from({ length: N }, (_, i) => RobotClient.connect({ server: server.endpoint, robotId: `robot-${i}`, contract, safeAction: safe, deadlineMs: 5000 })));
+    const clients = await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        RobotClient.connect({
+          server: server.endpoint,
+          robotId: `robot-${i}`,
+          contract,
+          safeAction: safe,
+          deadlineMs: 5000,
+        }),
+      ),
+    );
     expect(server.stats().robots).toBe(N);
     const runs = await Promise.all(
       clients.map(async (c, i) => {

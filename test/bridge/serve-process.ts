@@ -18,7 +18,10 @@ export class ServeProcess {
     const child = spawnSim2real(['serve', ...args]);
     let stderr = '';
     const endpoint = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`serve did not start within ${timeoutMs} ms: ${stderr}`)),
+        timeoutMs,
+      );
       child.stderr!.on('data', (d) => {
         stderr += String(d);
         const m = / serving .* on (tcp:\/\/\S+)/.exec(stderr);

@@ -18,7 +18,14 @@ async function serve(opts: Partial<Parameters<typeof PolicyServer.start>[0]> = {
 }
 
 async function robot(server: PolicyServer, extra: Partial<Parameters<typeof RobotClient.connect>[0]> = {}) {
-  const c = await RobotClient.connect({ server: server.endpoint, robotId: 'r1', contract: navScenario.contract, safeAction: navScenario.safe_action, deadlineMs: 5000, ...extra });
+  const c = await RobotClient.connect({
+    server: server.endpoint,
+    robotId: 'r1',
+    contract: navScenario.contract,
+    safeAction: navScenario.safe_action,
+    deadlineMs: 5000,
+    ...extra,
+  });
   cleanups.push(() => c.close());
   return c;
 }
@@ -41,7 +48,9 @@ describe('policy server + robot client', () => {
     const server = await serve();
     const bad = structuredClone(navScenario.contract);
     bad.obs[0].size = 16;
-    await expect(robot(server, { contract: bad })).rejects.toThrow(/contract_mismatch|obs\.lidar: expected size 24, got 16/);
+    await expect(robot(server, { contract: bad })).rejects.toThrow(
+      /contract_mismatch|obs\.lidar: expected size 24, got 16/,
+    );
   });
 
   it('serves several robots at once', async () => {
@@ -55,10 +64,21 @@ describe('policy server + robot client', () => {
   it("compensates a policy's loop delay per robot session, from the actions the robots applied", async () => {
     const policy = await tinyPolicy('tiny-delay');
     policy.delayCompensation = { steps: 3, tau: 0.1 };
-    const server = await serve({ policy, scenario: { name: navScenario.name, controlHz: navScenario.control.rate_hz, safeAction: navScenario.safe_action } });
+    const server = await serve({
+      policy,
+      scenario: { name: navScenario.name, controlHz: navScenario.control.rate_hz, safeAction: navScenario.safe_action },
+    });
     const robots = await Promise.all([0, 1].map((i) => robot(server, { robotId: `r${i}` })));
     // Each robot's own compensator, fed what that robot sent and applied: the server must agree with it.
-    const local = robots.map(() => new DelayCompensator(navScenario.contract, navScenario.control.rate_hz, navScenario.safe_action, policy.delayCompensation));
+    const local = robots.map(
+      () =>
+        new DelayCompensator(
+          navScenario.contract,
+          navScenario.control.rate_hz,
+          navScenario.safe_action,
+          policy.delayCompensation,
+        ),
+    );
     const rng = new Rng(5);
     const observation = () => {
       const o = new Float32Array(29);
@@ -78,7 +98,14 @@ describe('policy server + robot client', () => {
           const seen = local[k].observe(o);
           if (seen.some((v, i) => v !== o[i])) compensated++;
           // `applied` as the emulated robot reports it (what reached its actuators: here a stale command): the server must use what it sent.
-          const r = await c.act(episode, step, o, prev[k] ? { reward: 0, terminated: false, truncated: false, applied: new Float32Array([0.9, -0.9]) } : undefined);
+          const r = await c.act(
+            episode,
+            step,
+            o,
+            prev[k]
+              ? { reward: 0, terminated: false, truncated: false, applied: new Float32Array([0.9, -0.9]) }
+              : undefined,
+          );
           expect(Array.from(r.action)).toEqual(Array.from(policy.act(seen)));
           prev[k] = r.action;
         }
@@ -93,10 +120,22 @@ describe('policy server + robot client', () => {
     first.delayCompensation = { steps: 4, tau: 0.1 };
     const second = await tinyPolicy('tiny-delay-b', 0.3);
     second.delayCompensation = { steps: 4, tau: 0.1 };
-    const server = await serve({ policy: first, scenario: { name: navScenario.name, controlHz: navScenario.control.rate_hz, safeAction: navScenario.safe_action } });
+    const server = await serve({
+      policy: first,
+      scenario: { name: navScenario.name, controlHz: navScenario.control.rate_hz, safeAction: navScenario.safe_action },
+    });
     const c = await robot(server);
-    const local = new DelayCompensator(navScenario.contract, navScenario.control.rate_hz, navScenario.safe_action, first.delayCompensation);
-    const o = (t: number) => new Float32Array(29).fill(1.2).fill(0, 24).fill(0.3 + 0.01 * t, 27, 28);
+    const local = new DelayCompensator(
+      navScenario.contract,
+      navScenario.control.rate_hz,
+      navScenario.safe_action,
+      first.delayCompensation,
+    );
+    const o = (t: number) =>
+      new Float32Array(29)
+        .fill(1.2)
+        .fill(0, 24)
+        .fill(0.3 + 0.01 * t, 27, 28);
     let prev: Float32Array | null = null;
     for (const step of [0, 1, 2, 3, 5, 6, 7]) {
       if (step === 3) server.swapPolicy(second);

@@ -17,7 +17,17 @@ import { deployTo } from '../../src/bridge/deploy.js';
 import { checkpointLoader } from '../../src/bridge/served-policy.js';
 import { InputError } from '../../src/errors.js';
 import type { Policy } from '../../src/policy/models/policy.js';
-import { EVENT_MS, PATIENT, RawPeer, f32, freePort, navScenario, tinyCheckpoint, tinyPolicy, until } from './fixtures.js';
+import {
+  EVENT_MS,
+  PATIENT,
+  RawPeer,
+  f32,
+  freePort,
+  navScenario,
+  tinyCheckpoint,
+  tinyPolicy,
+  until,
+} from './fixtures.js';
 
 const contract = navScenario.contract;
 const OBS = 29;
@@ -31,7 +41,13 @@ afterEach(async () => {
 
 async function serve(opts: Partial<PolicyServerOptions> = {}): Promise<{ server: PolicyServer; log: string[] }> {
   const log: string[] = [];
-  const server = await PolicyServer.start({ bind: `tcp://127.0.0.1:${await freePort()}`, policy: await tinyPolicy(), log: (l) => log.push(l), ...PATIENT, ...opts });
+  const server = await PolicyServer.start({
+    bind: `tcp://127.0.0.1:${await freePort()}`,
+    policy: await tinyPolicy(),
+    log: (l) => log.push(l),
+    ...PATIENT,
+    ...opts,
+  });
   cleanups.push(() => server.close());
   return { server, log };
 }
@@ -52,7 +68,14 @@ describe('step order', () => {
       const seq = await p.send({ type: 'obs', episode: 0, step, obs: obsBytes() });
       answers.push(await p.next((m) => m.reply_to === seq));
     }
-    expect(answers.map((a) => (a.type === 'action' ? `a${a.step}` : a.code))).toEqual(['a0', 'a1', 'bad_step', 'bad_step', 'a5', 'bad_step']);
+    expect(answers.map((a) => (a.type === 'action' ? `a${a.step}` : a.code))).toEqual([
+      'a0',
+      'a1',
+      'bad_step',
+      'bad_step',
+      'a5',
+      'bad_step',
+    ]);
     expect(answers[2].message).toMatch(/step: expected more than 1 in episode 0 .*got 1/);
     expect(answers[2].fatal).toBe(false);
     expect(log.some((l) => /error bad_step from raw: step/.test(l))).toBe(true);
@@ -70,7 +93,13 @@ describe('step order', () => {
     await p.send({ type: 'episode_start', episode: 3 });
     const again = await p.send({ type: 'episode_start', episode: 3 });
     expect((await p.error()).reply_to).toBe(again);
-    const wrongEnd = await p.send({ type: 'episode_end', episode: 4, success: true, terminated: true, truncated: false });
+    const wrongEnd = await p.send({
+      type: 'episode_end',
+      episode: 4,
+      success: true,
+      terminated: true,
+      truncated: false,
+    });
     const e = await p.error();
     expect([e.reply_to, e.code]).toEqual([wrongEnd, 'bad_step']);
     await p.send({ type: 'episode_end', episode: 3, success: true, terminated: true, truncated: false });
@@ -98,9 +127,20 @@ describe('ids', () => {
     const dealer = new zmq.Dealer({ linger: 0 });
     cleanups.push(() => dealer.close());
     dealer.connect(server.endpoint);
-    await dealer.send(encode({ type: 'hello', seq: 1, time: Date.now() / 1000, protocol: 1, robot_id: 'big', contract }));
+    await dealer.send(
+      encode({ type: 'hello', seq: 1, time: Date.now() / 1000, protocol: 1, robot_id: 'big', contract }),
+    );
     await dealer.receive();
-    await dealer.send(encode({ type: 'obs', seq: 2 ** 40, time: Date.now() / 1000, episode: 2 ** 40, step: 2 ** 40, obs: new Float32Array(OBS) }));
+    await dealer.send(
+      encode({
+        type: 'obs',
+        seq: 2 ** 40,
+        time: Date.now() / 1000,
+        episode: 2 ** 40,
+        step: 2 ** 40,
+        obs: new Float32Array(OBS),
+      }),
+    );
     const [frame] = await dealer.receive();
     const a = big.unpack(frame) as Record<string, unknown>;
     expect(a.type).toBe('action');
@@ -147,7 +187,15 @@ describe('robot ids and reconnection', () => {
 
   it('RobotClient resumes its session after missed deadlines: 20 reconnections, one session', async () => {
     const { server } = await serve();
-    const c = await RobotClient.connect({ server: server.endpoint, robotId: 'r', contract, safeAction: navScenario.safe_action, deadlineMs: 5000, maxMisses: 3, backoffMs: [10, 50] });
+    const c = await RobotClient.connect({
+      server: server.endpoint,
+      robotId: 'r',
+      contract,
+      safeAction: navScenario.safe_action,
+      deadlineMs: 5000,
+      maxMisses: 3,
+      backoffMs: [10, 50],
+    });
     cleanups.push(() => c.close());
     const first = c.session;
     expect((await c.act(0, 0, new Float32Array(OBS))).missed).toBe(false);
@@ -164,14 +212,22 @@ describe('robot ids and reconnection', () => {
 
   it('two robots with one id: the second is told duplicate_robot when its connect timeout runs out', async () => {
     const { server } = await serve();
-    const opts = { server: server.endpoint, robotId: 'same', contract, safeAction: navScenario.safe_action, deadlineMs: 5000 };
+    const opts = {
+      server: server.endpoint,
+      robotId: 'same',
+      contract,
+      safeAction: navScenario.safe_action,
+      deadlineMs: 5000,
+    };
     const first = await RobotClient.connect(opts);
     cleanups.push(() => first.close());
-    await expect(RobotClient.connect({ ...opts, connectTimeoutMs: 1200 })).rejects.toThrow(/refused robot same for 1200 ms: robot_id "same": already connected/);
+    await expect(RobotClient.connect({ ...opts, connectTimeoutMs: 1200 })).rejects.toThrow(
+      /refused robot same for 1200 ms: robot_id "same": already connected/,
+    );
     expect(server.stats().robots).toBe(1);
   });
 
-  it('a session id read from stats cannot take the session over, and a hello naming another robot\'s live session does not spoil its resume', async () => {
+  it("a session id read from stats cannot take the session over, and a hello naming another robot's live session does not spoil its resume", async () => {
     const { server } = await serve();
     const a = peer(server.endpoint);
     const w = await a.hello(contract, { robot_id: 'arm-3' });
@@ -206,7 +262,14 @@ describe('robot ids and reconnection', () => {
 describe('backlog', () => {
   it('a robot sending 2,000 obs without waiting gets each one answered or refused as overloaded; a robot beside it is served throughout', async () => {
     const { server } = await serve({ maxBacklog: 4 });
-    const good = await RobotClient.connect({ server: server.endpoint, robotId: 'good', contract, safeAction: navScenario.safe_action, deadlineMs: 5000, maxMisses: 1000 });
+    const good = await RobotClient.connect({
+      server: server.endpoint,
+      robotId: 'good',
+      contract,
+      safeAction: navScenario.safe_action,
+      deadlineMs: 5000,
+      maxMisses: 1000,
+    });
     cleanups.push(() => good.close());
     const flood = peer(server.endpoint);
     await flood.hello(contract, { robot_id: 'flood' });
@@ -222,14 +285,19 @@ describe('backlog', () => {
     })();
     const N = 2000;
     for (let step = 0; step < N; step++) await flood.send({ type: 'obs', episode: 0, step, obs: obsBytes() });
-    await until(() => flood.inbox.filter((m) => m.type === 'action' || m.code === 'overloaded').length >= N && goodSteps >= 20, 120_000);
+    await until(
+      () => flood.inbox.filter((m) => m.type === 'action' || m.code === 'overloaded').length >= N && goodSteps >= 20,
+      120_000,
+    );
     running = false;
     await goodLoop;
     const actions = flood.inbox.filter((m) => m.type === 'action');
     const overloaded = flood.inbox.filter((m) => m.code === 'overloaded');
     expect(actions.length + overloaded.length).toBe(N);
     expect(overloaded[0].fatal).toBe(false);
-    expect(overloaded[0].message).toMatch(/^obs seq \d+ \(episode 0, step \d+\) dropped unanswered: 4 newer observations/);
+    expect(overloaded[0].message).toMatch(
+      /^obs seq \d+ \(episode 0, step \d+\) dropped unanswered: 4 newer observations/,
+    );
     // The newest observation is always served.
     expect(actions.at(-1)!.step).toBe(N - 1);
     const st = server.stats();
@@ -250,8 +318,22 @@ describe('stats', () => {
     const monitor = peer(server.endpoint);
     const seq = await monitor.send({ type: 'stats' });
     const s = await monitor.next((m) => m.type === 'stats');
-    expect(s).toMatchObject({ reply_to: seq, robots: 1, served: 1, dropped: 0, errors: 0, sessions_opened: 1, policy_version: 1 });
-    expect((s.sessions as Record<string, unknown>[])[0]).toMatchObject({ robot_id: 'arm', episode: 2, step: 7, served: 1, backlog: 0 });
+    expect(s).toMatchObject({
+      reply_to: seq,
+      robots: 1,
+      served: 1,
+      dropped: 0,
+      errors: 0,
+      sessions_opened: 1,
+      policy_version: 1,
+    });
+    expect((s.sessions as Record<string, unknown>[])[0]).toMatchObject({
+      robot_id: 'arm',
+      episode: 2,
+      step: 7,
+      served: 1,
+      backlog: 0,
+    });
     const own = await r.send({ type: 'stats' });
     expect((await r.next((m) => m.type === 'stats')).reply_to).toBe(own);
     expect(server.stats().robots).toBe(1);
@@ -277,7 +359,9 @@ describe('deploy rights', () => {
     const t0 = Date.now();
     const err = await deployTo(server.endpoint, ck, { timeoutMs: 60_000 }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(InputError);
-    expect((err as Error).message).toMatch(/answered not_allowed: deployment is off on this server \(start it with --allow-deploy/);
+    expect((err as Error).message).toMatch(
+      /answered not_allowed: deployment is off on this server \(start it with --allow-deploy/,
+    );
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(server.stats().policyVersion).toBe(1);
     const open = await serve({ loadPolicy: checkpointLoader(contract), allowDeploy: true });
@@ -286,27 +370,48 @@ describe('deploy rights', () => {
 
   it('refuses allowDeploy on a non-loopback bind, and deployer keys without CurveZMQ', async () => {
     const policy = await tinyPolicy();
-    await expect(PolicyServer.start({ bind: 'tcp://0.0.0.0:*', policy, insecure: true, allowDeploy: true })).rejects.toThrow(/--allow-deploy: expected a loopback --bind/);
-    await expect(PolicyServer.start({ bind: 'tcp://127.0.0.1:*', policy, deployers: [zmq.curveKeyPair().publicKey] })).rejects.toThrow(/^--deploy-allow: expected CurveZMQ keys/);
-    await expect(PolicyServer.start({ bind: 'tcp://127.0.0.1:*', policy, maxBacklog: 40 })).rejects.toThrow(/^--max-backlog: expected an integer in 1-32/);
+    await expect(
+      PolicyServer.start({ bind: 'tcp://0.0.0.0:*', policy, insecure: true, allowDeploy: true }),
+    ).rejects.toThrow(/--allow-deploy: expected a loopback --bind/);
+    await expect(
+      PolicyServer.start({ bind: 'tcp://127.0.0.1:*', policy, deployers: [zmq.curveKeyPair().publicKey] }),
+    ).rejects.toThrow(/^--deploy-allow: expected CurveZMQ keys/);
+    await expect(PolicyServer.start({ bind: 'tcp://127.0.0.1:*', policy, maxBacklog: 40 })).rejects.toThrow(
+      /^--max-backlog: expected an integer in 1-32/,
+    );
   });
 
   it('with CurveZMQ only --deploy-allow keys deploy: a robot key gets not_allowed at once, an unknown key is refused by the handshake at once', async () => {
     const serverKeys = zmq.curveKeyPair();
     const robotKeys = zmq.curveKeyPair();
     const admin = zmq.curveKeyPair();
-    const { server, log } = await serve({ curve: { ...serverKeys, allow: [robotKeys.publicKey] }, deployers: [admin.publicKey], loadPolicy: checkpointLoader(contract) });
+    const { server, log } = await serve({
+      curve: { ...serverKeys, allow: [robotKeys.publicKey] },
+      deployers: [admin.publicKey],
+      loadPolicy: checkpointLoader(contract),
+    });
     const ck = await checkpoint('by-admin');
-    const robotTry = await deployTo(server.endpoint, ck, { curve: { serverKey: serverKeys.publicKey, ...robotKeys }, timeoutMs: 60_000 }).catch((e: Error) => e);
-    expect((robotTry as Error).message).toMatch(/answered not_allowed: deploy: key .{8}… is not on the server's --deploy-allow list/);
+    const robotTry = await deployTo(server.endpoint, ck, {
+      curve: { serverKey: serverKeys.publicKey, ...robotKeys },
+      timeoutMs: 60_000,
+    }).catch((e: Error) => e);
+    expect((robotTry as Error).message).toMatch(
+      /answered not_allowed: deploy: key .{8}… is not on the server's --deploy-allow list/,
+    );
     expect(log.some((l) => /deploy refused from/.test(l))).toBe(true);
     // At once: well before the deployer would give up waiting (60 s).
     const t0 = Date.now();
-    const stranger = await deployTo(server.endpoint, ck, { curve: { serverKey: serverKeys.publicKey, ...zmq.curveKeyPair() }, timeoutMs: 60_000 }).catch((e: Error) => e);
+    const stranger = await deployTo(server.endpoint, ck, {
+      curve: { serverKey: serverKeys.publicKey, ...zmq.curveKeyPair() },
+      timeoutMs: 60_000,
+    }).catch((e: Error) => e);
     expect((stranger as Error).message).toMatch(/refused our CurveZMQ key \(ZAP status 400\)/);
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(server.stats().policyVersion).toBe(1);
-    expect(await deployTo(server.endpoint, ck, { curve: { serverKey: serverKeys.publicKey, ...admin } })).toEqual({ policyId: 'by-admin', policyVersion: 2 });
+    expect(await deployTo(server.endpoint, ck, { curve: { serverKey: serverKeys.publicKey, ...admin } })).toEqual({
+      policyId: 'by-admin',
+      policyVersion: 2,
+    });
   });
 });
 
@@ -315,7 +420,9 @@ describe('policies that would serve garbage', () => {
     const base = await tinyPolicy();
     const nan = await tinyPolicy('nan-var');
     nan.normalizer.var[3] = -1;
-    await expect(PolicyServer.start({ bind: `tcp://127.0.0.1:${await freePort()}`, policy: nan })).rejects.toThrow(/policy nan-var: computed a non-finite action\[\d\]/);
+    await expect(PolicyServer.start({ bind: `tcp://127.0.0.1:${await freePort()}`, policy: nan })).rejects.toThrow(
+      /policy nan-var: computed a non-finite action\[\d\]/,
+    );
     const { server } = await serve({ policy: base });
     expect(() => server.swapPolicy(nan)).toThrow(/non-finite/);
     // A policy whose output goes non-finite only for some observations (e.g. overflow): the server refuses to send it.
@@ -330,7 +437,10 @@ describe('policies that would serve garbage', () => {
     await p.hello(contract);
     const bad = await p.send({ type: 'obs', episode: 0, step: 0, obs: obsBytes(1000) });
     const e = await p.next((m) => m.reply_to === bad);
-    expect([e.code, e.message]).toEqual(['internal', 'policy fragile computed a non-finite action[0] (NaN); nothing sent for this step']);
+    expect([e.code, e.message]).toEqual([
+      'internal',
+      'policy fragile computed a non-finite action[0] (NaN); nothing sent for this step',
+    ]);
     const ok = await p.send({ type: 'obs', episode: 0, step: 1, obs: obsBytes(1) });
     expect((await p.next((m) => m.reply_to === ok)).type).toBe('action');
     expect(server.stats().errors).toBe(1);
@@ -341,7 +451,13 @@ describe('a failing loop', () => {
   it('ends the server with one clear line and onFatal (not alive and deaf): the port is free again', async () => {
     const fatal: Error[] = [];
     const { server, log } = await serve({ onFatal: (e) => fatal.push(e) });
-    const c = await RobotClient.connect({ server: server.endpoint, robotId: 'x', contract, safeAction: navScenario.safe_action, deadlineMs: 5000 });
+    const c = await RobotClient.connect({
+      server: server.endpoint,
+      robotId: 'x',
+      contract,
+      safeAction: navScenario.safe_action,
+      deadlineMs: 5000,
+    });
     cleanups.push(() => c.close());
     // The socket breaking under the server (as libzmq would on a fatal error).
     (server as unknown as { sock: zmq.Router }).sock.close();
@@ -382,7 +498,8 @@ describe('what one peer must not be able to do to the others (review findings)',
     const { server, log } = await serve();
     const p = peer(server.endpoint);
     const t0 = Date.now();
-    for (let i = 0; i < 2000; i++) await p.send({ type: 'hello', seq: 1, protocol: 1, robot_id: `cycler-${i}`, contract });
+    for (let i = 0; i < 2000; i++)
+      await p.send({ type: 'hello', seq: 1, protocol: 1, robot_id: `cycler-${i}`, contract });
     await until(() => p.inbox.filter((m) => m.type === 'welcome').length === 2000, 120_000);
     // 4,000 connection lines (each hello ends the session before it), at most 100 per second logged:
     // counted against the seconds it took, however slow the machine.
@@ -393,7 +510,10 @@ describe('what one peer must not be able to do to the others (review findings)',
   it('a hello with an oversized contract is refused before it is validated; an error quotes at most 80 characters of what was sent', async () => {
     const { server } = await serve();
     const p = peer(server.endpoint);
-    const big = { obs: Array.from({ length: 5000 }, (_, i) => ({ name: `c${i}`, size: 1, unit: 'm', low: 0, high: 1 })), action: contract.action };
+    const big = {
+      obs: Array.from({ length: 5000 }, (_, i) => ({ name: `c${i}`, size: 1, unit: 'm', low: 0, high: 1 })),
+      action: contract.action,
+    };
     const e = await p.hello(big as never);
     expect([e.code, e.message]).toEqual(['bad_field', 'contract.obs: expected at most 256 components, got 5000']);
     await p.send({ type: 'x'.repeat(100_000) });
@@ -407,7 +527,14 @@ describe('what one peer must not be able to do to the others (review findings)',
     const stale = peer(server.endpoint);
     await stale.hello(contract, { robot_id: 'restarted' });
     await stale.close();
-    const c = await RobotClient.connect({ server: server.endpoint, robotId: 'restarted', contract, safeAction: navScenario.safe_action, deadlineMs: 5000, connectTimeoutMs: EVENT_MS });
+    const c = await RobotClient.connect({
+      server: server.endpoint,
+      robotId: 'restarted',
+      contract,
+      safeAction: navScenario.safe_action,
+      deadlineMs: 5000,
+      connectTimeoutMs: EVENT_MS,
+    });
     cleanups.push(() => c.close());
     expect(c.connected).toBe(true);
     expect(server.stats().sessionsOpened).toBe(2);

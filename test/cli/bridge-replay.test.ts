@@ -22,10 +22,34 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function recordRun(name: string, serveArgs: string[], episodes: number, seed: number): Promise<string> {
   const rec = join(dir, name);
   // --heartbeat-ms 2500: a 10 s liveness window, so that the robot is not dropped (and its steps missed) for a loaded machine's pause.
-  const server = await ServeProcess.start([...serveArgs, '--bind', `tcp://127.0.0.1:${await freePort()}`, '--record', rec, '--heartbeat-ms', '2500']);
+  const server = await ServeProcess.start([
+    ...serveArgs,
+    '--bind',
+    `tcp://127.0.0.1:${await freePort()}`,
+    '--record',
+    rec,
+    '--heartbeat-ms',
+    '2500',
+  ]);
   try {
     // A generous deadline: a missed step would apply the safe action and make the runs differ.
-    const r = await sim2real(['robot', 'emulate', '--scenario', SCENARIO, '--reality', REALITY, '--connect', server.endpoint, '--episodes', String(episodes), '--seed', String(seed), '--deadline-ms', '5000', '--json']);
+    const r = await sim2real([
+      'robot',
+      'emulate',
+      '--scenario',
+      SCENARIO,
+      '--reality',
+      REALITY,
+      '--connect',
+      server.endpoint,
+      '--episodes',
+      String(episodes),
+      '--seed',
+      String(seed),
+      '--deadline-ms',
+      '5000',
+      '--json',
+    ]);
     if (r.code !== 0) throw new Error(`robot emulate exited ${r.code}: ${r.stderr}`);
     expect(JSON.parse(r.stdout).missedSteps).toBe(0);
   } finally {
@@ -56,9 +80,19 @@ describe('serve --replay + robot emulate + replay --compare', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout);
-    expect(rep).toMatchObject({ a: logged, b: again, stepsA: original.steps.length, stepsB: original.steps.length, compared: original.steps.length, maxObsDrift: 0, maxActionDiff: 0 });
+    expect(rep).toMatchObject({
+      a: logged,
+      b: again,
+      stepsA: original.steps.length,
+      stepsB: original.steps.length,
+      compared: original.steps.length,
+      maxObsDrift: 0,
+      maxActionDiff: 0,
+    });
     expect(rep.steps.map((s: { step: number }) => s.step)).toEqual(original.steps.map((_, k) => k));
-    expect(rep.steps.every((s: { obsMaxAbs: number; actionMaxAbs: number }) => s.obsMaxAbs === 0 && s.actionMaxAbs === 0)).toBe(true);
+    expect(
+      rep.steps.every((s: { obsMaxAbs: number; actionMaxAbs: number }) => s.obsMaxAbs === 0 && s.actionMaxAbs === 0),
+    ).toBe(true);
     expect(rep.successB).toBe(rep.successA);
   });
 
@@ -74,7 +108,11 @@ describe('serve --replay + robot emulate + replay --compare', () => {
     expect(rep.maxObsDrift).toBeGreaterThan(0.01);
     expect(rep.steps[0].obsMaxAbs).toBeGreaterThan(0);
     expect(rep.maxObsDrift).toBe(Math.max(...rep.steps.map((s: { obsMaxAbs: number }) => s.obsMaxAbs)));
-    expect(rep.steps.some((s: { obsComponent: string }) => /^(lidar\[\d+\]|goal_dist|goal_dir\[[01]\]|base_lin_vel|base_ang_vel)$/.test(s.obsComponent))).toBe(true);
+    expect(
+      rep.steps.some((s: { obsComponent: string }) =>
+        /^(lidar\[\d+\]|goal_dist|goal_dir\[[01]\]|base_lin_vel|base_ang_vel)$/.test(s.obsComponent),
+      ),
+    ).toBe(true);
 
     const text = await sim2real(['replay', logged, elsewhere, '--compare', '--episode', '1']);
     expect(text.code).toBe(0);

@@ -29,7 +29,7 @@ function wilson95(k: number, n: number): [number, number] {
   const z = 1.96;
   const p = k / n;
   const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
-  const half = ((z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n)));
+  const half = (z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
 
@@ -41,9 +41,38 @@ async function ok(args: string[]): Promise<string> {
 
 beforeAll(async () => {
   await ok(['collect', SCENARIO, '--episodes', '12', '--workers', '2', '--out', join(dir, 'demos')]);
-  await ok(['train', SCENARIO, '--algo', 'bc', '--data', join(dir, 'demos'), '--out', run, '--epochs', '30', '--hidden', '32,32', '--eval-episodes', '2', '--workers', '1']);
+  await ok([
+    'train',
+    SCENARIO,
+    '--algo',
+    'bc',
+    '--data',
+    join(dir, 'demos'),
+    '--out',
+    run,
+    '--epochs',
+    '30',
+    '--hidden',
+    '32,32',
+    '--eval-episodes',
+    '2',
+    '--workers',
+    '1',
+  ]);
   // --heartbeat-ms 2500: a 10 s liveness window, so that no robot is dropped for a loaded machine's pause.
-  server = await ServeProcess.start(['--policy', run, '--bind', `tcp://127.0.0.1:${await freePort()}`, '--record', recordings, '--allow-deploy', '--stats-every', '1', '--heartbeat-ms', '2500']);
+  server = await ServeProcess.start([
+    '--policy',
+    run,
+    '--bind',
+    `tcp://127.0.0.1:${await freePort()}`,
+    '--record',
+    recordings,
+    '--allow-deploy',
+    '--stats-every',
+    '1',
+    '--heartbeat-ms',
+    '2500',
+  ]);
 });
 
 afterAll(async () => {
@@ -53,11 +82,32 @@ afterAll(async () => {
 
 describe('serve + robot emulate', () => {
   it('runs episodes on the emulated robot; the report has success with its 95% interval; the server records them with source real', async () => {
-    const r = await sim2real(['robot', 'emulate', '--scenario', SCENARIO, '--reality', REALITY, '--connect', server.endpoint, '--episodes', '4', '--deadline-ms', '5000', '--json']);
+    const r = await sim2real([
+      'robot',
+      'emulate',
+      '--scenario',
+      SCENARIO,
+      '--reality',
+      REALITY,
+      '--connect',
+      server.endpoint,
+      '--episodes',
+      '4',
+      '--deadline-ms',
+      '5000',
+      '--json',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout);
-    expect(rep).toMatchObject({ scenario: 'navigate-obstacles', reality: 'navigate-obstacles-real', episodes: 4, policyVersions: [1], overrunFraction: null, startLagMs: null });
+    expect(rep).toMatchObject({
+      scenario: 'navigate-obstacles',
+      reality: 'navigate-obstacles-real',
+      episodes: 4,
+      policyVersions: [1],
+      overrunFraction: null,
+      startLagMs: null,
+    });
     expect(rep.successRate).toBe(rep.successes / 4);
     const [lo, hi] = wilson95(rep.successes, 4);
     expect(rep.successCi95[0]).toBeCloseTo(lo, 12);
@@ -76,8 +126,18 @@ describe('serve + robot emulate', () => {
     expect(readdirSync(recordings).filter((f) => f.endsWith('.mcap'))).toHaveLength(1);
     expect(episodes.map((e) => e.start.index)).toEqual([0, 1, 2, 3]);
     for (const e of episodes) {
-      expect(e.start).toMatchObject({ source: 'real', scenario: 'navigate-obstacles', policyId, controlHz: 10, seed: e.start.index, contract: navScenario.contract });
-      expect(e.start.randomization).toMatchObject({ robot_id: 'emulated-navigate-obstacles', reality: 'navigate-obstacles-real' });
+      expect(e.start).toMatchObject({
+        source: 'real',
+        scenario: 'navigate-obstacles',
+        policyId,
+        controlHz: 10,
+        seed: e.start.index,
+        contract: navScenario.contract,
+      });
+      expect(e.start.randomization).toMatchObject({
+        robot_id: 'emulated-navigate-obstacles',
+        reality: 'navigate-obstacles-real',
+      });
       expect(e.steps).toHaveLength(e.end!.length);
     }
     expect(episodes.filter((e) => e.end!.success)).toHaveLength(rep.successes);
@@ -87,12 +147,30 @@ describe('serve + robot emulate', () => {
 
   it('--realtime keeps the control loop on the wall clock and reports its overruns', async () => {
     // navigate-obstacles at 50 Hz (the same physics step), 20-step episodes.
-    const text = readFileSync(SCENARIO, 'utf8').replace(/rate_hz: 10\b/, 'rate_hz: 50').replace(/substeps: 10\b/, 'substeps: 2').replace(/max_steps: 400\b/, 'max_steps: 20');
+    const text = readFileSync(SCENARIO, 'utf8')
+      .replace(/rate_hz: 10\b/, 'rate_hz: 50')
+      .replace(/substeps: 10\b/, 'substeps: 2')
+      .replace(/max_steps: 400\b/, 'max_steps: 20');
     const variant = join(dir, 'navigate-50hz.yaml');
     writeFileSync(variant, text);
     expect(loadScenario(variant).control.rate_hz).toBe(50);
     // A deadline a loaded machine does not miss: a robot that gave up on its server would reconnect, and its dropped connection would be logged.
-    const r = await sim2real(['robot', 'emulate', '--scenario', variant, '--reality', REALITY, '--connect', server.endpoint, '--episodes', '2', '--realtime', '--deadline-ms', '5000', '--json']);
+    const r = await sim2real([
+      'robot',
+      'emulate',
+      '--scenario',
+      variant,
+      '--reality',
+      REALITY,
+      '--connect',
+      server.endpoint,
+      '--episodes',
+      '2',
+      '--realtime',
+      '--deadline-ms',
+      '5000',
+      '--json',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout);
@@ -110,11 +188,16 @@ describe('serve + robot emulate', () => {
 });
 
 describe('stats', () => {
-  it('sim2real stats reads a running server\'s figures (exit 0); a port where nothing serves is reported in one line, exit 1', async () => {
+  it("sim2real stats reads a running server's figures (exit 0); a port where nothing serves is reported in one line, exit 1", async () => {
     const r = await sim2real(['stats', '--server', server.endpoint, '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ type: 'stats', policy_version: expect.any(Number), errors: expect.any(Number), sessions: expect.any(Array) });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      type: 'stats',
+      policy_version: expect.any(Number),
+      errors: expect.any(Number),
+      sessions: expect.any(Array),
+    });
     const none = await sim2real(['stats', '--server', `tcp://127.0.0.1:${await freePort()}`, '--timeout-ms', '300']);
     expect(none.code).toBe(1);
     expect(none.stderr.trim().split('\n')).toHaveLength(1);
@@ -125,7 +208,13 @@ describe('stats', () => {
 describe('deploy', () => {
   it('hands over a good policy: the next actions carry the new version and come from it; bad checkpoints are refused and the policy keeps serving', async () => {
     const next = await tinyCheckpoint(deployed, 'deployed-b', 0.5);
-    const client = await RobotClient.connect({ server: server.endpoint, robotId: 'watcher', contract: navScenario.contract, safeAction: navScenario.safe_action, deadlineMs: 10_000 });
+    const client = await RobotClient.connect({
+      server: server.endpoint,
+      robotId: 'watcher',
+      contract: navScenario.contract,
+      safeAction: navScenario.safe_action,
+      deadlineMs: 10_000,
+    });
     try {
       const obs = Float32Array.from({ length: 29 }, (_, i) => (i % 7) / 4);
       const before = await client.act(0, 0, obs);
@@ -156,7 +245,9 @@ describe('deploy', () => {
       const g = await sim2real(['deploy', '--policy', grasp, '--server', server.endpoint]);
       expect(g.code).toBe(2);
       expect(g.stderr.trim().split('\n')).toHaveLength(1);
-      expect(g.stderr).toMatch(/deploy refused, deployed-b keeps serving: the checkpoint: the policy's contract does not match the policy being served: obs\[0\]: expected component "lidar", got "joint_pos"/);
+      expect(g.stderr).toMatch(
+        /deploy refused, deployed-b keeps serving: the checkpoint: the policy's contract does not match the policy being served: obs\[0\]: expected component "lidar", got "joint_pos"/,
+      );
 
       const still = await client.act(0, 2, obs);
       expect(still).toMatchObject({ missed: false, policyId: 'deployed-b', policyVersion: 2 });

@@ -24,7 +24,16 @@ async function completed(): Promise<number> {
 
 describe('collect killed with SIGKILL', () => {
   it('leaves every completed episode readable', async () => {
-    const child = spawnSim2real(['collect', 'scenarios/navigate-obstacles.yaml', '--episodes', '500', '--workers', '2', '--out', dir]);
+    const child = spawnSim2real([
+      'collect',
+      'scenarios/navigate-obstacles.yaml',
+      '--episodes',
+      '500',
+      '--workers',
+      '2',
+      '--out',
+      dir,
+    ]);
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     let before = 0;
     const t0 = Date.now();

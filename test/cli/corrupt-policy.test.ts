@@ -44,20 +44,48 @@ function expectRefused(r: { code: number; stdout: string; stderr: string }, line
 describe('eval, serve and finetune refuse a corrupt policy', () => {
   it('eval: a normaliser mean of the wrong length', async () => {
     const bad = corruptRun((f) => f.normalizer.mean.pop());
-    const r = await sim2real(['eval', '--policy', bad, '--scenario', 'scenarios/navigate-obstacles.yaml', '--episodes', '1', '--workers', '1', '--backend', 'cpu']);
-    expectRefused(r, `${bad}/policy/policy.json:normalizer.mean: expected 29 finite numbers (the contract's obs size), got 28`);
+    const r = await sim2real([
+      'eval',
+      '--policy',
+      bad,
+      '--scenario',
+      'scenarios/navigate-obstacles.yaml',
+      '--episodes',
+      '1',
+      '--workers',
+      '1',
+      '--backend',
+      'cpu',
+    ]);
+    expectRefused(
+      r,
+      `${bad}/policy/policy.json:normalizer.mean: expected 29 finite numbers (the contract's obs size), got 28`,
+    );
   });
 
   it('serve: a negative variance (it would serve NaN actions)', async () => {
     const bad = corruptRun((f) => (f.normalizer.var[2] = -1));
-    const r = await sim2real(['serve', '--policy', bad, '--bind', `tcp://127.0.0.1:${await freePort()}`, '--backend', 'cpu'], { timeoutMs: 300_000 });
+    const r = await sim2real(
+      ['serve', '--policy', bad, '--bind', `tcp://127.0.0.1:${await freePort()}`, '--backend', 'cpu'],
+      { timeoutMs: 300_000 },
+    );
     expectRefused(r, `${bad}/policy/policy.json:normalizer.var.2: expected a finite number ≥ 0, got -1`);
   });
 
   it('finetune: a log-std of the wrong length, before anything is written', async () => {
     const bad = corruptRun((f) => f.logStd.push(0));
     const out = join(root, 'finetuned');
-    const r = await sim2real(['finetune', '--policy', bad, '--data', join(root, 'no-episodes'), '--out', out, '--backend', 'cpu']);
+    const r = await sim2real([
+      'finetune',
+      '--policy',
+      bad,
+      '--data',
+      join(root, 'no-episodes'),
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+    ]);
     expectRefused(r, `${bad}/policy/policy.json:logStd: expected 2 finite numbers (the contract's action size), got 3`);
   });
 });
@@ -98,7 +126,10 @@ describe('deploy refuses a corrupt policy without contacting the server', () => 
   it('a run whose normaliser mean has the wrong length', async () => {
     const bad = corruptRun((f) => f.normalizer.mean.push(0));
     const r = await sim2real(['deploy', '--policy', bad, '--server', `tcp://127.0.0.1:${port}`]);
-    expectRefused(r, `${bad}/policy/policy.json:normalizer.mean: expected 29 finite numbers (the contract's obs size), got 30`);
+    expectRefused(
+      r,
+      `${bad}/policy/policy.json:normalizer.mean: expected 29 finite numbers (the contract's obs size), got 30`,
+    );
     // libzmq would have opened a TCP connection on connect(); none came.
     expect(connections).toBe(0);
   });

@@ -50,7 +50,9 @@ describe('sim2real info', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^sim2real: error: backend tensorflow: no native TensorFlow .*npm install @tensorflow\/tfjs-node/);
+    expect(r.stderr).toMatch(
+      /^sim2real: error: backend tensorflow: no native TensorFlow .*npm install @tensorflow\/tfjs-node/,
+    );
   });
 
   it('an unknown --backend is bad input (exit 2)', async () => {

@@ -13,7 +13,11 @@ const SERVER = fileURLToPath(new URL('../../dist/src/bridge/server.js', import.m
 const zeromqLoadedAfter = (module: string): boolean =>
   execFileSync(
     process.execPath,
-    ['--input-type=module', '-e', `import { createRequire } from 'node:module'; await import(${JSON.stringify(module)}); console.log(Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes('/zeromq/')));`],
+    [
+      '--input-type=module',
+      '-e',
+      `import { createRequire } from 'node:module'; await import(${JSON.stringify(module)}); console.log(Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes('/zeromq/')));`,
+    ],
     { encoding: 'utf8' },
   ).trim() === 'true';
 

@@ -14,7 +14,21 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('sim2real robot demos', () => {
   it('records the operator driving the emulated robot: source real, its action as every step label; a second run into the same file is refused', async () => {
     const out = join(dir, 'real');
-    const r = await sim2real(['robot', 'demos', '--scenario', SCENARIO, '--reality', REALITY, '--out', out, '--episodes', '3', '--seed', '7', '--json']);
+    const r = await sim2real([
+      'robot',
+      'demos',
+      '--scenario',
+      SCENARIO,
+      '--reality',
+      REALITY,
+      '--out',
+      out,
+      '--episodes',
+      '3',
+      '--seed',
+      '7',
+      '--json',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout);
@@ -30,16 +44,51 @@ describe('sim2real robot demos', () => {
       for (const s of e.steps) expect(Array.from(s.expertAction!)).toEqual(Array.from(s.action));
     }
 
-    const again = await sim2real(['robot', 'demos', '--scenario', SCENARIO, '--reality', REALITY, '--out', out, '--episodes', '3', '--seed', '7']);
+    const again = await sim2real([
+      'robot',
+      'demos',
+      '--scenario',
+      SCENARIO,
+      '--reality',
+      REALITY,
+      '--out',
+      out,
+      '--episodes',
+      '3',
+      '--seed',
+      '7',
+    ]);
     expect(again.code).toBe(2);
     expect(again.stderr.trim()).toMatch(/^sim2real: error: .*seed7\.mcap: expected a new file, got an existing one/);
   });
 
   it('refuses --mode dagger without a policy to drive, and a bad --mode (exit 2, one line)', async () => {
-    const d = await sim2real(['robot', 'demos', '--scenario', SCENARIO, '--reality', REALITY, '--out', join(dir, 'd'), '--mode', 'dagger']);
+    const d = await sim2real([
+      'robot',
+      'demos',
+      '--scenario',
+      SCENARIO,
+      '--reality',
+      REALITY,
+      '--out',
+      join(dir, 'd'),
+      '--mode',
+      'dagger',
+    ]);
     expect(d.code).toBe(2);
     expect(d.stderr.trim()).toBe('sim2real: error: --policy: expected it with --mode dagger, and only then');
-    const m = await sim2real(['robot', 'demos', '--scenario', SCENARIO, '--reality', REALITY, '--out', join(dir, 'm'), '--mode', 'teleop']);
+    const m = await sim2real([
+      'robot',
+      'demos',
+      '--scenario',
+      SCENARIO,
+      '--reality',
+      REALITY,
+      '--out',
+      join(dir, 'm'),
+      '--mode',
+      'teleop',
+    ]);
     expect(m.code).toBe(2);
     expect(m.stderr.trim()).toBe('sim2real: error: --mode: expected expert | dagger, got "teleop"');
   });

@@ -12,7 +12,20 @@ describe.each(['scenarios/navigate-obstacles.yaml', 'scenarios/grasp-cube.yaml']
   const out = join(dir, scenario.replace(/\W/g, '_'));
 
   it('collects expert episodes on 2 workers, inspects them and replays one exactly', async () => {
-    const c = await sim2real(['collect', scenario, '--episodes', '4', '--workers', '2', '--randomize', '--expert-noise', '0.05', '--out', out, '--json']);
+    const c = await sim2real([
+      'collect',
+      scenario,
+      '--episodes',
+      '4',
+      '--workers',
+      '2',
+      '--randomize',
+      '--expert-noise',
+      '0.05',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(c.stderr).toBe('');
     expect(c.code).toBe(0);
     const rep = JSON.parse(c.stdout);
@@ -27,7 +40,12 @@ describe.each(['scenarios/navigate-obstacles.yaml', 'scenarios/grasp-cube.yaml']
     expect(ins.successRate).toBeCloseTo(rep.successRate, 10);
     expect(ins.meanLength).toBeCloseTo(rep.meanLength, 6);
 
-    const file = join(out, readdirSync(out).filter((f) => f.endsWith('.mcap')).sort()[0]);
+    const file = join(
+      out,
+      readdirSync(out)
+        .filter((f) => f.endsWith('.mcap'))
+        .sort()[0],
+    );
     const r = await sim2real(['replay', file, '--episode', '0', '--check', '--json']);
     expect(r.stderr).toBe('');
     const chk = JSON.parse(r.stdout);
@@ -54,7 +72,14 @@ describe('bad input', () => {
   });
 
   it('a bad option value exits 2 with one line', async () => {
-    const r = await sim2real(['collect', 'scenarios/grasp-cube.yaml', '--episodes', 'many', '--out', join(dir, 'never')]);
+    const r = await sim2real([
+      'collect',
+      'scenarios/grasp-cube.yaml',
+      '--episodes',
+      'many',
+      '--out',
+      join(dir, 'never'),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--episodes.*expected a positive integer, got "many"/);

@@ -30,7 +30,28 @@ describe('train --algo bc', () => {
   it('resumes a run killed with SIGKILL after its first checkpoint and finishes with a valid policy', async () => {
     const run = join(dir, 'run');
     const EPOCHS = 20;
-    const args = ['train', SCENARIO, '--algo', 'bc', '--data', demos, '--out', run, '--epochs', String(EPOCHS), '--hidden', '32,32', '--batch-size', '16', '--patience', '0', '--eval-episodes', '2', '--workers', '1'];
+    const args = [
+      'train',
+      SCENARIO,
+      '--algo',
+      'bc',
+      '--data',
+      demos,
+      '--out',
+      run,
+      '--epochs',
+      String(EPOCHS),
+      '--hidden',
+      '32,32',
+      '--batch-size',
+      '16',
+      '--patience',
+      '0',
+      '--eval-episodes',
+      '2',
+      '--workers',
+      '1',
+    ];
     // Killed (SIGKILL, by itself) as soon as its first checkpoint is on disk.
     const child = spawnSim2real(args, { killWhen: join(run, 'checkpoints', 'latest', 'policy.json') });
     let stderr = '';
@@ -45,7 +66,8 @@ describe('train --algo bc', () => {
     expect(again.code).toBe(0);
     const report = JSON.parse(again.stdout);
     expect(report.epochs).toBe(EPOCHS);
-    for (const k of ['episodes', 'successRate', 'successCi95', 'meanReturn', 'meanLength']) expect(report).toHaveProperty(k);
+    for (const k of ['episodes', 'successRate', 'successCi95', 'meanReturn', 'meanLength'])
+      expect(report).toHaveProperty(k);
     expect(report.episodes).toBe(2);
 
     // Every epoch logged exactly once, in order, then the final evaluation row.
@@ -54,7 +76,8 @@ describe('train --algo bc', () => {
     expect(epochs).toEqual(Array.from({ length: EPOCHS }, (_, i) => i + 1));
     expect(rows.at(-1)).toMatchObject({ final: true, epoch: EPOCHS });
     expect(typeof rows.at(-1)!.successRate).toBe('number');
-    for (const f of ['config.json', 'loss.svg', 'success.svg', 'eval.json']) expect(existsSync(join(run, f)), f).toBe(true);
+    for (const f of ['config.json', 'loss.svg', 'success.svg', 'eval.json'])
+      expect(existsSync(join(run, f)), f).toBe(true);
     expect(readFileSync(join(run, 'loss.svg'), 'utf8')).toMatch(/^<svg/);
 
     await initBackend();
@@ -76,10 +99,36 @@ describe('train --algo bc', () => {
   it('resumes a run killed during its final evaluation: no epoch again, every row kept once', async () => {
     // The state such a kill leaves: the last epoch checkpointed and logged, no policy, no final row.
     const run = join(dir, 'run-eval-killed');
-    const args = ['train', SCENARIO, '--algo', 'bc', '--data', demos, '--out', run, '--epochs', '3', '--hidden', '16,16', '--patience', '0', '--eval-episodes', '1', '--workers', '1', '--json'];
+    const args = [
+      'train',
+      SCENARIO,
+      '--algo',
+      'bc',
+      '--data',
+      demos,
+      '--out',
+      run,
+      '--epochs',
+      '3',
+      '--hidden',
+      '16,16',
+      '--patience',
+      '0',
+      '--eval-episodes',
+      '1',
+      '--workers',
+      '1',
+      '--json',
+    ];
     expect((await sim2real(args)).code).toBe(0);
     rmSync(join(run, 'policy'), { recursive: true });
-    writeFileSync(join(run, 'metrics.jsonl'), metricRows(run).filter((r) => r.final !== true).map((r) => JSON.stringify(r) + '\n').join(''));
+    writeFileSync(
+      join(run, 'metrics.jsonl'),
+      metricRows(run)
+        .filter((r) => r.final !== true)
+        .map((r) => `${JSON.stringify(r)}\n`)
+        .join(''),
+    );
     const again = await sim2real(['train', SCENARIO, '--algo', 'bc', '--out', run, '--resume', '--json']);
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).epochs).toBe(3);
@@ -91,13 +140,37 @@ describe('train --algo bc', () => {
 
   it('--randomize runs the DAgger rounds in randomized sim (kept in config.json)', async () => {
     const run = join(dir, 'run-dagger');
-    const r = await sim2real(['train', SCENARIO, '--algo', 'bc', '--data', demos, '--out', run, '--epochs', '3', '--hidden', '16,16', '--dagger-rounds', '1', '--dagger-episodes', '2', '--randomize', '--eval-episodes', '0', '--workers', '1', '--json']);
+    const r = await sim2real([
+      'train',
+      SCENARIO,
+      '--algo',
+      'bc',
+      '--data',
+      demos,
+      '--out',
+      run,
+      '--epochs',
+      '3',
+      '--hidden',
+      '16,16',
+      '--dagger-rounds',
+      '1',
+      '--dagger-episodes',
+      '2',
+      '--randomize',
+      '--eval-episodes',
+      '0',
+      '--workers',
+      '1',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const cfg = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
     expect(cfg.bc.daggerRandomize).toBe(true);
     const { episodes } = await readEpisodes(join(run, 'dagger'));
     expect(episodes).toHaveLength(2);
     // Every relabelled episode ran with sampled physics, not the nominal scales.
-    for (const e of episodes) expect(Object.values(e.start.physics ?? {}).some((v) => typeof v === 'number' && v !== 1 && v !== 0)).toBe(true);
+    for (const e of episodes)
+      expect(Object.values(e.start.physics ?? {}).some((v) => typeof v === 'number' && v !== 1 && v !== 0)).toBe(true);
   });
 });

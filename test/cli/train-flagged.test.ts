@@ -23,19 +23,61 @@ beforeAll(async () => {
   const obsSize = totalSize(sc.contract.obs);
   for (let i = 0; i < 8; i++) {
     const partial = i === 7 ? { fromStep: 3 } : undefined;
-    w.startEpisode({ scenario: sc.name, task: 'real', seed: i, source: 'real', policyId: 'p', contract: sc.contract, controlHz: 10, randomization: { robot_id: 'r' }, taskState: null, partial }, new Uint8Array(0));
+    w.startEpisode(
+      {
+        scenario: sc.name,
+        task: 'real',
+        seed: i,
+        source: 'real',
+        policyId: 'p',
+        contract: sc.contract,
+        controlHz: 10,
+        randomization: { robot_id: 'r' },
+        taskState: null,
+        partial,
+      },
+      new Uint8Array(0),
+    );
     for (let t = 0; t < 6; t++) {
       const obs = new Float32Array(obsSize).fill(0.1 * ((i + t) % 5));
-      w.writeStep({ obs, action: [0.1 * i - 0.3, -0.05 * t], appliedAction: [0, 0], reward: 0, terminated: false, truncated: false });
+      w.writeStep({
+        obs,
+        action: [0.1 * i - 0.3, -0.05 * t],
+        appliedAction: [0, 0],
+        reward: 0,
+        terminated: false,
+        truncated: false,
+      });
     }
-    const out = i === 2 || i === 5 ? { steps: 1, values: 1, first: { step: 0, component: 'lidar', index: 0, value: 9 } } : { steps: 0, values: 0 };
+    const out =
+      i === 2 || i === 5
+        ? { steps: 1, values: 1, first: { step: 0, component: 'lidar', index: 0, value: 9 } }
+        : { steps: 0, values: 0 };
     await w.endEpisode({ success: true, obsOutOfRange: out, partial });
   }
   await w.close();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const trainArgs = (out: string) => ['train', SCENARIO, '--algo', 'bc', '--data', data, '--out', out, '--epochs', '1', '--hidden', '8', '--eval-episodes', '0', '--val-fraction', '0.2', '--json'];
+const trainArgs = (out: string) => [
+  'train',
+  SCENARIO,
+  '--algo',
+  'bc',
+  '--data',
+  data,
+  '--out',
+  out,
+  '--epochs',
+  '1',
+  '--hidden',
+  '8',
+  '--eval-episodes',
+  '0',
+  '--val-fraction',
+  '0.2',
+  '--json',
+];
 
 describe('train / finetune and flagged episodes', () => {
   it('train skips them with one line, --include-flagged uses them; finetune likewise', async () => {
@@ -55,12 +97,35 @@ describe('train / finetune and flagged episodes', () => {
     const allReport = JSON.parse(all.stdout);
     expect(allReport.trainEpisodes + allReport.valEpisodes).toBe(8);
 
-    const ft = await sim2real(['finetune', '--policy', run, '--data', data, '--out', join(dir, 'ft'), '--epochs', '1', '--json']);
+    const ft = await sim2real([
+      'finetune',
+      '--policy',
+      run,
+      '--data',
+      data,
+      '--out',
+      join(dir, 'ft'),
+      '--epochs',
+      '1',
+      '--json',
+    ]);
     expect(ft.code, ft.stderr).toBe(0);
     expect(ft.stderr.split('\n').filter((l) => /flagged/.test(l))).toEqual([LINE]);
     const ftConfig = JSON.parse(readFileSync(join(dir, 'ft', 'config.json'), 'utf8'));
     expect(ftConfig.target.trainEpisodes + ftConfig.target.valEpisodes).toBe(5);
-    const ftAll = await sim2real(['finetune', '--policy', run, '--data', data, '--out', join(dir, 'ft-all'), '--epochs', '1', '--include-flagged', '--json']);
+    const ftAll = await sim2real([
+      'finetune',
+      '--policy',
+      run,
+      '--data',
+      data,
+      '--out',
+      join(dir, 'ft-all'),
+      '--epochs',
+      '1',
+      '--include-flagged',
+      '--json',
+    ]);
     expect(ftAll.code, ftAll.stderr).toBe(0);
     const ftAllTarget = JSON.parse(readFileSync(join(dir, 'ft-all', 'config.json'), 'utf8')).target;
     expect(ftAllTarget.trainEpisodes + ftAllTarget.valEpisodes).toBe(8);

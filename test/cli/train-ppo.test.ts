@@ -17,22 +17,44 @@ const root = mkdtempSync(join(tmpdir(), 'sim2real-train-ppo-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 // 20 updates of 4 envs × 32 steps; a checkpoint every 2 updates.
-const FLAGS: TrainPpoFlags = { envSteps: '2560', numEnvs: '4', workers: '1', rolloutSteps: '32', epochs: '2', minibatches: '2', checkpointEvery: '2', hidden: '32,32', seed: '3', evalEpisodes: '3', json: true };
+const FLAGS: TrainPpoFlags = {
+  envSteps: '2560',
+  numEnvs: '4',
+  workers: '1',
+  rolloutSteps: '32',
+  epochs: '2',
+  minibatches: '2',
+  checkpointEvery: '2',
+  hidden: '32,32',
+  seed: '3',
+  evalEpisodes: '3',
+  json: true,
+};
 
-const readState = (out: string) => JSON.parse(readFileSync(join(out, 'checkpoints', 'latest', 'ppo-state.json'), 'utf8')) as { update: number; envSteps: number };
+const readState = (out: string) =>
+  JSON.parse(readFileSync(join(out, 'checkpoints', 'latest', 'ppo-state.json'), 'utf8')) as {
+    update: number;
+    envSteps: number;
+  };
 
 describe('trainPpoCommand', () => {
   it('resumes a SIGKILLed run from its last checkpoint and finishes with a loadable policy', async () => {
     const out = join(root, 'killed');
     const code = `const { trainPpoCommand } = await import(${JSON.stringify(command)}); await trainPpoCommand(${JSON.stringify(SCENARIO)}, ${JSON.stringify({ ...FLAGS, out })});`;
     // Killed (SIGKILL, by itself: see kill-when.mjs) as soon as the first checkpoint is on disk.
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', KILL_WHEN, '--input-type=module', '-e', code], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, SIM2REAL_TEST_KILL_WHEN: join(out, 'checkpoints', 'latest', 'ppo-state.json') },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--import', KILL_WHEN, '--input-type=module', '-e', code],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, SIM2REAL_TEST_KILL_WHEN: join(out, 'checkpoints', 'latest', 'ppo-state.json') },
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (c, signal) => resolve(signal ?? c)));
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+      child.on('exit', (c, signal) => resolve(signal ?? c)),
+    );
     expect(await exited, stderr).toBe('SIGKILL');
     const killedAt = readState(out).update;
     expect(killedAt).toBeGreaterThanOrEqual(2);
@@ -45,12 +67,18 @@ describe('trainPpoCommand', () => {
     expect(readState(out)).toMatchObject({ update: 20, envSteps: 2560 });
     expect(readFileSync(join(out, 'config.json'), 'utf8')).toBe(before);
     // Every update logged once: rows the killed run wrote after its checkpoint were dropped and redone.
-    const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { update: number; envSteps: number });
+    const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { update: number; envSteps: number });
     expect(rows.map((r) => r.update)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(rows.map((r) => r.envSteps)).toEqual(Array.from({ length: 20 }, (_, i) => 128 * (i + 1)));
     for (const f of ['success.svg', 'return.svg', 'eval.json']) expect(existsSync(join(out, f)), f).toBe(true);
 
-    const { policy, file } = await loadCheckpoint(join(out, 'policy'), { contract: loadScenario(SCENARIO).contract, what: 'navigate-obstacles' });
+    const { policy, file } = await loadCheckpoint(join(out, 'policy'), {
+      contract: loadScenario(SCENARIO).contract,
+      what: 'navigate-obstacles',
+    });
     expect(policy.critic).not.toBeNull();
     expect(policy.arch.hidden).toEqual([32, 32]);
     expect(file.training).toMatchObject({ algo: 'ppo', envSteps: 2560, numEnvs: 4 });
@@ -59,9 +87,13 @@ describe('trainPpoCommand', () => {
   });
 
   it('refuses to start over an existing run and bad flags (exit code 2 errors)', async () => {
-    await expect(trainPpoCommand(SCENARIO, { ...FLAGS, out: join(root, 'killed') })).rejects.toThrow(/expected a new run directory.*--resume/);
+    await expect(trainPpoCommand(SCENARIO, { ...FLAGS, out: join(root, 'killed') })).rejects.toThrow(
+      /expected a new run directory.*--resume/,
+    );
     await expect(trainPpoCommand(SCENARIO, { out: join(root, 'bad'), numEnvs: 'many' })).rejects.toThrow(InputError);
-    await expect(trainPpoCommand(SCENARIO, { out: join(root, 'bad'), hidden: '64,x' })).rejects.toThrow(/--hidden: expected/);
+    await expect(trainPpoCommand(SCENARIO, { out: join(root, 'bad'), hidden: '64,x' })).rejects.toThrow(
+      /--hidden: expected/,
+    );
     expect(existsSync(join(root, 'bad'))).toBe(false);
   });
 
@@ -69,9 +101,19 @@ describe('trainPpoCommand', () => {
     const out = join(root, 'early');
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'metrics.jsonl'), '{"update":1,"envSteps":32}\n{"update":2,"env');
-    const report = await trainPpoCommand(SCENARIO, { ...FLAGS, envSteps: '128', numEnvs: '2', evalEpisodes: '0', out, resume: true });
+    const report = await trainPpoCommand(SCENARIO, {
+      ...FLAGS,
+      envSteps: '128',
+      numEnvs: '2',
+      evalEpisodes: '0',
+      out,
+      resume: true,
+    });
     expect(report).toMatchObject({ updates: 2, envSteps: 128, evaluation: null, episodes: 0 });
-    const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { update: number; time?: string });
+    const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { update: number; time?: string });
     expect(rows.map((r) => r.update)).toEqual([1, 2]);
     expect(rows.every((r) => typeof r.time === 'string')).toBe(true);
   });

@@ -26,7 +26,16 @@ describe('recordRealDemos', () => {
   it('writes expert episodes in the reality profile, source real, with expert labels on every step', async () => {
     const seen: number[] = [];
     const out = join(dir, 'expert');
-    const r = await recordRealDemos({ scenario: sc, reality, realityFile: REALITY, episodes: 2, out, seed: 11, sceneEvery: 0, onEpisode: (e) => seen.push(e.seed) });
+    const r = await recordRealDemos({
+      scenario: sc,
+      reality,
+      realityFile: REALITY,
+      episodes: 2,
+      out,
+      seed: 11,
+      sceneEvery: 0,
+      onEpisode: (e) => seen.push(e.seed),
+    });
     expect(seen).toEqual([11, 12]);
     expect(r.mode).toBe('expert');
     expect(r.episodes).toBe(2);
@@ -54,10 +63,23 @@ describe('recordRealDemos', () => {
   });
 
   it('dagger mode: the policy drives, the expert action for each visited state is the label', async () => {
-    const policy = new GaussianMlpPolicy('drifter', sc.contract, { hidden: [8], activation: 'tanh', critic: false, initLogStd: -1 });
+    const policy = new GaussianMlpPolicy('drifter', sc.contract, {
+      hidden: [8],
+      activation: 'tanh',
+      critic: false,
+      initLogStd: -1,
+    });
     try {
       const out = join(dir, 'dagger');
-      const r = await recordRealDemos({ scenario: sc, reality, episodes: 1, out, mode: 'dagger', policy, sceneEvery: 0 });
+      const r = await recordRealDemos({
+        scenario: sc,
+        reality,
+        episodes: 1,
+        out,
+        mode: 'dagger',
+        policy,
+        sceneEvery: 0,
+      });
       expect(r.driver).toBe('drifter');
       const [e] = (await readEpisodes(out)).episodes;
       expect(e.start.policyId).toBe('drifter');
@@ -73,8 +95,12 @@ describe('recordRealDemos', () => {
 
   it('refuses to overwrite episodes and a profile of another scenario', async () => {
     const out = join(dir, 'expert');
-    await expect(recordRealDemos({ scenario: sc, reality, episodes: 1, out, seed: 11 })).rejects.toThrow(/expected a new file/);
+    await expect(recordRealDemos({ scenario: sc, reality, episodes: 1, out, seed: 11 })).rejects.toThrow(
+      /expected a new file/,
+    );
     const nav = loadScenario('scenarios/navigate-obstacles.yaml');
-    await expect(recordRealDemos({ scenario: nav, reality, realityFile: REALITY, episodes: 1, out: join(dir, 'nav') })).rejects.toThrow(InputError);
+    await expect(
+      recordRealDemos({ scenario: nav, reality, realityFile: REALITY, episodes: 1, out: join(dir, 'nav') }),
+    ).rejects.toThrow(InputError);
   });
 });

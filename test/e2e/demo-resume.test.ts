@@ -28,7 +28,10 @@ describe('sim2real demo --resume', () => {
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<void>((r) => child.on('exit', () => r()));
     // Killed once pretraining has checkpointed an epoch: the collect stage is finished and logged.
-    await until(() => existsSync(join(out, 'pretrain', 'checkpoints', 'latest', 'policy.json')) || child.exitCode !== null, 'a pretraining checkpoint');
+    await until(
+      () => existsSync(join(out, 'pretrain', 'checkpoints', 'latest', 'policy.json')) || child.exitCode !== null,
+      'a pretraining checkpoint',
+    );
     child.kill('SIGKILL');
     await exited;
     expect(existsSync(join(out, 'demo.json')), stderr.slice(-2000)).toBe(false);
@@ -43,7 +46,10 @@ describe('sim2real demo --resume', () => {
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     expect(r.stderr).toMatch(/collect expert demonstrations \(randomized sim\): done before the resume/);
     expect(r.stdout).toMatch(/Transfer on grasp-cube/);
-    const demo = JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8')) as { stages: unknown[]; simExpert: { episodes: number } };
+    const demo = JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8')) as {
+      stages: unknown[];
+      simExpert: { episodes: number };
+    };
     expect(demo.stages).toHaveLength(7);
     expect(demo.simExpert.episodes).toBe(100);
     const epochs = readFileSync(join(out, 'pretrain', 'metrics.jsonl'), 'utf8')

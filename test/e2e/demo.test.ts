@@ -35,7 +35,9 @@ describe('sim2real demo --quick', () => {
     expect(new Set(served.episodes.map((e) => e.start.policyId)).size).toBe(2);
     // Every served episode was recorded whole, the last one before the server closed included.
     expect(served.episodes.filter((e) => !e.end)).toHaveLength(0);
-    expect(served.episodes.reduce((n, e) => n + e.steps.length, 0)).toBe(demo.robotZeroShot.steps + demo.robotFinetuned.steps);
+    expect(served.episodes.reduce((n, e) => n + e.steps.length, 0)).toBe(
+      demo.robotZeroShot.steps + demo.robotFinetuned.steps,
+    );
 
     expect(demo.robotZeroShot.episodes).toBe(50);
     expect(demo.robotFinetuned.episodes).toBe(50);
@@ -54,7 +56,8 @@ describe('sim2real demo --quick', () => {
     const r = await sim2real(['demo', '--quick', '--scenario', 'navigate', '--out', out], { timeoutMs: 1_100_000 });
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     expect(r.stdout).toMatch(/Transfer on navigate-obstacles/);
-    const delayOf = (d: string) => JSON.parse(readFileSync(join(out, d, 'policy', 'policy.json'), 'utf8')).delayCompensation;
+    const delayOf = (d: string) =>
+      JSON.parse(readFileSync(join(out, d, 'policy', 'policy.json'), 'utf8')).delayCompensation;
     // Trained on randomized delays of 0-4 + 0-4 steps: it assumes about their mean until it meets the robot.
     expect(delayOf('pretrain').steps).toBeGreaterThanOrEqual(3);
     expect(delayOf('pretrain').steps).toBeLessThanOrEqual(5);
@@ -66,8 +69,13 @@ describe('sim2real demo --quick', () => {
     expect(Number(m![1])).toBeLessThanOrEqual(7);
     const served = await readEpisodes(join(out, 'robot-episodes'));
     expect(new Set(served.episodes.map((e) => e.start.policyId)).size).toBe(2);
-    expect(JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8')).loopDelay).toEqual({ assumed: delayOf('pretrain').steps, estimated: Number(m![1]) });
-    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(`estimated from the 10 demonstrations, is ${m![1]} steps`);
+    expect(JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8')).loopDelay).toEqual({
+      assumed: delayOf('pretrain').steps,
+      estimated: Number(m![1]),
+    });
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(
+      `estimated from the 10 demonstrations, is ${m![1]} steps`,
+    );
   });
 
   it('refuses an unknown scenario with a one-line error and exit 2', async () => {

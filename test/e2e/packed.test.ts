@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'sim2real-packed-'));
-const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+const run = (cmd: string, args: string[], cwd: string) =>
+  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
 
 beforeAll(() => {
   // --ignore-scripts: `npm test` built dist/ already; rebuilding it here would rewrite files other test files are running.
@@ -25,7 +26,10 @@ it("runs the README's From code snippet as written, from another project", () =>
   const readme = readFileSync('README.md', 'utf8');
   const snippet = /## From code\n+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   expect(snippet, 'README has a ts block under "From code"').toBeDefined();
-  writeFileSync(join(dir, 'snippet.mjs'), `${snippet}\nconsole.log(JSON.stringify({ obs: obs.length, next: next.length, reward, terminated, truncated, info: typeof info }));\n`);
+  writeFileSync(
+    join(dir, 'snippet.mjs'),
+    `${snippet}\nconsole.log(JSON.stringify({ obs: obs.length, next: next.length, reward, terminated, truncated, info: typeof info }));\n`,
+  );
   const out = JSON.parse(run('node', ['snippet.mjs'], dir).trim().split('\n').pop()!);
   expect(out).toMatchObject({ obs: 29, next: 29, terminated: false, truncated: false, info: 'object' });
   expect(Number.isFinite(out.reward)).toBe(true);
@@ -36,11 +40,16 @@ it("runs the README's whole-run snippet as written: demonstrations, then a BC ru
   const section = readme.slice(readme.indexOf('## From code'));
   const snippet = [...section.matchAll(/```ts\n([\s\S]*?)```/g)][1]?.[1];
   expect(snippet, 'README has a second ts block under "From code"').toBeDefined();
-  writeFileSync(join(dir, 'runs.mjs'), `${snippet}\nconsole.log(JSON.stringify({ rate: report.successRate, episodes: report.evaluation.episodes, policy: report.policy }));\n`);
+  writeFileSync(
+    join(dir, 'runs.mjs'),
+    `${snippet}\nconsole.log(JSON.stringify({ rate: report.successRate, episodes: report.evaluation.episodes, policy: report.policy }));\n`,
+  );
   const out = JSON.parse(run('node', ['runs.mjs'], dir).trim().split('\n').pop()!);
   expect(out.episodes).toBe(20);
   expect(out.rate).toBeGreaterThanOrEqual(0);
-  expect(readdirSync(join(dir, out.policy))).toEqual(expect.arrayContaining(['policy.json', 'model.json', 'weights.bin']));
+  expect(readdirSync(join(dir, out.policy))).toEqual(
+    expect.arrayContaining(['policy.json', 'model.json', 'weights.bin']),
+  );
 });
 
 it('serves a robot and steps a vectorised env through the package entry point', () => {

@@ -40,8 +40,17 @@ describe('transfer benchmark', () => {
     expect(r.realityFile).toBe('scenarios/reality/grasp-cube.yaml');
     const key = (x: TransferRow) => `${x.variant}:${x.where}:${x.realEpisodes}`;
     expect(r.rows.map(key)).toEqual([
-      'a:nominal sim:null', 'a:robot:null', 'b:nominal sim:null', 'b:robot:null', 'recording:robot:3',
-      'c:robot:2', 'd:robot:2', 'e:robot:2', 'c:robot:3', 'd:robot:3', 'e:robot:3',
+      'a:nominal sim:null',
+      'a:robot:null',
+      'b:nominal sim:null',
+      'b:robot:null',
+      'recording:robot:3',
+      'c:robot:2',
+      'd:robot:2',
+      'e:robot:2',
+      'c:robot:3',
+      'd:robot:3',
+      'e:robot:3',
     ]);
     for (const x of r.rows) {
       const pooled = x.realEpisodes !== null;
@@ -80,9 +89,31 @@ describe('transfer benchmark', () => {
   });
 
   it('checks the goals against the rows', () => {
-    const row = (variant: TransferRow['variant'], where: TransferRow['where'], successRate: number, realEpisodes: number | null = null): TransferRow =>
-      ({ variant, where, successRate, realEpisodes, what: '', episodes: 100, successCi95: [0, 1], meanReturn: 0, meanLength: 0, perDraw: null, seconds: 0 });
-    const g = goals([row('a', 'nominal sim', 0.95), row('a', 'robot', 0.7), row('b', 'robot', 0.89), row('c', 'robot', 0.9, 20), row('d', 'robot', 0.61, 20)]);
+    const row = (
+      variant: TransferRow['variant'],
+      where: TransferRow['where'],
+      successRate: number,
+      realEpisodes: number | null = null,
+    ): TransferRow => ({
+      variant,
+      where,
+      successRate,
+      realEpisodes,
+      what: '',
+      episodes: 100,
+      successCi95: [0, 1],
+      meanReturn: 0,
+      meanLength: 0,
+      perDraw: null,
+      seconds: 0,
+    });
+    const g = goals([
+      row('a', 'nominal sim', 0.95),
+      row('a', 'robot', 0.7),
+      row('b', 'robot', 0.89),
+      row('c', 'robot', 0.9, 20),
+      row('d', 'robot', 0.61, 20),
+    ]);
     expect(g.map((x) => x.met)).toEqual([true, false, true, false]);
     expect(g[0].value).toBeCloseTo(0.25, 12);
     expect(g[3].value).toBeCloseTo(0.29, 12);
@@ -90,14 +121,19 @@ describe('transfer benchmark', () => {
 
   it('takes any reality profile, picks its scenario, and refuses a mismatch or a bad file in one line', async () => {
     const custom = join(dir, 'slippery.yaml');
-    writeFileSync(custom, 'name: slippery\nscenario: navigate-obstacles\ngap: {friction: 0.3, action_latency: [1, 2]}\n');
+    writeFileSync(
+      custom,
+      'name: slippery\nscenario: navigate-obstacles\ngap: {friction: 0.3, action_latency: [1, 2]}\n',
+    );
     const [run] = resolveRuns({ reality: custom });
     expect(run.sc.name).toBe('navigate-obstacles');
     expect(run.reality.name).toBe('slippery');
 
     const mismatch = await bench(['transfer', '--scenario', 'scenarios/grasp-cube.yaml', '--reality', custom]);
     expect(mismatch.code).toBe(2);
-    expect(mismatch.stderr).toMatch(/^sim2real: error: .*slippery\.yaml:scenario: expected "grasp-cube" \(the scenario of scenarios\/grasp-cube\.yaml\), got "navigate-obstacles"\n$/);
+    expect(mismatch.stderr).toMatch(
+      /^sim2real: error: .*slippery\.yaml:scenario: expected "grasp-cube" \(the scenario of scenarios\/grasp-cube\.yaml\), got "navigate-obstacles"\n$/,
+    );
 
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'name: bad\nscenario: grasp-cube\ngap: {friction: slippery}\n');

@@ -25,7 +25,9 @@ describe('a writer killed with SIGKILL mid-run', () => {
     const proc = spawn(process.execPath, ['--import', 'tsx', child, path], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     proc.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => proc.on('exit', (code, signal) => resolve(signal ?? code)));
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+      proc.on('exit', (code, signal) => resolve(signal ?? code)),
+    );
     const completed: number[] = [];
     await new Promise<void>((resolve, reject) => {
       const lines = createInterface({ input: proc.stdout });

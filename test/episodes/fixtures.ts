@@ -2,7 +2,12 @@
 import type { Contract } from '../../src/sim/contract.js';
 import type { ScenePrimitive } from '../../src/sim/task.js';
 import { nominalPhysics } from '../../src/sim/physics-params.js';
-import { EpisodeWriter, type EpisodeStartInput, type EpisodeWriterOptions, type StepInput } from '../../src/episodes/writer.js';
+import {
+  EpisodeWriter,
+  type EpisodeStartInput,
+  type EpisodeWriterOptions,
+  type StepInput,
+} from '../../src/episodes/writer.js';
 
 export const CONTRACT: Contract = {
   obs: [
@@ -53,9 +58,30 @@ export function stepFor(index: number, t: number): StepInput {
 
 export function sceneFor(index: number, t: number): ScenePrimitive[] {
   return [
-    { id: 'base', shape: 'cylinder', position: [0, 0, 0.05], orientation: [0, 0, 0, 1], size: [0.2, 0.2, 0.1], color: [0.5, 0.5, 0.5, 1] },
-    { id: 'cube', shape: 'cube', position: [0.3, 0.01 * t, 0.02], orientation: [0, 0, Math.sin(0.1 * index), Math.cos(0.1 * index)], size: [0.04, 0.04, 0.04], color: [1, 0, 0, 1] },
-    { id: 'target', shape: 'sphere', position: [0.1 * index, 0.2, 0.3], orientation: [0, 0, 0, 1], size: [0.02, 0.02, 0.02], color: [0, 1, 0, 0.5] },
+    {
+      id: 'base',
+      shape: 'cylinder',
+      position: [0, 0, 0.05],
+      orientation: [0, 0, 0, 1],
+      size: [0.2, 0.2, 0.1],
+      color: [0.5, 0.5, 0.5, 1],
+    },
+    {
+      id: 'cube',
+      shape: 'cube',
+      position: [0.3, 0.01 * t, 0.02],
+      orientation: [0, 0, Math.sin(0.1 * index), Math.cos(0.1 * index)],
+      size: [0.04, 0.04, 0.04],
+      color: [1, 0, 0, 1],
+    },
+    {
+      id: 'target',
+      shape: 'sphere',
+      position: [0.1 * index, 0.2, 0.3],
+      orientation: [0, 0, 0, 1],
+      size: [0.02, 0.02, 0.02],
+      color: [0, 1, 0, 0.5],
+    },
   ];
 }
 

@@ -56,7 +56,22 @@ describe('episodes inspect', () => {
       });
       expect(typeof r.meanReturn).toBe('number');
       expect(r.episodeList).toHaveLength(6);
-      expect(r.episodeList[0]).toEqual({ file: join(dir, 'a.mcap'), index: 0, scenario: 'fake-scenario', seed: 1000, source: 'sim', policyId: 'expert:fake', complete: true, success: true, return: expect.any(Number), length: 5, robotId: null, flagged: false, obsOutOfRange: null, partialFrom: null });
+      expect(r.episodeList[0]).toEqual({
+        file: join(dir, 'a.mcap'),
+        index: 0,
+        scenario: 'fake-scenario',
+        seed: 1000,
+        source: 'sim',
+        policyId: 'expert:fake',
+        complete: true,
+        success: true,
+        return: expect.any(Number),
+        length: 5,
+        robotId: null,
+        flagged: false,
+        obsOutOfRange: null,
+        partialFrom: null,
+      });
       expect(r.episodeList[5]).toMatchObject({ file: join(dir, 'c.mcap'), complete: false, success: null, length: 3 });
       expect(r.fileList.map((f: { indexed: boolean }) => f.indexed)).toEqual([true, true, false]);
     } finally {
@@ -69,7 +84,9 @@ describe('episodes inspect', () => {
     const lines = text.split('\n');
     expect(lines).toHaveLength(1 + 3 + 1);
     expect(lines[1]).toMatch(/^ {2}#0 {2}seed 1000 {2}sim {2}success {2}return -?\d+\.\d{3} {2}length 5$/);
-    expect(lines[4]).toMatch(/^3 episodes, 24 steps in 1 file: success 66\.7% \(95% CI 20\.8%–93\.9%\), mean return .+, length mean 8\.0 min 5 max 11$/);
+    expect(lines[4]).toMatch(
+      /^3 episodes, 24 steps in 1 file: success 66\.7% \(95% CI 20\.8%–93\.9%\), mean return .+, length mean 8\.0 min 5 max 11$/,
+    );
   });
 
   it('turns bad paths into InputError', async () => {
@@ -80,7 +97,15 @@ describe('episodes inspect', () => {
   });
 
   it('runs as a command: --json on stdout, and exit 2 with one line on stderr for a bad path', async () => {
-    const ok = await run(process.execPath, ['--import', 'tsx', main, 'episodes', 'inspect', join(dir, 'a.mcap'), '--json']);
+    const ok = await run(process.execPath, [
+      '--import',
+      'tsx',
+      main,
+      'episodes',
+      'inspect',
+      join(dir, 'a.mcap'),
+      '--json',
+    ]);
     expect(JSON.parse(ok.stdout)).toMatchObject({ episodes: 3, successRate: 2 / 3 });
 
     const missing = join(dir, 'nothing-here.mcap');
@@ -93,6 +118,8 @@ describe('episodes inspect', () => {
     expect(err!.stdout).toBe('');
     const lines = err!.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toBe(`sim2real: error: ${missing}: expected an MCAP episode file or a directory of them, got no such file or directory`);
+    expect(lines[0]).toBe(
+      `sim2real: error: ${missing}: expected an MCAP episode file or a directory of them, got no such file or directory`,
+    );
   });
 });

@@ -29,7 +29,13 @@ async function messages(path: string) {
   try {
     const reader = await McapIndexedReader.Initialize({ readable: new FileHandleReadable(handle), decompressHandlers });
     const out: { topic: string; logTime: bigint; publishTime: bigint; sequence: number }[] = [];
-    for await (const m of reader.readMessages()) out.push({ topic: reader.channelsById.get(m.channelId)!.topic, logTime: m.logTime, publishTime: m.publishTime, sequence: m.sequence });
+    for await (const m of reader.readMessages())
+      out.push({
+        topic: reader.channelsById.get(m.channelId)!.topic,
+        logTime: m.logTime,
+        publishTime: m.publishTime,
+        sequence: m.sequence,
+      });
     return out;
   } finally {
     await handle.close();
@@ -85,7 +91,7 @@ describe('EpisodeWriter, episodes interleaved', () => {
     // Step 1 was received 250 ms late (an overrun), and is written after a later record of another episode.
     const other = w.beginEpisode({ ...start, at: { logNs: T + 2n * S, publishNs: 7n } });
     ep.writeStep({ ...stepFor(0, 0), at: { logNs: T + S / 20n, publishNs: T - 3n * S + S / 20n } });
-    ep.writeStep({ ...stepFor(0, 1), at: { logNs: T + 3n * S / 10n, publishNs: T - 3n * S + S / 10n } });
+    ep.writeStep({ ...stepFor(0, 1), at: { logNs: T + (3n * S) / 10n, publishNs: T - 3n * S + S / 10n } });
     other.abandon();
     await ep.end({ success: true, at: { logNs: T + S, publishNs: T - 2n * S } });
     await w.close();
@@ -97,7 +103,7 @@ describe('EpisodeWriter, episodes interleaved', () => {
     expect(times).toEqual([
       [TOPICS.episode, 0n, T - 3n * S],
       [TOPICS.step, S / 20n, T - 3n * S + S / 20n],
-      [TOPICS.step, 3n * S / 10n, T - 3n * S + S / 10n],
+      [TOPICS.step, (3n * S) / 10n, T - 3n * S + S / 10n],
       [TOPICS.episode, S, T - 2n * S],
       [TOPICS.episode, 2n * S, 7n],
     ]);

@@ -19,7 +19,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Expert episodes (with DART noise, as a user exciting the robot would) on the shipped navigate robot with its delays replaced. */
 async function record(name: string, actionLatency: number, obsDelay: number, episodes = 12): Promise<string> {
   const shipped = loadReality('scenarios/reality/navigate-obstacles.yaml');
-  const reality = parseReality(JSON.stringify({ ...shipped, gap: { ...shipped.gap, action_latency: actionLatency, obs_delay: obsDelay } }), `${name}.yaml`);
+  const reality = parseReality(
+    JSON.stringify({ ...shipped, gap: { ...shipped.gap, action_latency: actionLatency, obs_delay: obsDelay } }),
+    `${name}.yaml`,
+  );
   const out = join(dir, name);
   await recordRealDemos({ scenario: nav, reality, episodes, out, seed: 500, expertNoise: 0.2, sceneEvery: 0 });
   return out;
@@ -37,7 +40,8 @@ describe('estimateLoopDelay', () => {
       expect(e.steps, `actuation ${da} + sensing ${dobs}`).toBe(da + dobs);
       expect(e.ms).toBeCloseTo((1000 * (da + dobs)) / nav.control.rate_hz, 6);
       // One step either side fits clearly worse (where it exists).
-      for (const d of [e.steps - 1, e.steps + 1].filter((d) => d >= 0)) expect(e.residualByDelay[d]).toBeGreaterThan(1.2 * e.residualByDelay[e.steps]);
+      for (const d of [e.steps - 1, e.steps + 1].filter((d) => d >= 0))
+        expect(e.residualByDelay[d]).toBeGreaterThan(1.2 * e.residualByDelay[e.steps]);
       expect(e.channels.map((c) => `${c.action}→${c.obs}`)).toEqual(['lin_vel→base_lin_vel', 'ang_vel→base_ang_vel']);
       expect(e.episodes).toBe(12);
     }
@@ -45,12 +49,21 @@ describe('estimateLoopDelay', () => {
 
   it('refuses episodes it cannot read a delay from, naming what it expected', async () => {
     const { episodes } = await readEpisodes(join(dir, 'robot-4-3'));
-    expect(() => estimateLoopDelay(episodes.map((e) => ({ ...e, steps: e.steps.slice(0, 10) })))).toThrow(/robot-4-3.*: expected at least one episode longer than 14 steps/);
-    const grasp = { ...episodes[0], start: { ...episodes[0].start, contract: loadScenario('scenarios/grasp-cube.yaml').contract } };
+    expect(() => estimateLoopDelay(episodes.map((e) => ({ ...e, steps: e.steps.slice(0, 10) })))).toThrow(
+      /robot-4-3.*: expected at least one episode longer than 14 steps/,
+    );
+    const grasp = {
+      ...episodes[0],
+      start: { ...episodes[0].start, contract: loadScenario('scenarios/grasp-cube.yaml').contract },
+    };
     expect(() => estimateLoopDelay([grasp])).toThrow(InputError);
-    expect(() => estimateLoopDelay([grasp])).toThrow(/contract: expected commanded and measured velocities .*lin_vel → base_lin_vel.*got actions ee_delta/);
+    expect(() => estimateLoopDelay([grasp])).toThrow(
+      /contract: expected commanded and measured velocities .*lin_vel → base_lin_vel.*got actions ee_delta/,
+    );
     const other = { ...episodes[1], start: { ...episodes[1].start, controlHz: 20 } };
-    expect(() => estimateLoopDelay([episodes[0], other])).toThrow(/expected episodes of one robot \(scenario navigate-obstacles at 10 Hz\), got navigate-obstacles at 20 Hz/);
+    expect(() => estimateLoopDelay([episodes[0], other])).toThrow(
+      /expected episodes of one robot \(scenario navigate-obstacles at 10 Hz\), got navigate-obstacles at 20 Hz/,
+    );
   });
 
   it('runs as `episodes latency` (text and --json)', async () => {
@@ -59,7 +72,16 @@ describe('estimateLoopDelay', () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
       await program.parseAsync(['node', 'sim2real', 'episodes', 'latency', join(dir, 'robot-4-3')]);
-      await program.parseAsync(['node', 'sim2real', 'episodes', 'latency', join(dir, 'robot-4-3'), '--json', '--max-steps', '9']);
+      await program.parseAsync([
+        'node',
+        'sim2real',
+        'episodes',
+        'latency',
+        join(dir, 'robot-4-3'),
+        '--json',
+        '--max-steps',
+        '9',
+      ]);
       const [text, json] = write.mock.calls.map((c) => String(c[0]));
       expect(text).toMatch(/^loop delay 7 control steps = 700 ms at 10 Hz \(actuation \+ sensing\), from 12 episodes/);
       expect(text).toMatch(/ang_vel → base_ang_vel: lag \d\.\d{3} s/);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { McapIndexedReader, McapStreamReader, McapWriter } from '@mcap/core';
+import { McapIndexedReader, McapStreamReader, McapWriter, type TypedMcapRecord } from '@mcap/core';
 import { FileHandleReadable, FileHandleWritable } from '@mcap/nodejs';
 import { loadRapier, type Rapier } from '../../src/sim/rapier.js';
 import { readEpisodeFile, readEpisodes } from '../../src/episodes/reader.js';
@@ -11,7 +11,16 @@ import { EpisodeFileError } from '../../src/episodes/errors.js';
 import { decompressHandlers, loadZstd } from '../../src/episodes/zstd.js';
 import { TOPICS } from '../../src/episodes/channels.js';
 import { crc32 } from '../../src/episodes/crc32.js';
-import { CONTROL_HZ, expectedStep, lengthOf, sceneFor, startFor, stepFor, successOf, writeFixtureFile } from './fixtures.js';
+import {
+  CONTROL_HZ,
+  expectedStep,
+  lengthOf,
+  sceneFor,
+  startFor,
+  stepFor,
+  successOf,
+  writeFixtureFile,
+} from './fixtures.js';
 
 let dir: string;
 let R: Rapier;
@@ -111,9 +120,21 @@ describe('episode files (MCAP)', () => {
       const stream = new McapStreamReader({ decompressHandlers });
       stream.append(bytes);
       const kinds = new Set<string>();
-      for (let r; (r = stream.nextRecord()); ) kinds.add(r.type);
+      for (let r: TypedMcapRecord | undefined; (r = stream.nextRecord()); ) kinds.add(r.type);
       expect(stream.done()).toBe(true);
-      expect([...kinds]).toEqual(expect.arrayContaining(['Header', 'Schema', 'Channel', 'Message', 'DataEnd', 'Statistics', 'ChunkIndex', 'SummaryOffset', 'Footer']));
+      expect([...kinds]).toEqual(
+        expect.arrayContaining([
+          'Header',
+          'Schema',
+          'Channel',
+          'Message',
+          'DataEnd',
+          'Statistics',
+          'ChunkIndex',
+          'SummaryOffset',
+          'Footer',
+        ]),
+      );
 
       const stepTimes: bigint[][] = [[], [], []];
       const episodeTimes: bigint[] = [];
@@ -147,9 +168,22 @@ describe('episode files (MCAP)', () => {
       expect(first.deletions).toEqual([{ timestamp: { sec: 1_700_000_000, nsec: 0 }, type: 1, id: '' }]);
       expect(first.entities.map((e) => e.id)).toEqual(['base', 'cube', 'target']);
       const [base, cube, target] = first.entities as any[];
-      expect(base).toMatchObject({ frame_id: 'world', timestamp: { sec: 1_700_000_000, nsec: 0 }, lifetime: { sec: 0, nsec: 0 }, frame_locked: false, cubes: [], spheres: [] });
+      expect(base).toMatchObject({
+        frame_id: 'world',
+        timestamp: { sec: 1_700_000_000, nsec: 0 },
+        lifetime: { sec: 0, nsec: 0 },
+        frame_locked: false,
+        cubes: [],
+        spheres: [],
+      });
       expect(base.cylinders).toEqual([
-        { pose: { position: { x: 0, y: 0, z: 0.05 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, size: { x: 0.2, y: 0.2, z: 0.1 }, color: { r: 0.5, g: 0.5, b: 0.5, a: 1 }, bottom_scale: 1, top_scale: 1 },
+        {
+          pose: { position: { x: 0, y: 0, z: 0.05 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
+          size: { x: 0.2, y: 0.2, z: 0.1 },
+          color: { r: 0.5, g: 0.5, b: 0.5, a: 1 },
+          bottom_scale: 1,
+          top_scale: 1,
+        },
       ]);
       expect(cube.cubes).toHaveLength(1);
       expect(target.spheres[0].color).toEqual({ r: 0, g: 1, b: 0, a: 0.5 });
@@ -237,7 +271,9 @@ describe('episode files (MCAP)', () => {
   });
 
   it('rejects missing paths, non-MCAP files and MCAP files without episode channels', async () => {
-    await expect(readEpisodeFile(join(dir, 'nope.mcap'))).rejects.toThrow(/nope\.mcap: expected an MCAP episode file, got no such file/);
+    await expect(readEpisodeFile(join(dir, 'nope.mcap'))).rejects.toThrow(
+      /nope\.mcap: expected an MCAP episode file, got no such file/,
+    );
     const text = join(dir, 'text.mcap');
     await writeFile(text, 'hello\n');
     await expect(readEpisodeFile(text)).rejects.toBeInstanceOf(EpisodeFileError);
@@ -247,10 +283,18 @@ describe('episode files (MCAP)', () => {
     const w = new McapWriter({ writable: new FileHandleWritable(handle) });
     await w.start({ profile: '', library: 'test' });
     const ch = await w.registerChannel({ topic: '/imu', schemaId: 0, messageEncoding: 'json', metadata: new Map() });
-    await w.addMessage({ channelId: ch, sequence: 0, logTime: 1n, publishTime: 1n, data: new TextEncoder().encode('{}') });
+    await w.addMessage({
+      channelId: ch,
+      sequence: 0,
+      logTime: 1n,
+      publishTime: 1n,
+      data: new TextEncoder().encode('{}'),
+    });
     await w.end();
     await handle.close();
-    await expect(readEpisodeFile(other)).rejects.toThrow(/other\.mcap: expected an episode file with a \/episode channel, got topics \/imu/);
+    await expect(readEpisodeFile(other)).rejects.toThrow(
+      /other\.mcap: expected an episode file with a \/episode channel, got topics \/imu/,
+    );
   });
 
   it('readEpisodes reads every .mcap file under a directory', async () => {

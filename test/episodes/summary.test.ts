@@ -41,7 +41,12 @@ function episode(file: string, index: number, end?: { success: boolean; return: 
     terminated: false,
     truncated: false,
   }));
-  const ep: Episode = { file, start: { event: 'start', index, startedAt: '2024-01-01T00:00:00Z', ...start }, steps, snapshot: new Uint8Array() };
+  const ep: Episode = {
+    file,
+    start: { event: 'start', index, startedAt: '2024-01-01T00:00:00Z', ...start },
+    steps,
+    snapshot: new Uint8Array(),
+  };
   if (end) ep.end = { event: 'end', index, terminated: end.success, truncated: !end.success, ...end };
   return ep;
 }
@@ -101,9 +106,24 @@ describe('step encoding', () => {
   });
 
   it('produces valid JSON with optional fields only when present', () => {
-    const base = { episode: 1, step: 2, time: 0.1, obs: [1], action: [0.5], appliedAction: [0.5], reward: -1, terminated: false, truncated: true };
+    const base = {
+      episode: 1,
+      step: 2,
+      time: 0.1,
+      obs: [1],
+      action: [0.5],
+      appliedAction: [0.5],
+      reward: -1,
+      terminated: false,
+      truncated: true,
+    };
     expect(JSON.parse(stepJson(base))).toEqual(base);
-    expect(JSON.parse(stepJson({ ...base, trueObs: [2], expertAction: [0], latencyMs: 3.5 }))).toEqual({ ...base, trueObs: [2], expertAction: [0], latencyMs: 3.5 });
+    expect(JSON.parse(stepJson({ ...base, trueObs: [2], expertAction: [0], latencyMs: 3.5 }))).toEqual({
+      ...base,
+      trueObs: [2],
+      expertAction: [0],
+      latencyMs: 3.5,
+    });
   });
 });
 

@@ -26,10 +26,30 @@ let preId = '';
 beforeAll(async () => {
   await initBackend();
   await collect({ scenario: sc, episodes: 6, out: join(dir, 'sim'), workers: 2, sceneEvery: 0 });
-  await collect({ scenario: sc, episodes: 6, out: target, workers: 2, randomize: true, expertNoise: 0.1, seed: 100, sceneEvery: 0 });
+  await collect({
+    scenario: sc,
+    episodes: 6,
+    out: target,
+    workers: 2,
+    randomize: true,
+    expertNoise: 0.1,
+    seed: 100,
+    sceneEvery: 0,
+  });
   const sim = await loadDataset(join(dir, 'sim'), { valFraction: 0.25, contract: sc.contract });
-  const { policy } = await trainBC({ data: sim, contract: sc.contract, hidden: [16, 16], epochs: 2, batchSize: 32, patience: 0 });
-  await saveCheckpoint(join(pre, 'policy'), policy, { scenario: sc, training: { algo: 'bc', bc: { lr: 1e-3 } }, metrics: null });
+  const { policy } = await trainBC({
+    data: sim,
+    contract: sc.contract,
+    hidden: [16, 16],
+    epochs: 2,
+    batchSize: 32,
+    patience: 0,
+  });
+  await saveCheckpoint(join(pre, 'policy'), policy, {
+    scenario: sc,
+    training: { algo: 'bc', bc: { lr: 1e-3 } },
+    metrics: null,
+  });
   preId = policy.id;
   policy.dispose();
 });
@@ -79,23 +99,43 @@ describe('finetuneRun', () => {
     const { seen, hooks } = recorder();
     const report = await finetuneRun(config, { hooks });
     expect(report).toEqual(json(join(out, 'finetune.json')));
-    expect(report).toMatchObject({ run: out, policy: join(out, 'policy'), policyId: `${preId}-ft-bc`, from: preId, mode: 'bc' });
+    expect(report).toMatchObject({
+      run: out,
+      policy: join(out, 'policy'),
+      policyId: `${preId}-ft-bc`,
+      from: preId,
+      mode: 'bc',
+    });
     expect(report.lr).toBeCloseTo(1e-4, 12);
     expect(report.bc!.epochs).toBe(3);
     expect(report.before.evaluation!.episodes).toBe(2);
     expect(report.after.targetValLoss).toEqual(expect.any(Number));
-    expect(seen).toEqual({ bars: [`finetune ${preId} 3 epoch`], ticks: 3, notes: ['evaluating before and after (2 episodes each)'], warnings: [] });
+    expect(seen).toEqual({
+      bars: [`finetune ${preId} 3 epoch`],
+      ticks: 3,
+      notes: ['evaluating before and after (2 episodes each)'],
+      warnings: [],
+    });
     expect(phases(out)).toEqual(['before', 1, 2, 3, 'after']);
-    for (const f of ['config.json', 'loss.svg', 'checkpoints/latest/policy.json', 'policy/policy.json']) expect(existsSync(join(out, f))).toBe(true);
+    for (const f of ['config.json', 'loss.svg', 'checkpoints/latest/policy.json', 'policy/policy.json'])
+      expect(existsSync(join(out, f))).toBe(true);
     const saved = json(join(out, 'config.json'));
     expect(saved.settings).toEqual(config);
     expect(saved.evaluation).toEqual({ scenario: 'grasp-cube', episodes: 2, randomize: false, reality: null });
     const policyFile = json(join(out, 'policy', 'policy.json'));
-    expect(policyFile.metrics).toEqual({ mode: report.mode, lr: report.lr, before: report.before, after: report.after, bc: report.bc });
+    expect(policyFile.metrics).toEqual({
+      mode: report.mode,
+      lr: report.lr,
+      before: report.before,
+      after: report.after,
+      bc: report.bc,
+    });
     expect(policyFile.training.startedAt).toBe(saved.startedAt);
 
     await expect(finetuneRun(config)).rejects.toThrow(`${out}: expected a new run directory, got one with a run in it`);
-    await expect(finetuneRun(config, { resume: true })).rejects.toThrow(`${out}: --resume: this run has already finished`);
+    await expect(finetuneRun(config, { resume: true })).rejects.toThrow(
+      `${out}: --resume: this run has already finished`,
+    );
     const cli = await sim2real(['finetune', '--policy', pre, '--data', target, '--out', out, '--resume']);
     expect(cli.code).toBe(2);
     const line = `sim2real: error: ${out}: --resume: this run has already finished (its policy is in ${join(out, 'policy')})`;
@@ -104,7 +144,15 @@ describe('finetuneRun', () => {
 
   it('stopped mid-training, resumes from its last checkpoint with the saved settings; every row appears once', async () => {
     const out = join(dir, 'ft-resume');
-    const config: FinetuneRunConfig = { policy: pre, data: target, out, epochs: 6, patience: 0, batchSize: 32, freeze: 1 };
+    const config: FinetuneRunConfig = {
+      policy: pre,
+      data: target,
+      out,
+      epochs: 6,
+      patience: 0,
+      batchSize: 32,
+      freeze: 1,
+    };
     const first = recorder(4);
     await expect(finetuneRun(config, { hooks: first.hooks })).rejects.toThrow('stopped at epoch 4');
     expect(existsSync(join(out, 'finetune.json'))).toBe(false);
@@ -137,7 +185,13 @@ describe('finetuneRun', () => {
 
   it('ppo: resumes from the PPO checkpoint', async () => {
     const out = join(dir, 'ft-ppo');
-    const config: FinetuneRunConfig = { policy: pre, out, mode: 'ppo', ppo: { scenario: 'grasp-cube', envSteps: 2048 }, workers: 1 };
+    const config: FinetuneRunConfig = {
+      policy: pre,
+      out,
+      mode: 'ppo',
+      ppo: { scenario: 'grasp-cube', envSteps: 2048 },
+      workers: 1,
+    };
     const report = await finetuneRun(config);
     expect(report.mode).toBe('ppo');
     expect(report.bc).toBeNull();

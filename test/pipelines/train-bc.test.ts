@@ -20,7 +20,15 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const bc = (): BcRunConfig => ({ ...bcRunDefaults(demos), hidden: [32, 32], epochs: 8, batchSize: 16, patience: 0, evalEpisodes: 2, workers: 1 });
+const bc = (): BcRunConfig => ({
+  ...bcRunDefaults(demos),
+  hidden: [32, 32],
+  epochs: 8,
+  batchSize: 16,
+  patience: 0,
+  evalEpisodes: 2,
+  workers: 1,
+});
 
 const epochsLogged = (run: string) =>
   readFileSync(join(run, 'metrics.jsonl'), 'utf8')
@@ -47,8 +55,12 @@ describe('trainBc', () => {
     const saved = await loadCheckpoint(report.policy);
     expect(saved.policy.id).toBe(report.policyId);
     saved.policy.dispose();
-    await expect(trainBc({ scenario: 'grasp-cube', out, bc: bc() })).rejects.toThrow(/expected a new run directory, got one with a run in it/);
-    await expect(trainBc({ scenario: 'grasp-cube', out }, { resume: true })).rejects.toThrow(/this run has already finished/);
+    await expect(trainBc({ scenario: 'grasp-cube', out, bc: bc() })).rejects.toThrow(
+      /expected a new run directory, got one with a run in it/,
+    );
+    await expect(trainBc({ scenario: 'grasp-cube', out }, { resume: true })).rejects.toThrow(
+      /this run has already finished/,
+    );
   });
 
   it('resumes an interrupted run with the settings it saved', async () => {
@@ -73,6 +85,8 @@ describe('trainBc', () => {
   });
 
   it('says what is missing when there is neither a saved run nor settings', async () => {
-    await expect(trainBc({ scenario: 'grasp-cube', out: join(dir, 'none') })).rejects.toThrow(/--data: expected a directory of demonstration episodes/);
+    await expect(trainBc({ scenario: 'grasp-cube', out: join(dir, 'none') })).rejects.toThrow(
+      /--data: expected a directory of demonstration episodes/,
+    );
   });
 });

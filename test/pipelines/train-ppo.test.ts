@@ -28,7 +28,10 @@ function recorder() {
 }
 
 const rowsOf = (out: string) =>
-  readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { update: number; envSteps: number });
+  readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { update: number; envSteps: number });
 
 describe('trainPpo', () => {
   // 4 updates of 2 envs × 32 steps, a checkpoint every 2; the scenario by its built-in name.
@@ -52,7 +55,14 @@ describe('trainPpo', () => {
     const { bars, notes, hooks } = recorder();
     // Plain data: the config survives a trip through JSON.
     const report = await trainPpo(JSON.parse(JSON.stringify(config)) as TrainPpoConfig, { hooks });
-    expect(report).toMatchObject({ run: out, policy: join(out, 'policy'), scenario: 'navigate-obstacles', updates: 4, envSteps: 256, episodes: 3 });
+    expect(report).toMatchObject({
+      run: out,
+      policy: join(out, 'policy'),
+      scenario: 'navigate-obstacles',
+      updates: 4,
+      envSteps: 256,
+      episodes: 3,
+    });
     expect(report.policyId).toMatch(/^ppo-navigate-obstacles-/);
     expect(report.evaluation?.episodes).toBe(3);
     expect(report.successRate).toBe(report.evaluation?.successRate);
@@ -66,9 +76,16 @@ describe('trainPpo', () => {
     const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
     const scenarioNames = { scenario: 'navigate-obstacles', scenarioName: 'navigate-obstacles' };
     expect(saved).toMatchObject({ command: 'train', algo: 'ppo', ...scenarioNames, init: null, initPolicyId: null });
-    expect(saved.config).toMatchObject({ envSteps: 256, numEnvs: 2, hidden: [32, 32], evalEpisodes: 3, criticWarmup: 0 });
+    expect(saved.config).toMatchObject({
+      envSteps: 256,
+      numEnvs: 2,
+      hidden: [32, 32],
+      evalEpisodes: 3,
+      criticWarmup: 0,
+    });
     expect(rowsOf(out).map((r) => r.update)).toEqual([1, 2, 3, 4]);
-    for (const f of ['success.svg', 'return.svg', 'eval.json', 'checkpoints/latest/ppo-state.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of ['success.svg', 'return.svg', 'eval.json', 'checkpoints/latest/ppo-state.json'])
+      expect(existsSync(join(out, f)), f).toBe(true);
     const contract = loadScenario('navigate-obstacles').contract;
     const { policy, file } = await loadCheckpoint(report.policy, { contract, what: 'navigate-obstacles' });
     expect(policy.id).toBe(report.policyId);
@@ -85,7 +102,9 @@ describe('trainPpo', () => {
     const { bars, hooks } = recorder();
     const report = await trainPpo({ ...config, envSteps: 384, evalEpisodes: 0 }, { resume: true, hooks });
     expect(report).toMatchObject({ updates: 6, envSteps: 384, evaluation: null, episodes: 0, successRate: null });
-    expect(bars.map(({ label, total }) => ({ label, total }))).toEqual([{ label: 'ppo navigate-obstacles (resumed at update 4)', total: 128 }]);
+    expect(bars.map(({ label, total }) => ({ label, total }))).toEqual([
+      { label: 'ppo navigate-obstacles (resumed at update 4)', total: 128 },
+    ]);
     expect(readFileSync(join(out, 'config.json'), 'utf8')).toBe(before);
     expect(rowsOf(out).map((r) => r.envSteps)).toEqual([64, 128, 192, 256, 320, 384]);
   });

@@ -6,7 +6,9 @@ import { InputError } from '../../src/errors.js';
 
 /** A small op on the current backend, to show it computes. */
 function matmul(): number[] {
-  return tf.tidy(() => Array.from(tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])).dataSync()));
+  return tf.tidy(() =>
+    Array.from(tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])).dataSync()),
+  );
 }
 
 // One process-wide choice: the cases run in order and each builds on the last.

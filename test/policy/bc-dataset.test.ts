@@ -30,7 +30,7 @@ describe('loadDataset', () => {
     expect(ds.trainEpisodes).toBe(EPISODES);
     let expert = 0;
     let action = 0;
-    for (let i = 0; i < EPISODES; i++) (i % 2 === 1 ? (expert += lengthOf(i)) : (action += lengthOf(i)));
+    for (let i = 0; i < EPISODES; i++) i % 2 === 1 ? (expert += lengthOf(i)) : (action += lengthOf(i));
     expect(ds.labels).toEqual({ expert, action });
     // Row by row: the obs value is the episode index (set above), so each row's label is checkable.
     for (let r = 0; r < ds.train.n; r++) {
@@ -39,7 +39,9 @@ describe('loadDataset', () => {
       if (ep % 2 === 1) expect(y).toEqual([Math.fround(0.123456789), Math.fround(-1 / 3)]);
       else expect(y[1]).toBeCloseTo(-0.3 + 0.01 * ep, 6);
     }
-    expect(stepLabel({ ...stepFor(1, 0), expertAction: new Float32Array([1, 2]) } as never)).toEqual(new Float32Array([1, 2]));
+    expect(stepLabel({ ...stepFor(1, 0), expertAction: new Float32Array([1, 2]) } as never)).toEqual(
+      new Float32Array([1, 2]),
+    );
   });
 
   it('splits by episode, seeded: no episode on both sides, same seed same split', async () => {
@@ -55,12 +57,16 @@ describe('loadDataset', () => {
     for (const e of val) expect(train.has(e)).toBe(false);
     expect(b.val.obs).toEqual(a.val.obs);
     expect([...episodesOf(c.val.obs)].sort()).not.toEqual([...val].sort());
-    expect(a.train.n + a.val.n).toBe(Array.from({ length: EPISODES }, (_, i) => lengthOf(i)).reduce((s, n) => s + n, 0));
+    expect(a.train.n + a.val.n).toBe(
+      Array.from({ length: EPISODES }, (_, i) => lengthOf(i)).reduce((s, n) => s + n, 0),
+    );
   });
 
   it('refuses episodes recorded under another contract, naming the component', async () => {
     const other = { ...CONTRACT, obs: [{ ...CONTRACT.obs[0], unit: 'cm' }, CONTRACT.obs[1]] };
-    await expect(loadDataset(dir, { contract: other, contractOf: 'x.yaml' })).rejects.toThrow(/does not match x\.yaml: obs\.pos: expected unit "cm", got "m"/);
+    await expect(loadDataset(dir, { contract: other, contractOf: 'x.yaml' })).rejects.toThrow(
+      /does not match x\.yaml: obs\.pos: expected unit "cm", got "m"/,
+    );
   });
 
   it('splitEpisodes keeps at least one validation episode and one training episode', () => {

@@ -27,7 +27,12 @@ describe('trainBC', () => {
   it('beats an untrained and a random policy on held-out episodes, and its checkpoint acts identically', async () => {
     expect(data.valEpisodes).toBe(4);
     expect(data.labels.expert).toBe(data.train.n + data.val.n); // DART: every step carries the clean label
-    const untrained = new GaussianMlpPolicy('untrained', sc.contract, { hidden: [64, 64], activation: 'relu', critic: false, initLogStd: -1 });
+    const untrained = new GaussianMlpPolicy('untrained', sc.contract, {
+      hidden: [64, 64],
+      activation: 'relu',
+      critic: false,
+      initLogStd: -1,
+    });
     const before = bcLoss(untrained, data.val);
     // A uniformly random policy's MSE against the same labels.
     const rng = new Rng(3);
@@ -36,7 +41,16 @@ describe('trainBC', () => {
     randomLoss /= data.val.act.length;
 
     const seen: number[] = [];
-    const { policy, metrics } = await trainBC({ data, contract: sc.contract, hidden: [64, 64], epochs: 6, batchSize: 32, lr: 3e-3, patience: 0, onProgress: (p) => void seen.push(p.epoch) });
+    const { policy, metrics } = await trainBC({
+      data,
+      contract: sc.contract,
+      hidden: [64, 64],
+      epochs: 6,
+      batchSize: 32,
+      lr: 3e-3,
+      patience: 0,
+      onProgress: (p) => void seen.push(p.epoch),
+    });
     expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
     expect(metrics.bestValLoss).toBeCloseTo(bcLoss(policy, data.val), 5); // the best weights are the ones returned
     expect(metrics.bestValLoss).toBeLessThan(0.5 * before);
@@ -45,7 +59,11 @@ describe('trainBC', () => {
     untrained.dispose();
 
     const ck = join(dir, 'ck');
-    await saveCheckpoint(ck, policy, { scenario: sc as never, training: { algo: 'bc' }, metrics: { bestValLoss: metrics.bestValLoss } });
+    await saveCheckpoint(ck, policy, {
+      scenario: sc as never,
+      training: { algo: 'bc' },
+      metrics: { bestValLoss: metrics.bestValLoss },
+    });
     const { policy: loaded } = await loadCheckpoint(ck, { contract: sc.contract, what: 'grasp-cube' });
     for (let r = 0; r < data.val.n; r += 7) {
       const obs = data.val.obs.slice(r * policy.obsSize, (r + 1) * policy.obsSize);
@@ -63,7 +81,12 @@ describe('trainBC', () => {
     const first = await trainBC({ ...opts, epochs: 2, checkpoint });
     first.policy.dispose();
     const epochs: number[] = [];
-    const second = await trainBC({ ...opts, epochs: 4, checkpoint: { ...checkpoint, resume: true }, onProgress: (p) => void epochs.push(p.epoch) });
+    const second = await trainBC({
+      ...opts,
+      epochs: 4,
+      checkpoint: { ...checkpoint, resume: true },
+      onProgress: (p) => void epochs.push(p.epoch),
+    });
     expect(second.metrics.resumedFrom).toBe(2);
     expect(epochs).toEqual([3, 4]);
     expect(second.metrics.trainLoss).toHaveLength(4);

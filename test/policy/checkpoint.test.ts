@@ -1,5 +1,15 @@
 /** Checkpoints: round trip, atomic replacement (a dead or failed save never costs the good one), contract refusal. */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -39,7 +49,16 @@ function trainedLooking(id: string, contract: Contract, seed: number): GaussianM
   opened.push(p);
   const rng = new Rng(seed);
   for (const layer of [...p.actor.layers, ...p.critic!.layers]) {
-    tf.tidy(() => layer.setWeights(layer.getWeights().map((w) => tf.tensor(Float32Array.from(w.dataSync(), (v) => v + rng.normal(0, 0.2)), w.shape))));
+    tf.tidy(() =>
+      layer.setWeights(
+        layer.getWeights().map((w) =>
+          tf.tensor(
+            Float32Array.from(w.dataSync(), (v) => v + rng.normal(0, 0.2)),
+            w.shape,
+          ),
+        ),
+      ),
+    );
   }
   p.syncFastPath();
   p.normalizer.update(observations(contract, 40, seed + 1), 40);
@@ -64,7 +83,9 @@ function expectSamePolicy(a: GaussianMlpPolicy, b: GaussianMlpPolicy): void {
   expect(Array.from(b.actBatch(obs, n))).toEqual(Array.from(a.actBatch(obs, n)));
   const one = obs.subarray(0, a.obsSize);
   expect(b.value(one)).toBe(a.value(one));
-  expect(Array.from(b.act(one, { deterministic: false, rng: new Rng(4) }))).toEqual(Array.from(a.act(one, { deterministic: false, rng: new Rng(4) })));
+  expect(Array.from(b.act(one, { deterministic: false, rng: new Rng(4) }))).toEqual(
+    Array.from(a.act(one, { deterministic: false, rng: new Rng(4) })),
+  );
 }
 
 const META = { scenario: navigate as unknown as Json, training: { algorithm: 'test' }, metrics: { successRate: 0.5 } };
@@ -100,12 +121,16 @@ describe('checkpoints', () => {
     expect((await load(dir)).policy.delayCompensation).toEqual({ steps: 0, tau: 0 });
     writeFileSync(path, JSON.stringify({ ...file, delayCompensation: { steps: -2, tau: 0.1 } }));
     await expect(loadCheckpoint(dir)).rejects.toThrow(InputError);
-    await expect(loadCheckpoint(dir)).rejects.toThrow(`${path}:delayCompensation: steps must be a whole number in 0..64, got -2`);
+    await expect(loadCheckpoint(dir)).rejects.toThrow(
+      `${path}:delayCompensation: steps must be a whole number in 0..64, got -2`,
+    );
     // A task without a prediction cannot compensate: refused when the checkpoint is read, not on the robot.
     const g = trainedLooking('grasp-delay', grasp.contract, 4);
     g.delayCompensation = { steps: 2, tau: 0.1 };
     await saveCheckpoint(join(root, 'delay-grasp'), g, { ...META, scenario: grasp as unknown as Json });
-    await expect(loadCheckpoint(join(root, 'delay-grasp'))).rejects.toThrow(/delay-grasp\/policy\.json:delayCompensation: navigate prediction: the contract has no obs component "lidar"/);
+    await expect(loadCheckpoint(join(root, 'delay-grasp'))).rejects.toThrow(
+      /delay-grasp\/policy\.json:delayCompensation: navigate prediction: the contract has no obs component "lidar"/,
+    );
   });
 
   it('replaces an older checkpoint in place', async () => {
@@ -135,7 +160,10 @@ describe('checkpoints', () => {
       // Even a complete-looking one (policy.json present) is not the checkpoint until renamed in.
       const tmp2 = join(parent, '.ckpt.tmp-999998');
       cpSync(dir, tmp2, { recursive: true });
-      writeFileSync(join(tmp2, 'policy.json'), readFileSync(join(dir, 'policy.json'), 'utf8').replace('"nav-good"', '"nav-impostor"'));
+      writeFileSync(
+        join(tmp2, 'policy.json'),
+        readFileSync(join(dir, 'policy.json'), 'utf8').replace('"nav-good"', '"nav-impostor"'),
+      );
       expectSamePolicy(good, (await load(dir)).policy);
 
       const next = trainedLooking('nav-next', navigate.contract, 6);
@@ -173,7 +201,9 @@ describe('checkpoints', () => {
     });
 
     it('another scenario', async () => {
-      const err = await loadCheckpoint(dir, { contract: grasp.contract, what: 'scenario grasp-cube' }).catch((e: unknown) => e);
+      const err = await loadCheckpoint(dir, { contract: grasp.contract, what: 'scenario grasp-cube' }).catch(
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(InputError);
       expect((err as Error).message).toContain('does not match scenario grasp-cube');
       expect((err as Error).message).toContain('obs[0]: expected component "joint_pos", got "lidar"');
@@ -182,20 +212,30 @@ describe('checkpoints', () => {
     it('a changed unit, size, range or extra component further down', async () => {
       const c = structuredClone(navigate.contract);
       c.obs[3].unit = 'km/h';
-      await expect(loadCheckpoint(dir, { contract: c, what: 'the robot' })).rejects.toThrow(/obs\.base_lin_vel: expected unit "km\/h", got "m\/s"/);
+      await expect(loadCheckpoint(dir, { contract: c, what: 'the robot' })).rejects.toThrow(
+        /obs\.base_lin_vel: expected unit "km\/h", got "m\/s"/,
+      );
       const r = structuredClone(navigate.contract);
       r.action[1].high = 3;
-      await expect(loadCheckpoint(dir, { contract: r, what: 'the robot' })).rejects.toThrow(/action\.ang_vel: expected range \[-2, 3\], got \[-2, 2\]/);
+      await expect(loadCheckpoint(dir, { contract: r, what: 'the robot' })).rejects.toThrow(
+        /action\.ang_vel: expected range \[-2, 3\], got \[-2, 2\]/,
+      );
       const s = structuredClone(navigate.contract);
       s.obs[0].size = 16;
-      await expect(loadCheckpoint(dir, { contract: s, what: 'the robot' })).rejects.toThrow(/obs\.lidar: expected size 16, got 24/);
+      await expect(loadCheckpoint(dir, { contract: s, what: 'the robot' })).rejects.toThrow(
+        /obs\.lidar: expected size 16, got 24/,
+      );
       const e = structuredClone(navigate.contract);
       e.action.push({ name: 'brake', size: 1, unit: '1', low: 0, high: 1 });
-      await expect(loadCheckpoint(dir, { contract: e, what: 'the robot' })).rejects.toThrow(/action\[2\]: missing component brake/);
+      await expect(loadCheckpoint(dir, { contract: e, what: 'the robot' })).rejects.toThrow(
+        /action\[2\]: missing component brake/,
+      );
     });
 
     it('no checkpoint at all is bad input too', async () => {
-      await expect(loadCheckpoint(join(root, 'nothing-here'))).rejects.toThrow(/expected a policy checkpoint directory \(with policy\.json\), got nothing/);
+      await expect(loadCheckpoint(join(root, 'nothing-here'))).rejects.toThrow(
+        /expected a policy checkpoint directory \(with policy\.json\), got nothing/,
+      );
     });
   });
 });

@@ -15,7 +15,19 @@ import { startFor, stepFor } from '../episodes/fixtures.js';
 const dir = mkdtempSync(join(tmpdir(), 'sim2real-flagged-'));
 const OUT = { steps: 2, values: 3, first: { step: 1, component: 'pos', index: 0, value: 7 } };
 /** Episode kinds in file order: 6 clean, 2 with obs out of range, 1 partial, 1 both, 1 clean but incomplete. */
-const KINDS = ['clean', 'clean', 'range', 'clean', 'partial', 'clean', 'both', 'range', 'clean', 'clean', 'incomplete'] as const;
+const KINDS = [
+  'clean',
+  'clean',
+  'range',
+  'clean',
+  'partial',
+  'clean',
+  'both',
+  'range',
+  'clean',
+  'clean',
+  'incomplete',
+] as const;
 
 beforeAll(async () => {
   const w = await EpisodeWriter.open(join(dir, 'served.mcap'));
@@ -67,6 +79,8 @@ describe('flagged episodes', () => {
     w.writeStep(stepFor(0, 0));
     await w.endEpisode({ success: false, partial: { fromStep: 2 } });
     await w.close();
-    await expect(loadDataset(only)).rejects.toThrow(/only-flagged: expected complete episodes \(\.mcap\), got 1 flagged ones only \(partial 1; --include-flagged to use them\)/);
+    await expect(loadDataset(only)).rejects.toThrow(
+      /only-flagged: expected complete episodes \(\.mcap\), got 1 flagged ones only \(partial 1; --include-flagged to use them\)/,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRapier, type Rapier } from '../../src/sim/rapier.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
 import type { Scenario } from '../../src/sim/scenario-schema.js';
@@ -22,7 +22,14 @@ const TAU = 0.1;
 /** Delays pinned, sensor and action noise off (only the delay is measured); physics still randomized. */
 const delayed: Scenario = {
   ...nav,
-  randomization: { ...nav.randomization, obs_noise: [0, 0], obs_bias: [0, 0], action_noise: [0, 0], action_latency: [DA, DA], obs_delay: [DO, DO] },
+  randomization: {
+    ...nav.randomization,
+    obs_noise: [0, 0],
+    obs_bias: [0, 0],
+    action_noise: [0, 0],
+    action_latency: [DA, DA],
+    obs_delay: [DO, DO],
+  },
 };
 
 interface Run {
@@ -61,7 +68,14 @@ function drive(seed: number, cfg: DelayCompensation, maxSteps = 200): Run {
     ident.reset();
     const obsRows: Float32Array[] = [];
     const actRows: Float32Array[] = [];
-    const run: Run = { obs: new Float32Array(0), act: new Float32Array(0), n: 0, trues: [r0.info.trueObs!], comp: [], ident: [] };
+    const run: Run = {
+      obs: new Float32Array(0),
+      act: new Float32Array(0),
+      n: 0,
+      trues: [r0.info.trueObs!],
+      comp: [],
+      ident: [],
+    };
     let obs = r0.obs;
     for (let t = 0; t < maxSteps; t++) {
       obsRows.push(obs);
@@ -198,7 +212,8 @@ describe('DelayCompensator in a delayed navigate env (expert driving)', () => {
 
 describe('navigate-like contracts only', () => {
   it('(d) a grasp contract gives a one-line error naming the missing obs component', () => {
-    const make = () => new DelayCompensator(grasp.contract, grasp.control.rate_hz, grasp.safe_action, { steps: 3, tau: 0.1 });
+    const make = () =>
+      new DelayCompensator(grasp.contract, grasp.control.rate_hz, grasp.safe_action, { steps: 3, tau: 0.1 });
     expect(make).toThrow(/no obs component "lidar"/);
     try {
       make();

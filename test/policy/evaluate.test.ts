@@ -21,15 +21,33 @@ let policy: GaussianMlpPolicy;
 beforeAll(async () => {
   await initBackend();
   // An untrained policy with a forward bias: it drives off and ends its episodes quickly (collision or time-out).
-  policy = new GaussianMlpPolicy('eval-test', nav.contract, { hidden: [16], activation: 'tanh', critic: false, initLogStd: -1 });
+  policy = new GaussianMlpPolicy('eval-test', nav.contract, {
+    hidden: [16],
+    activation: 'tanh',
+    critic: false,
+    initLogStd: -1,
+  });
   const [k, b] = policy.actor.layers[1].getWeights();
   const bias = b.dataSync().slice();
   bias[0] = 1.5;
   policy.actor.layers[1].setWeights([k, (await import('@tensorflow/tfjs')).tensor1d(bias)]);
   policy.syncFastPath();
-  await saveCheckpoint(join(dir, 'run', 'policy'), policy, { scenario: nav as never, training: { algo: 'test' }, metrics: null });
-  const graspPolicy = new GaussianMlpPolicy('grasp-test', grasp.contract, { hidden: [8], activation: 'tanh', critic: false, initLogStd: -1 });
-  await saveCheckpoint(join(dir, 'grasp-policy'), graspPolicy, { scenario: grasp as never, training: { algo: 'test' }, metrics: null });
+  await saveCheckpoint(join(dir, 'run', 'policy'), policy, {
+    scenario: nav as never,
+    training: { algo: 'test' },
+    metrics: null,
+  });
+  const graspPolicy = new GaussianMlpPolicy('grasp-test', grasp.contract, {
+    hidden: [8],
+    activation: 'tanh',
+    critic: false,
+    initLogStd: -1,
+  });
+  await saveCheckpoint(join(dir, 'grasp-policy'), graspPolicy, {
+    scenario: grasp as never,
+    training: { algo: 'test' },
+    metrics: null,
+  });
   graspPolicy.dispose();
 });
 afterAll(() => {
@@ -42,7 +60,17 @@ describe('evaluate', () => {
     const opts = { episodes: 4, seed: 40, maxSteps: 60 };
     const one = await evaluate(policy, nav, opts);
     const two = await evaluate(policy, nav, { ...opts, workers: 2, record: join(dir, 'rec') });
-    for (const k of ['episodes', 'successes', 'successRate', 'successCi95', 'meanReturn', 'meanLength', 'failedSeeds', 'timeouts'] as const) expect(two[k], k).toEqual(one[k]);
+    for (const k of [
+      'episodes',
+      'successes',
+      'successRate',
+      'successCi95',
+      'meanReturn',
+      'meanLength',
+      'failedSeeds',
+      'timeouts',
+    ] as const)
+      expect(two[k], k).toEqual(one[k]);
     expect(one.episodes).toBe(4);
     expect(one.successCi95[0]).toBeLessThanOrEqual(one.successRate);
     expect(one.successCi95[1]).toBeGreaterThanOrEqual(one.successRate);
@@ -67,7 +95,8 @@ describe('evaluate a delay-compensating policy', () => {
       const opts = { episodes: 4, seed: 40, maxSteps: 60 };
       const one = await evaluate(comp, nav, opts);
       const two = await evaluate(comp, nav, { ...opts, workers: 2, record: join(dir, 'rec-delay') });
-      for (const k of ['successes', 'meanReturn', 'meanLength', 'failedSeeds'] as const) expect(two[k], k).toEqual(one[k]);
+      for (const k of ['successes', 'meanReturn', 'meanLength', 'failedSeeds'] as const)
+        expect(two[k], k).toEqual(one[k]);
       const { episodes } = await readEpisodes(join(dir, 'rec-delay'));
       const e = episodes.find((x) => x.start.seed === 40)!;
       // Replay the episode through a compensator: every action is the policy's on the compensated observation.
@@ -88,21 +117,56 @@ describe('evaluate a delay-compensating policy', () => {
 
 describe('sim2real eval', () => {
   it('prints the JSON report with the standard keys', async () => {
-    const r = await sim2real(['eval', '--policy', join(dir, 'run'), '--scenario', 'scenarios/navigate-obstacles.yaml', '--episodes', '3', '--seed', '40', '--workers', '1', '--json']);
+    const r = await sim2real([
+      'eval',
+      '--policy',
+      join(dir, 'run'),
+      '--scenario',
+      'scenarios/navigate-obstacles.yaml',
+      '--episodes',
+      '3',
+      '--seed',
+      '40',
+      '--workers',
+      '1',
+      '--json',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout);
-    for (const k of ['episodes', 'successRate', 'successCi95', 'meanReturn', 'meanLength', 'policyId', 'seed', 'failedSeeds']) expect(rep, k).toHaveProperty(k);
+    for (const k of [
+      'episodes',
+      'successRate',
+      'successCi95',
+      'meanReturn',
+      'meanLength',
+      'policyId',
+      'seed',
+      'failedSeeds',
+    ])
+      expect(rep, k).toHaveProperty(k);
     expect(rep.episodes).toBe(3);
     expect(rep.successCi95).toHaveLength(2);
     expect(rep.policy).toBe(join(dir, 'run', 'policy'));
   });
 
   it('refuses a policy whose contract does not match the scenario, naming the component (exit 2)', async () => {
-    const r = await sim2real(['eval', '--policy', join(dir, 'grasp-policy'), '--scenario', 'scenarios/navigate-obstacles.yaml', '--episodes', '2', '--record', join(dir, 'rec2')]);
+    const r = await sim2real([
+      'eval',
+      '--policy',
+      join(dir, 'grasp-policy'),
+      '--scenario',
+      'scenarios/navigate-obstacles.yaml',
+      '--episodes',
+      '2',
+      '--record',
+      join(dir, 'rec2'),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/contract does not match scenarios\/navigate-obstacles\.yaml.*obs\[0\]: expected component "lidar", got "joint_pos"/);
+    expect(r.stderr).toMatch(
+      /contract does not match scenarios\/navigate-obstacles\.yaml.*obs\[0\]: expected component "lidar", got "joint_pos"/,
+    );
     expect(readdirSync(dir)).not.toContain('rec2');
   });
 });

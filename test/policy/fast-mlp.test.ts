@@ -28,7 +28,7 @@ function randn(rng: Rng, n: number, std: number): Float32Array {
 /** Overwrite every kernel and bias with random values (scaled so activations stay O(1)). */
 function randomizeWeights(model: tf.LayersModel, rng: Rng): void {
   for (const layer of model.layers) {
-    const [k, b] = layer.getWeights();
+    const [k, _b] = layer.getWeights();
     const [fanIn, fanOut] = k.shape as [number, number];
     const kernel = tf.tensor2d(randn(rng, fanIn * fanOut, 1.5 / Math.sqrt(fanIn)), [fanIn, fanOut]);
     const bias = tf.tensor1d(randn(rng, fanOut, 0.3));
@@ -62,11 +62,18 @@ const ARCHS: { inputSize: number; hidden: number[]; outputSize: number }[] = [
 ];
 
 const KERNELS: FastMlpKernel[] = ['wasm', 'js'];
-const CASES = (['tanh', 'relu'] as Activation[]).flatMap((activation) => KERNELS.map((kernel) => [activation, kernel] as const));
+const CASES = (['tanh', 'relu'] as Activation[]).flatMap((activation) =>
+  KERNELS.map((kernel) => [activation, kernel] as const),
+);
 
 it('runs on the wasm kernel by default (WebAssembly SIMD is there on Node 20)', () => {
-  expect(new FastMlp([{ w: new Float32Array(6), b: new Float32Array(3), inSize: 2, outSize: 3 }], 'tanh').kernel).toBe('wasm');
-  expect(new FastMlp([{ w: new Float32Array(6), b: new Float32Array(3), inSize: 2, outSize: 3 }], 'tanh', { kernel: 'js' }).kernel).toBe('js');
+  expect(new FastMlp([{ w: new Float32Array(6), b: new Float32Array(3), inSize: 2, outSize: 3 }], 'tanh').kernel).toBe(
+    'wasm',
+  );
+  expect(
+    new FastMlp([{ w: new Float32Array(6), b: new Float32Array(3), inSize: 2, outSize: 3 }], 'tanh', { kernel: 'js' })
+      .kernel,
+  ).toBe('js');
 });
 
 describe.each(CASES)('FastMlp (%s, %s kernel) equals tfjs predict', (activation, kernel) => {
@@ -108,20 +115,23 @@ function exactForward(layers: ReturnType<typeof denseWeights>, x: ArrayLike<numb
 }
 
 describe('FastMlp against a float64 reference', () => {
-  it.each(CASES)('%s, %s kernel: within a few float32 roundings, whatever the tfjs backend does', (activation, kernel) => {
-    const rng = new Rng(99);
-    for (const { inputSize, hidden, outputSize } of ARCHS) {
-      const model = buildMlp({ inputSize, hidden, outputSize, activation }, 'r', 3);
-      randomizeWeights(model, rng);
-      const layers = denseWeights(model);
-      const fast = new FastMlp(layers, activation, { kernel });
-      for (let k = 0; k < 16; k++) {
-        const x = randn(rng, inputSize, 2);
-        expect(relErr(fast.forward(x), exactForward(layers, x, activation))).toBeLessThanOrEqual(3e-6);
+  it.each(CASES)(
+    '%s, %s kernel: within a few float32 roundings, whatever the tfjs backend does',
+    (activation, kernel) => {
+      const rng = new Rng(99);
+      for (const { inputSize, hidden, outputSize } of ARCHS) {
+        const model = buildMlp({ inputSize, hidden, outputSize, activation }, 'r', 3);
+        randomizeWeights(model, rng);
+        const layers = denseWeights(model);
+        const fast = new FastMlp(layers, activation, { kernel });
+        for (let k = 0; k < 16; k++) {
+          const x = randn(rng, inputSize, 2);
+          expect(relErr(fast.forward(x), exactForward(layers, x, activation))).toBeLessThanOrEqual(3e-6);
+        }
+        model.dispose();
       }
-      model.dispose();
-    }
-  });
+    },
+  );
 });
 
 /**
@@ -193,13 +203,22 @@ describe.each(CASES)('FastMlp (%s, %s kernel) bit for bit', (activation, kernel)
   it('one layer: 1–129 inputs × 1–129 outputs (every block width and remainder)', () => {
     const rng = new Rng(kernel === 'wasm' ? 11 : 12);
     for (const inSize of [1, 2, 7, 9, 29, 129]) {
-      for (const outSize of [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 31, 33, 129]) check(randomLayers(rng, [inSize, outSize]), rng);
+      for (const outSize of [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 31, 33, 129])
+        check(randomLayers(rng, [inSize, outSize]), rng);
     }
   });
 
   it('deep networks with odd sizes, and the default BC shape', () => {
     const rng = new Rng(kernel === 'wasm' ? 21 : 22);
-    for (const sizes of [[1, 1, 1], [7, 9, 129, 1], [3, 17, 33, 7], [9, 1, 7, 5, 3], [29, 128, 128, 2], [29, 129, 127, 3]]) check(randomLayers(rng, sizes), rng);
+    for (const sizes of [
+      [1, 1, 1],
+      [7, 9, 129, 1],
+      [3, 17, 33, 7],
+      [9, 1, 7, 5, 3],
+      [29, 128, 128, 2],
+      [29, 129, 127, 3],
+    ])
+      check(randomLayers(rng, sizes), rng);
   });
 
   it('the outputs of the implementation before the packed kernels', () => {
@@ -220,7 +239,8 @@ describe.each(CASES)('FastMlp (%s, %s kernel) bit for bit', (activation, kernel)
       const rng = new Rng(2024);
       const fast = new FastMlp(randomLayers(rng, sizes), activation, { kernel });
       const got: number[] = [];
-      for (let k = 0; k < 3; k++) got.push(...fast.forward(Float32Array.from({ length: sizes[0] }, () => rng.normal(0, 2))));
+      for (let k = 0; k < 3; k++)
+        got.push(...fast.forward(Float32Array.from({ length: sizes[0] }, () => rng.normal(0, 2))));
       expect(bits(Float32Array.from(got)).join(' ')).toBe(want);
     }
   });

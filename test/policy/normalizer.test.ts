@@ -27,7 +27,9 @@ function batch(rng: Rng, n: number): { flat: Float32Array; rows: number[][] } {
 
 function expectClose(actual: ArrayLike<number>, expected: number[], rel: number): void {
   for (let j = 0; j < expected.length; j++) {
-    expect(Math.abs(actual[j] - expected[j]), `element ${j}: ${actual[j]} vs ${expected[j]}`).toBeLessThanOrEqual(rel * Math.max(Math.abs(expected[j]), 1e-12));
+    expect(Math.abs(actual[j] - expected[j]), `element ${j}: ${actual[j]} vs ${expected[j]}`).toBeLessThanOrEqual(
+      rel * Math.max(Math.abs(expected[j]), 1e-12),
+    );
   }
 }
 

@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../src/policy/checkpoints/checkpoint.js';
+import { loadCheckpoint, type LoadedCheckpoint } from '../../src/policy/checkpoints/checkpoint.js';
 import { Normalizer } from '../../src/policy/models/normalizer.js';
 import { InputError } from '../../src/errors.js';
 import { deployTo } from '../../src/bridge/deploy.js';
@@ -33,12 +33,19 @@ const withExtra = (side: 'obs' | 'action', name: string): Contract => {
 
 beforeAll(async () => {
   (await tinyCheckpoint(good, 'good')).dispose();
-  (await tinyCheckpoint(threeActions, 'three', 0, { ...navScenario, contract: withExtra('action', 'brake') })).dispose();
+  (
+    await tinyCheckpoint(threeActions, 'three', 0, { ...navScenario, contract: withExtra('action', 'brake') })
+  ).dispose();
   (await tinyCheckpoint(thirtyObs, 'thirty', 0, { ...navScenario, contract: withExtra('obs', 'battery') })).dispose();
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-type PolicyJson = Record<string, unknown> & { normalizer: { mean: number[]; var: number[]; count: number; clip: number }; logStd: number[]; contract: Contract; architecture: { hidden: number[] } };
+type PolicyJson = Record<string, unknown> & {
+  normalizer: { mean: number[]; var: number[]; count: number; clip: number };
+  logStd: number[];
+  contract: Contract;
+  architecture: { hidden: number[] };
+};
 
 let copies = 0;
 /** A copy of checkpoint `from` with its policy.json edited (JSON.stringify writes NaN as null, as a save would). */
@@ -58,7 +65,7 @@ function copy(from = good): string {
 
 /** The InputError message loadCheckpoint refuses `dir` with (one line). */
 async function refusal(dir: string): Promise<string> {
-  let loaded;
+  let loaded: LoadedCheckpoint;
   try {
     loaded = await loadCheckpoint(dir);
   } catch (e) {
@@ -74,12 +81,16 @@ async function refusal(dir: string): Promise<string> {
 describe('policy.json', () => {
   it('a normaliser mean of the wrong length', async () => {
     const dir = corrupt((f) => f.normalizer.mean.pop());
-    expect(await refusal(dir)).toBe(`${dir}/policy.json:normalizer.mean: expected 29 finite numbers (the contract's obs size), got 28`);
+    expect(await refusal(dir)).toBe(
+      `${dir}/policy.json:normalizer.mean: expected 29 finite numbers (the contract's obs size), got 28`,
+    );
   });
 
   it('a normaliser variance of the wrong length', async () => {
     const dir = corrupt((f) => f.normalizer.var.push(1));
-    expect(await refusal(dir)).toBe(`${dir}/policy.json:normalizer.var: expected 29 finite numbers ≥ 0 (the contract's obs size), got 30`);
+    expect(await refusal(dir)).toBe(
+      `${dir}/policy.json:normalizer.var: expected 29 finite numbers ≥ 0 (the contract's obs size), got 30`,
+    );
   });
 
   it('a negative variance', async () => {
@@ -118,7 +129,9 @@ describe('policy.json', () => {
 
   it('a log-std of the wrong length, or not finite', async () => {
     const a = corrupt((f) => f.logStd.push(-1));
-    expect(await refusal(a)).toBe(`${a}/policy.json:logStd: expected 2 finite numbers (the contract's action size), got 3`);
+    expect(await refusal(a)).toBe(
+      `${a}/policy.json:logStd: expected 2 finite numbers (the contract's action size), got 3`,
+    );
     const b = corrupt((f) => (f.logStd[1] = NaN));
     expect(await refusal(b)).toBe(`${b}/policy.json:logStd.1: expected a finite number, got null`);
   });
@@ -127,23 +140,31 @@ describe('policy.json', () => {
     const a = corrupt((f) => delete (f.contract.obs[1] as Partial<Contract['obs'][0]>).unit);
     expect(await refusal(a)).toBe(`${a}/policy.json:contract.obs.1.unit: expected string, got nothing`);
     const b = corrupt((f) => (f.contract.obs[0].low = new Array(23).fill(0)));
-    expect(await refusal(b)).toBe(`${b}/policy.json:contract.obs.0.low: expected 24 values (the component's size), got 23`);
+    expect(await refusal(b)).toBe(
+      `${b}/policy.json:contract.obs.0.low: expected 24 values (the component's size), got 23`,
+    );
     const c = corrupt((f) => (f.contract.action[1].high = -3));
     expect(await refusal(c)).toBe(`${c}/policy.json:contract.action.1.high: expected a value ≥ low (-2), got -3`);
     const d = corrupt((f) => (f.contract.action[1].name = 'lin_vel'));
-    expect(await refusal(d)).toBe(`${d}/policy.json:contract.action.1.name: expected a name not used earlier in contract.action, got "lin_vel"`);
+    expect(await refusal(d)).toBe(
+      `${d}/policy.json:contract.action.1.name: expected a name not used earlier in contract.action, got "lin_vel"`,
+    );
   });
 
   it('an architecture that is not one', async () => {
     const a = corrupt((f) => (f.architecture.hidden = [0]));
     expect(await refusal(a)).toBe(`${a}/policy.json:architecture.hidden.0: expected >= 1, got 0`);
     const b = corrupt((f) => ((f.architecture as Record<string, unknown>).activation = 'sigmoid'));
-    expect(await refusal(b)).toBe(`${b}/policy.json:architecture.activation: expected one of "tanh" | "relu", got "sigmoid"`);
+    expect(await refusal(b)).toBe(
+      `${b}/policy.json:architecture.activation: expected one of "tanh" | "relu", got "sigmoid"`,
+    );
   });
 
   it('an architecture that differs from the saved actor', async () => {
     const dir = corrupt((f) => (f.architecture.hidden = [32]));
-    expect(await refusal(dir)).toBe(`${dir}/policy.json:architecture.hidden: expected [16] (the hidden layers in ${dir}/model.json), got [32]`);
+    expect(await refusal(dir)).toBe(
+      `${dir}/policy.json:architecture.hidden: expected [16] (the hidden layers in ${dir}/model.json), got [32]`,
+    );
   });
 });
 
@@ -153,7 +174,9 @@ describe('the actor against the contract', () => {
       f.contract = navScenario.contract;
       f.logStd = f.logStd.slice(0, 2);
     }, threeActions);
-    expect(await refusal(dir)).toBe(`${dir}/model.json:actor_out.units: expected 2 (the contract's action size in ${dir}/policy.json), got 3`);
+    expect(await refusal(dir)).toBe(
+      `${dir}/model.json:actor_out.units: expected 2 (the contract's action size in ${dir}/policy.json), got 3`,
+    );
   });
 
   it("an actor whose input size is not the contract's obs size", async () => {
@@ -162,7 +185,9 @@ describe('the actor against the contract', () => {
       f.normalizer.mean = f.normalizer.mean.slice(0, 29);
       f.normalizer.var = f.normalizer.var.slice(0, 29);
     }, thirtyObs);
-    expect(await refusal(dir)).toBe(`${dir}/model.json:actor_h0.batch_input_shape: expected [null, 29] (the contract's obs size in ${dir}/policy.json), got [null, 30]`);
+    expect(await refusal(dir)).toBe(
+      `${dir}/model.json:actor_h0.batch_input_shape: expected [null, 29] (the contract's obs size in ${dir}/policy.json), got [null, 30]`,
+    );
   });
 });
 
@@ -187,7 +212,9 @@ describe('weights.bin', () => {
     const dir = copy();
     truncateSync(join(dir, 'weights.bin'), 100);
     // 29×16 + 16 + 16×2 + 2 float32 values.
-    expect(await refusal(dir)).toBe(`${dir}/weights.bin: expected 2056 bytes (the float32 weights model.json lists), got 100`);
+    expect(await refusal(dir)).toBe(
+      `${dir}/weights.bin: expected 2056 bytes (the float32 weights model.json lists), got 100`,
+    );
   });
 
   it('a model.json naming weights outside the checkpoint', async () => {
@@ -196,15 +223,25 @@ describe('weights.bin', () => {
     const m = JSON.parse(readFileSync(path, 'utf8'));
     m.weightsManifest[0].paths = ['../good/weights.bin'];
     writeFileSync(path, JSON.stringify(m));
-    expect(await refusal(dir)).toMatch(new RegExp(`^${dir}/model\\.json:weightsManifest\\.0\\.paths\\.0: expected a file name in the checkpoint directory`));
+    expect(await refusal(dir)).toMatch(
+      new RegExp(
+        `^${dir}/model\\.json:weightsManifest\\.0\\.paths\\.0: expected a file name in the checkpoint directory`,
+      ),
+    );
   });
 });
 
 describe('Normalizer.fromJSON', () => {
   it('refuses statistics that would give garbage or NaN', () => {
-    expect(() => Normalizer.fromJSON({ mean: [0, 0], var: [1, -1], count: 2, clip: 10 })).toThrow('normaliser state.var.1: expected a finite number ≥ 0, got -1');
-    expect(() => Normalizer.fromJSON({ mean: [0, 0], var: [1, 1], count: 2, clip: 10 }, 3)).toThrow('normaliser state.mean: expected 3 finite numbers, got 2');
-    expect(Normalizer.fromJSON({ mean: [0, 1], var: [1, 4], count: 2, clip: 10 }).apply([1, 1])).toEqual(Float32Array.from([1, 0]));
+    expect(() => Normalizer.fromJSON({ mean: [0, 0], var: [1, -1], count: 2, clip: 10 })).toThrow(
+      'normaliser state.var.1: expected a finite number ≥ 0, got -1',
+    );
+    expect(() => Normalizer.fromJSON({ mean: [0, 0], var: [1, 1], count: 2, clip: 10 }, 3)).toThrow(
+      'normaliser state.mean: expected 3 finite numbers, got 2',
+    );
+    expect(Normalizer.fromJSON({ mean: [0, 1], var: [1, 4], count: 2, clip: 10 }).apply([1, 1])).toEqual(
+      Float32Array.from([1, 0]),
+    );
   });
 });
 
@@ -226,7 +263,13 @@ describe('deployment', () => {
       loadPolicy: checkpointLoader(policy.contract),
       allowDeploy: true,
     } as Parameters<typeof PolicyServer.start>[0]);
-    const client = await RobotClient.connect({ server: server.endpoint, robotId: 'watcher', contract: navScenario.contract, safeAction: navScenario.safe_action, deadlineMs: 10_000 });
+    const client = await RobotClient.connect({
+      server: server.endpoint,
+      robotId: 'watcher',
+      contract: navScenario.contract,
+      safeAction: navScenario.safe_action,
+      deadlineMs: 10_000,
+    });
     try {
       const obs = Float32Array.from({ length: 29 }, (_, i) => (i % 5) / 3);
       const before = await client.act(0, 0, obs);
@@ -235,13 +278,17 @@ describe('deployment', () => {
       const bad = corrupt((f) => (f.normalizer.var[0] = -1), served);
       const refused = deployTo(server.endpoint, bad, { timeoutMs: 60_000 });
       await expect(refused).rejects.toThrow(InputError);
-      await expect(refused).rejects.toThrow(/answered bad_policy: deploy refused, served-a keeps serving: policy\.json:normalizer\.var\.0: expected a finite number ≥ 0, got -1$/);
+      await expect(refused).rejects.toThrow(
+        /answered bad_policy: deploy refused, served-a keeps serving: policy\.json:normalizer\.var\.0: expected a finite number ≥ 0, got -1$/,
+      );
 
       const nan = copy(served);
       const bin = readFileSync(join(nan, 'weights.bin'));
       bin.writeFloatLE(NaN, 0);
       writeFileSync(join(nan, 'weights.bin'), bin);
-      await expect(deployTo(server.endpoint, nan, { timeoutMs: 60_000 })).rejects.toThrow(/answered bad_policy: .*weights\.bin:actor_h0\/kernel\.0: expected a finite number, got NaN$/);
+      await expect(deployTo(server.endpoint, nan, { timeoutMs: 60_000 })).rejects.toThrow(
+        /answered bad_policy: .*weights\.bin:actor_h0\/kernel\.0: expected a finite number, got NaN$/,
+      );
 
       const after = await client.act(0, 1, obs);
       expect(after).toMatchObject({ missed: false, policyId: 'served-a', policyVersion: 1 });

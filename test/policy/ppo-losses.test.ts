@@ -109,7 +109,9 @@ describe('tanh-squashed Gaussian log-probability', () => {
   });
 
   it('stays finite for saturated samples (|u| = 20, where 1 − tanh² underflows in float32)', () => {
-    const lp = read(tanhGaussianLogProb(tf.tensor2d([20, -20], [1, 2]), tf.tensor2d([19.5, -19.5], [1, 2]), tf.tensor1d([0, 0])));
+    const lp = read(
+      tanhGaussianLogProb(tf.tensor2d([20, -20], [1, 2]), tf.tensor2d([19.5, -19.5], [1, 2]), tf.tensor1d([0, 0])),
+    );
     expect(Number.isFinite(lp[0])).toBe(true);
     // log N(0.5; 0, 1)·2 − 2·log(1 − tanh²(20)) with log(1 − tanh² u) ≈ log 4 − 2|u|.
     const expected = 2 * (-0.125 - 0.5 * Math.log(2 * Math.PI)) - 2 * (Math.log(4) - 40);

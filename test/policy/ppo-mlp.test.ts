@@ -22,14 +22,24 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 describe('actorMean / criticValue', () => {
   for (const activation of ['tanh', 'relu'] as const) {
     it(`equal meanTensor/valueTensor and their gradients (${activation})`, () => {
-      const p = new GaussianMlpPolicy(`t-${activation}`, sc.contract, { hidden: [48, 24], activation, critic: true, initLogStd: -0.5 });
+      const p = new GaussianMlpPolicy(`t-${activation}`, sc.contract, {
+        hidden: [48, 24],
+        activation,
+        critic: true,
+        initLogStd: -0.5,
+      });
       made.push(p);
       const params = [...p.actorVariables(), ...p.criticVariables()];
       const obs = tf.randomNormal([70, p.obsSize], 0, 2, 'float32', 5) as tf.Tensor2D;
-      const reference = () => tf.add(tf.sum(tf.square(p.meanTensor(obs))), tf.sum(tf.sin(p.valueTensor(obs)))) as tf.Scalar;
+      const reference = () =>
+        tf.add(tf.sum(tf.square(p.meanTensor(obs))), tf.sum(tf.sin(p.valueTensor(obs)))) as tf.Scalar;
       const fast = () => tf.add(tf.sum(tf.square(actorMean(p, obs))), tf.sum(tf.sin(criticValue(p, obs)))) as tf.Scalar;
-      expect(maxAbsDiff(tf.tidy(() => actorMean(p, obs)).dataSync(), tf.tidy(() => p.meanTensor(obs)).dataSync())).toBeLessThan(1e-5);
-      expect(maxAbsDiff(tf.tidy(() => criticValue(p, obs)).dataSync(), tf.tidy(() => p.valueTensor(obs)).dataSync())).toBeLessThan(1e-4);
+      expect(
+        maxAbsDiff(tf.tidy(() => actorMean(p, obs)).dataSync(), tf.tidy(() => p.meanTensor(obs)).dataSync()),
+      ).toBeLessThan(1e-5);
+      expect(
+        maxAbsDiff(tf.tidy(() => criticValue(p, obs)).dataSync(), tf.tidy(() => p.valueTensor(obs)).dataSync()),
+      ).toBeLessThan(1e-4);
       const want = tf.variableGrads(reference, params);
       const got = tf.variableGrads(fast, params);
       for (const v of params) {

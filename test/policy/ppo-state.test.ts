@@ -25,7 +25,14 @@ function params(p: GaussianMlpPolicy): tf.Variable[] {
 /** One Adam step on a fixed loss of the policy's outputs. */
 function step(p: GaussianMlpPolicy, opt: tf.Optimizer, obs: tf.Tensor2D): void {
   const vars = params(p);
-  const { value, grads } = tf.variableGrads(() => tf.add(tf.sum(tf.square(tf.sub(p.meanTensor(obs), 0.3))), tf.add(tf.sum(tf.square(p.valueTensor(obs))), tf.sum(p.logStd))) as tf.Scalar, vars);
+  const { value, grads } = tf.variableGrads(
+    () =>
+      tf.add(
+        tf.sum(tf.square(tf.sub(p.meanTensor(obs), 0.3))),
+        tf.add(tf.sum(tf.square(p.valueTensor(obs))), tf.sum(p.logStd)),
+      ) as tf.Scalar,
+    vars,
+  );
   opt.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
   tf.dispose([value, ...Object.values(grads)]);
 }
@@ -34,13 +41,27 @@ const snapshot = (p: GaussianMlpPolicy) => params(p).map((v) => Array.from(v.dat
 
 describe('saveTrainingCheckpoint / loadTrainingCheckpoint', () => {
   it('restores policy, normaliser, Adam moments and step count: the next step is identical', async () => {
-    const p = new GaussianMlpPolicy('ppo-state', sc.contract, { hidden: [16, 16], activation: 'tanh', critic: true, initLogStd: -0.5 });
-    p.normalizer.update(Float32Array.from({ length: 10 * p.obsSize }, (_, i) => Math.sin(i)), 10);
+    const p = new GaussianMlpPolicy('ppo-state', sc.contract, {
+      hidden: [16, 16],
+      activation: 'tanh',
+      critic: true,
+      initLogStd: -0.5,
+    });
+    p.normalizer.update(
+      Float32Array.from({ length: 10 * p.obsSize }, (_, i) => Math.sin(i)),
+      10,
+    );
     const obs = tf.randomNormal([32, p.obsSize], 0, 1, 'float32', 3) as tf.Tensor2D;
     const opt = new AnnealedAdam(1e-2, 0.9, 0.999, 1e-5);
     for (let i = 0; i < 3; i++) step(p, opt, obs);
     const dir = join(root, 'checkpoints', 'latest');
-    await saveTrainingCheckpoint(dir, p, opt, { update: 3, envSteps: 3000, wallSeconds: 1.5, config: { a: 1 } }, { scenario: null, training: null, metrics: null });
+    await saveTrainingCheckpoint(
+      dir,
+      p,
+      opt,
+      { update: 3, envSteps: 3000, wallSeconds: 1.5, config: { a: 1 } },
+      { scenario: null, training: null, metrics: null },
+    );
 
     const loaded = await loadTrainingCheckpoint(dir);
     expect(loaded.state).toMatchObject({ update: 3, envSteps: 3000, wallSeconds: 1.5, config: { a: 1 } });
@@ -64,6 +85,8 @@ describe('saveTrainingCheckpoint / loadTrainingCheckpoint', () => {
 
   it('says what is missing when there is nothing to resume', async () => {
     await expect(loadTrainingCheckpoint(join(root, 'nothing', 'latest'))).rejects.toThrow(InputError);
-    await expect(loadTrainingCheckpoint(join(root, 'nothing', 'latest'))).rejects.toThrow(/expected a PPO training checkpoint/);
+    await expect(loadTrainingCheckpoint(join(root, 'nothing', 'latest'))).rejects.toThrow(
+      /expected a PPO training checkpoint/,
+    );
   });
 });

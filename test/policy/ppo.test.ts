@@ -1,5 +1,5 @@
 /** PPO end to end on navigate-obstacles with real Rapier worlds, worker threads and tfjs: it learns, it is seeded, `init` behaves. */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/policy/models/backend.js';
 import { GaussianMlpPolicy } from '../../src/policy/models/gaussian-policy.js';
@@ -48,12 +48,26 @@ describe('trainPpo', () => {
   it('learns: after ~25k env steps its sampled actions earn more than random and than the untrained policy', async () => {
     const uniform = new Rng(3);
     const random = meanReturn(() => Float32Array.from([uniform.uniform(-1, 1), uniform.uniform(-1, 1)]));
-    const untrained = new GaussianMlpPolicy('untrained', sc.contract, { hidden: [64, 64], activation: 'tanh', critic: true, initLogStd: -0.5 });
+    const untrained = new GaussianMlpPolicy('untrained', sc.contract, {
+      hidden: [64, 64],
+      activation: 'tanh',
+      critic: true,
+      initLogStd: -0.5,
+    });
     made.push(untrained);
     let noise = new Rng(4);
     const before = meanReturn((o) => untrained.act(o, { deterministic: false, rng: noise }));
 
-    const { policy, metrics } = await trainPpo({ scenario: sc, envSteps: 24_576, numEnvs: 8, rolloutSteps: 32, epochs: 4, minibatches: 2, learningRate: 1e-3, seed: 2 });
+    const { policy, metrics } = await trainPpo({
+      scenario: sc,
+      envSteps: 24_576,
+      numEnvs: 8,
+      rolloutSteps: 32,
+      epochs: 4,
+      minibatches: 2,
+      learningRate: 1e-3,
+      seed: 2,
+    });
     made.push(policy);
     noise = new Rng(4);
     const after = meanReturn((o) => policy.act(o, { deterministic: false, rng: noise }));
@@ -66,26 +80,56 @@ describe('trainPpo', () => {
   });
 
   it('is reproducible: the same seed gives the same metrics and weights', async () => {
-    const run = () => trainPpo({ scenario: sc, envSteps: 256, numEnvs: 4, rolloutSteps: 32, epochs: 2, minibatches: 2, seed: 7, randomize: true });
+    const run = () =>
+      trainPpo({
+        scenario: sc,
+        envSteps: 256,
+        numEnvs: 4,
+        rolloutSteps: 32,
+        epochs: 2,
+        minibatches: 2,
+        seed: 7,
+        randomize: true,
+      });
     const a = await run();
     const b = await run();
     made.push(a.policy, b.policy);
-    const strip = (ms: typeof a.metrics) => ms.map(({ wallSeconds: _w, sps: _s, rolloutSeconds: _r, optimizeSeconds: _o, ...m }) => m);
+    const strip = (ms: typeof a.metrics) =>
+      ms.map(({ wallSeconds: _w, sps: _s, rolloutSeconds: _r, optimizeSeconds: _o, ...m }) => m);
     expect(strip(a.metrics)).toEqual(strip(b.metrics));
     expect(weightsOf(a.policy.actor)).toEqual(weightsOf(b.policy.actor));
     expect(weightsOf(a.policy.critic!)).toEqual(weightsOf(b.policy.critic!));
   });
 
   it('starts from an init policy without a critic: fresh critic, its normaliser and frozen layers kept, the init left alone', async () => {
-    const init = new GaussianMlpPolicy('bc-like', sc.contract, { hidden: [32, 32], activation: 'relu', critic: false, initLogStd: -1 });
+    const init = new GaussianMlpPolicy('bc-like', sc.contract, {
+      hidden: [32, 32],
+      activation: 'relu',
+      critic: false,
+      initLogStd: -1,
+    });
     made.push(init);
     const rng = new Rng(5);
-    init.normalizer.update(Float32Array.from({ length: 50 * init.obsSize }, () => rng.normal(1, 2)), 50);
+    init.normalizer.update(
+      Float32Array.from({ length: 50 * init.obsSize }, () => rng.normal(1, 2)),
+      50,
+    );
     const initWeights = weightsOf(init.actor);
     const initNormalizer = init.normalizer.toJSON();
 
     // One update of critic warm-up, then one that trains the actor too.
-    const { policy } = await trainPpo({ scenario: sc, init, frozenLayers: 1, criticWarmup: 1, envSteps: 256, numEnvs: 4, rolloutSteps: 32, epochs: 2, minibatches: 2, learningRate: 1e-3 });
+    const { policy } = await trainPpo({
+      scenario: sc,
+      init,
+      frozenLayers: 1,
+      criticWarmup: 1,
+      envSteps: 256,
+      numEnvs: 4,
+      rolloutSteps: 32,
+      epochs: 2,
+      minibatches: 2,
+      learningRate: 1e-3,
+    });
     made.push(policy);
     expect(policy.critic).not.toBeNull();
     expect(policy.arch).toMatchObject({ hidden: [32, 32], activation: 'relu' });
@@ -101,15 +145,29 @@ describe('trainPpo', () => {
     // the actor and σ stay put, the critic learns.
     const warm = await trainPpo({ scenario: sc, init, envSteps: 256, numEnvs: 4, rolloutSteps: 32 });
     made.push(warm.policy);
-    expect(warm.config).toMatchObject({ criticWarmup: 30, updateNormalizer: false, learningRate: 5e-5, targetKl: 0.01, epochs: 5, minibatches: 4 });
+    expect(warm.config).toMatchObject({
+      criticWarmup: 30,
+      updateNormalizer: false,
+      learningRate: 5e-5,
+      targetKl: 0.01,
+      epochs: 5,
+      minibatches: 4,
+    });
     expect(weightsOf(warm.policy.actor)).toEqual(initWeights);
     expect(warm.policy.logStdValues).toEqual(init.logStdValues);
     expect(warm.metrics.map((m) => m.valueLoss)).toEqual([expect.any(Number), expect.any(Number)]);
   });
 
   it('refuses to freeze every actor layer', async () => {
-    const init = new GaussianMlpPolicy('bc-small', sc.contract, { hidden: [8], activation: 'relu', critic: false, initLogStd: -1 });
+    const init = new GaussianMlpPolicy('bc-small', sc.contract, {
+      hidden: [8],
+      activation: 'relu',
+      critic: false,
+      initLogStd: -1,
+    });
     made.push(init);
-    await expect(trainPpo({ scenario: sc, init, frozenLayers: 2, envSteps: 64, numEnvs: 2, rolloutSteps: 32 })).rejects.toThrow(/frozenLayers: expected at most 1/);
+    await expect(
+      trainPpo({ scenario: sc, init, frozenLayers: 2, envSteps: 64, numEnvs: 2, rolloutSteps: 32 }),
+    ).rejects.toThrow(/frozenLayers: expected at most 1/);
   });
 });

@@ -27,8 +27,18 @@ beforeAll(async () => {
   await collect({ scenario: sc, episodes: 4, out: join(dir, 'sim'), workers: 2, expertNoise: 0.1, sceneEvery: 0 });
   const sim = await loadDataset(join(dir, 'sim'), { valFraction: 0.25, contract: sc.contract });
   pre = (await trainBC({ data: sim, contract: sc.contract, hidden: [16, 16], epochs: 2, patience: 0 })).policy;
-  await saveCheckpoint(join(dir, 'pre', 'policy'), pre, { scenario: sc as never, training: { algo: 'bc', bc: { lr: 1e-3 } }, metrics: null });
-  await recordRealDemos({ scenario: sc, reality: loadReality('scenarios/reality/grasp-cube.yaml'), episodes: 4, out: realDir, sceneEvery: 0 });
+  await saveCheckpoint(join(dir, 'pre', 'policy'), pre, {
+    scenario: sc as never,
+    training: { algo: 'bc', bc: { lr: 1e-3 } },
+    metrics: null,
+  });
+  await recordRealDemos({
+    scenario: sc,
+    reality: loadReality('scenarios/reality/grasp-cube.yaml'),
+    episodes: 4,
+    out: realDir,
+    sceneEvery: 0,
+  });
   // The split the CLI makes by default (--val-fraction 0.2 --seed 0).
   target = await loadDataset(realDir, { valFraction: 0.2, seed: 0, contract: sc.contract });
 });
@@ -56,7 +66,19 @@ describe('fine-tuning on real episodes', () => {
   it('sim2real finetune learns from the recorded real episodes; --refit-normalizer is recorded and applied', async () => {
     for (const refit of [false, true]) {
       const out = join(dir, `ft-${refit}`);
-      const r = await sim2real(['finetune', '--policy', join(dir, 'pre'), '--data', realDir, '--out', out, '--epochs', '2', '--json', ...(refit ? ['--refit-normalizer'] : [])]);
+      const r = await sim2real([
+        'finetune',
+        '--policy',
+        join(dir, 'pre'),
+        '--data',
+        realDir,
+        '--out',
+        out,
+        '--epochs',
+        '2',
+        '--json',
+        ...(refit ? ['--refit-normalizer'] : []),
+      ]);
       expect(r.code, r.stderr).toBe(0);
       const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
       expect(config.refitNormalizer).toBe(refit);

@@ -5,8 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { loadRapier } from '../../src/sim/rapier.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
 import { makeEnv } from '../../src/sim/make-env.js';
-import { checkClose, checkDeterminism, checkObservation, checkRandomSteps, checkSpaces, rolloutHash } from '../../src/sim/check-env.js';
-import { TaskEnv } from '../../src/sim/task-env.js';
+import {
+  checkClose,
+  checkDeterminism,
+  checkObservation,
+  checkRandomSteps,
+  checkSpaces,
+  rolloutHash,
+} from '../../src/sim/check-env.js';
+import type { TaskEnv } from '../../src/sim/task-env.js';
 
 const files = readdirSync('scenarios')
   .filter((f) => f.endsWith('.yaml'))
@@ -40,7 +47,9 @@ describe.each(files)('checkEnv %s', (file) => {
     const env = quiet(makeEnv(R, sc, { randomize: true }));
     const here = rolloutHash(env, 5, 40);
     env.close();
-    const there = execFileSync(process.execPath, ['--import', 'tsx', 'test/sim/obs-hash.ts', file, '5', '40', '1'], { encoding: 'utf8' }).trim();
+    const there = execFileSync(process.execPath, ['--import', 'tsx', 'test/sim/obs-hash.ts', file, '5', '40', '1'], {
+      encoding: 'utf8',
+    }).trim();
     expect(there).toBe(here);
   });
 

@@ -32,7 +32,10 @@ export class CounterEnv implements Env {
     this.seed = opts.seed ?? 0;
     this.lastPhysics = opts.options?.physics;
     this.applied = [];
-    return { obs: Float32Array.from([0, 0, 0, this.seed % 1000]), info: { seed: this.seed, physics: { ...nominalPhysics(), ...this.lastPhysics }, randomization: {} } };
+    return {
+      obs: Float32Array.from([0, 0, 0, this.seed % 1000]),
+      info: { seed: this.seed, physics: { ...nominalPhysics(), ...this.lastPhysics }, randomization: {} },
+    };
   }
   step(action: ArrayLike<number>): StepResult {
     this.t++;

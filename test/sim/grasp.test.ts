@@ -54,7 +54,9 @@ afterEach(() => {
 describe('grasp-cube scenario', () => {
   it('loads, and its contract matches the task layout', () => {
     expect(sc.contract.obs.map((c) => [c.name, c.size])).toEqual(graspTask.obsLayout(sc).map((c) => [c.name, c.size]));
-    expect(sc.contract.action.map((c) => [c.name, c.size])).toEqual(graspTask.actionLayout(sc).map((c) => [c.name, c.size]));
+    expect(sc.contract.action.map((c) => [c.name, c.size])).toEqual(
+      graspTask.actionLayout(sc).map((c) => [c.name, c.size]),
+    );
     expect(sc.safe_action).toEqual([0, 0, 0, 0, 0]);
     for (const term of Object.keys(sc.reward)) expect(graspTask.rewardTerms).toContain(term);
     expect(1 / (sc.control.rate_hz * sc.control.substeps)).toBeLessThanOrEqual(1 / 200);
@@ -142,8 +144,11 @@ describe('grasp-cube scenario', () => {
     expect(p.cubeEdge).toBeGreaterThan(0.03);
     expect(p.cube[2]).toBeCloseTo(p.restZ, 2);
     const scene = env.scene();
-    expect(scene.map((s) => s.id)).toEqual(expect.arrayContaining(['table', 'upper_arm', 'finger_left', 'finger_right', 'cube']));
-    for (const s of scene) for (const v of [...s.position, ...s.orientation, ...s.size]) expect(Number.isFinite(v)).toBe(true);
+    expect(scene.map((s) => s.id)).toEqual(
+      expect.arrayContaining(['table', 'upper_arm', 'finger_left', 'finger_right', 'cube']),
+    );
+    for (const s of scene)
+      for (const v of [...s.position, ...s.orientation, ...s.size]) expect(Number.isFinite(v)).toBe(true);
   });
 
   it('fails the episode when the cube leaves the table', () => {
@@ -154,7 +159,8 @@ describe('grasp-cube scenario', () => {
     const world = env.physicsWorld;
     world.forEachRigidBody((b) => {
       const t = b.translation();
-      if (b.isDynamic() && Math.abs(t.x - p.cube[0]) < 1e-6 && Math.abs(t.y - p.cube[1]) < 1e-6) b.setTranslation({ x: 0.8, y: 0.6, z: 0.2 }, true);
+      if (b.isDynamic() && Math.abs(t.x - p.cube[0]) < 1e-6 && Math.abs(t.y - p.cube[1]) < 1e-6)
+        b.setTranslation({ x: 0.8, y: 0.6, z: 0.2 }, true);
     });
     let r = env.step(sc.safe_action);
     for (let t = 0; t < 20 && !r.terminated; t++) r = env.step(sc.safe_action);

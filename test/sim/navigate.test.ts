@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadRapier, type Rapier } from '../../src/sim/rapier.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
 import { TaskEnv } from '../../src/sim/task-env.js';
+import type { StepResult } from '../../src/sim/env.js';
 import { Rng } from '../../src/sim/rng.js';
 import { navigateTask, type NavigatePrivileged } from '../../src/sim/tasks/navigate/task.js';
 import { navigateExpert } from '../../src/sim/tasks/navigate/expert.js';
@@ -49,7 +50,9 @@ function squareRange(x: number, y: number, c: number, s: number, half: number): 
 describe('navigate-obstacles scenario', () => {
   it('loads, and its contract matches the task layout', () => {
     expect(base.task).toBe('navigate');
-    expect(base.contract.obs.map((c) => [c.name, c.size])).toEqual(navigateTask.obsLayout(base).map((c) => [c.name, c.size]));
+    expect(base.contract.obs.map((c) => [c.name, c.size])).toEqual(
+      navigateTask.obsLayout(base).map((c) => [c.name, c.size]),
+    );
     expect(base.contract.action.map((c) => c.name)).toEqual(['lin_vel', 'ang_vel']);
     expect(base.safe_action).toEqual([0, 0]);
     expect(Object.keys(base.reward).sort()).toEqual([...navigateTask.rewardTerms].sort());
@@ -77,28 +80,31 @@ describe('navigate task', () => {
     expect(a.reset({ seed: 12 }).obs).not.toEqual(ra.obs);
   });
 
-  it.each(['geometry', 'rapier'] as const)('continues bit-identically after a snapshot restore (%s lidar)', async (backend) => {
-    const sc = variant((s) => (s.robot.lidar_backend = backend));
-    const env = await makeEnv(sc);
-    const other = await makeEnv(sc);
-    env.reset({ seed: 3, options: { physics: { motor_stiffness: 0.9, link_mass: 1.1 } } });
-    const expert = navigateExpert(sc);
-    let obsAtState: Float32Array = new Float32Array(0);
-    for (let t = 0; t < 15; t++) obsAtState = env.step(expert.act(env.privileged())).obs;
-    const state = env.getState();
-    const actions: Float32Array[] = [];
-    const want: number[][] = [];
-    for (let t = 0; t < 25; t++) {
-      const act = expert.act(env.privileged());
-      actions.push(act);
-      want.push(bytes(env.step(act).obs));
-    }
-    other.reset({ seed: 99 });
-    // The task state survives a JSON round trip (episode files store it as JSON).
-    const restored = other.setState({ ...state, task: JSON.parse(JSON.stringify(state.task)) });
-    expect(bytes(restored)).toEqual(bytes(obsAtState));
-    actions.forEach((act, t) => expect(bytes(other.step(act).obs), `step ${t}`).toEqual(want[t]));
-  });
+  it.each(['geometry', 'rapier'] as const)(
+    'continues bit-identically after a snapshot restore (%s lidar)',
+    async (backend) => {
+      const sc = variant((s) => (s.robot.lidar_backend = backend));
+      const env = await makeEnv(sc);
+      const other = await makeEnv(sc);
+      env.reset({ seed: 3, options: { physics: { motor_stiffness: 0.9, link_mass: 1.1 } } });
+      const expert = navigateExpert(sc);
+      let obsAtState: Float32Array = new Float32Array(0);
+      for (let t = 0; t < 15; t++) obsAtState = env.step(expert.act(env.privileged())).obs;
+      const state = env.getState();
+      const actions: Float32Array[] = [];
+      const want: number[][] = [];
+      for (let t = 0; t < 25; t++) {
+        const act = expert.act(env.privileged());
+        actions.push(act);
+        want.push(bytes(env.step(act).obs));
+      }
+      other.reset({ seed: 99 });
+      // The task state survives a JSON round trip (episode files store it as JSON).
+      const restored = other.setState({ ...state, task: JSON.parse(JSON.stringify(state.task)) });
+      expect(bytes(restored)).toEqual(bytes(obsAtState));
+      actions.forEach((act, t) => expect(bytes(other.step(act).obs), `step ${t}`).toEqual(want[t]));
+    },
+  );
 
   it('lidar reads the distance to the arena walls (both backends agree)', async () => {
     const empty = (backend: 'rapier' | 'geometry') =>
@@ -113,7 +119,10 @@ describe('navigate task', () => {
       const half = p.layout.half;
       for (let i = 0; i < RAYS; i++) {
         const a = p.pose.yaw + (2 * Math.PI * i) / RAYS;
-        const want = Math.min(base.robot.lidar_max_range, squareRange(p.pose.x, p.pose.y, Math.cos(a), Math.sin(a), half));
+        const want = Math.min(
+          base.robot.lidar_max_range,
+          squareRange(p.pose.x, p.pose.y, Math.cos(a), Math.sin(a), half),
+        );
         expect(obs[i], `${backend} beam ${i}`).toBeCloseTo(want, 4);
       }
     }
@@ -134,7 +143,8 @@ describe('navigate task', () => {
     const p = env.privileged() as NavigatePrivileged;
     let self: number | undefined;
     world.forEachCollider((c) => {
-      if (c.parent()?.isDynamic() && c.parent()!.numColliders() === 1 && c.shapeType() === R.ShapeType.Cylinder) self ??= c.handle;
+      if (c.parent()?.isDynamic() && c.parent()!.numColliders() === 1 && c.shapeType() === R.ShapeType.Cylinder)
+        self ??= c.handle;
     });
     const selfCollider = world.getCollider(self!);
     const z = selfCollider.translation().z;
@@ -200,35 +210,56 @@ describe('navigate task', () => {
 
   /** An arena without obstacles (rapier lidar), one scan taken, and where a point at (distance, bearing) from the base is. */
   async function emptyArenaScan() {
-    const env = await makeEnv(variant((s) => {
-      s.robot.lidar_backend = 'rapier';
-      s.world.obstacle_count = [0, 0];
-    }));
+    const env = await makeEnv(
+      variant((s) => {
+        s.robot.lidar_backend = 'rapier';
+        s.world.obstacle_count = [0, 0];
+      }),
+    );
     env.reset({ seed: 2 });
     const p = env.privileged() as NavigatePrivileged;
     const before = env.step([0, 0]).obs.slice(0, RAYS);
-    const at = (d: number, a: number) => ({ x: p.pose.x + d * Math.cos(p.pose.yaw + a), y: p.pose.y + d * Math.sin(p.pose.yaw + a), z: 0.06 });
+    const at = (d: number, a: number) => ({
+      x: p.pose.x + d * Math.cos(p.pose.yaw + a),
+      y: p.pose.y + d * Math.sin(p.pose.yaw + a),
+      z: 0.06,
+    });
     return { env, world: env.physicsWorld, before, at };
   }
 
   it('the rapier lidar sees colliders added after reset: tilted, moving, any shape', async () => {
     const { env, world, before, at } = await emptyArenaScan();
     // A tilted box ahead, a ball behind, a capsule to the left: none of them a vertical prism.
-    world.createCollider(R.ColliderDesc.cuboid(0.1, 0.1, 0.1).setTranslation(at(0.5, 0).x, at(0.5, 0).y, 0.06).setRotation({ x: 0.2, y: 0.1, z: 0, w: Math.sqrt(1 - 0.05) }));
-    const ball = world.createRigidBody(R.RigidBodyDesc.kinematicPositionBased().setTranslation(at(0.6, Math.PI).x, at(0.6, Math.PI).y, 0.06));
+    world.createCollider(
+      R.ColliderDesc.cuboid(0.1, 0.1, 0.1)
+        .setTranslation(at(0.5, 0).x, at(0.5, 0).y, 0.06)
+        .setRotation({ x: 0.2, y: 0.1, z: 0, w: Math.sqrt(1 - 0.05) }),
+    );
+    const ball = world.createRigidBody(
+      R.RigidBodyDesc.kinematicPositionBased().setTranslation(at(0.6, Math.PI).x, at(0.6, Math.PI).y, 0.06),
+    );
     world.createCollider(R.ColliderDesc.ball(0.1), ball);
-    world.createCollider(R.ColliderDesc.capsule(0.1, 0.05).setTranslation(at(0.7, Math.PI / 2).x, at(0.7, Math.PI / 2).y, 0.06));
+    world.createCollider(
+      R.ColliderDesc.capsule(0.1, 0.05).setTranslation(at(0.7, Math.PI / 2).x, at(0.7, Math.PI / 2).y, 0.06),
+    );
     const obs = env.step([0, 0]).obs;
     castRayRanges(env).forEach((w, i) => expect(obs[i], `beam ${i}`).toBeCloseTo(w.range, 5));
-    for (const beam of [0, RAYS / 2, RAYS / 4]) expect(obs[beam], `beam ${beam} sees the new collider`).toBeLessThan(before[beam] - 0.1);
+    for (const beam of [0, RAYS / 2, RAYS / 4])
+      expect(obs[beam], `beam ${beam} sees the new collider`).toBeLessThan(before[beam] - 0.1);
   });
 
   it('the rapier lidar sees a vertical cylinder only where it spans the scan plane', async () => {
     const { env, world, before, at } = await emptyArenaScan();
     const upright = { x: Math.SQRT1_2, y: 0, z: 0, w: Math.SQRT1_2 };
     // Ahead: a low cylinder under the scan plane (z = 0.06). Behind: a tall one through it.
-    world.createCollider(R.ColliderDesc.cylinder(0.02, 0.1).setRotation(upright).setTranslation(at(0.5, 0).x, at(0.5, 0).y, 0.02));
-    world.createCollider(R.ColliderDesc.cylinder(0.15, 0.1).setRotation(upright).setTranslation(at(0.5, Math.PI).x, at(0.5, Math.PI).y, 0.15));
+    world.createCollider(
+      R.ColliderDesc.cylinder(0.02, 0.1).setRotation(upright).setTranslation(at(0.5, 0).x, at(0.5, 0).y, 0.02),
+    );
+    world.createCollider(
+      R.ColliderDesc.cylinder(0.15, 0.1)
+        .setRotation(upright)
+        .setTranslation(at(0.5, Math.PI).x, at(0.5, Math.PI).y, 0.15),
+    );
     const obs = env.step([0, 0]).obs;
     castRayRanges(env).forEach((w, i) => expect(Math.abs(obs[i] - w.range), `beam ${i}`).toBeLessThan(2e-3));
     expect(obs[0], 'the low cylinder is under the beams').toBeCloseTo(before[0], 5);
@@ -249,7 +280,7 @@ describe('navigate task', () => {
       const across = Math.abs(-gx * Math.sin(pose.yaw) + gy * Math.cos(pose.yaw));
       if (along < 0 || across > 0.5) break;
     }
-    let last;
+    let last: StepResult | undefined;
     for (let t = 0; t < 200; t++) {
       last = env.step([1, 0]);
       if (last.terminated) break;
@@ -271,12 +302,14 @@ describe('navigate task', () => {
       const by = pose.y + 0.4 * Math.sin(pose.yaw);
       if (Math.hypot(layout.goal.x - bx, layout.goal.y - by) < 0.6) continue;
       env.physicsWorld.createCollider(R.ColliderDesc.ball(0.08).setTranslation(bx, by, 0.06));
-      let last;
+      let last: StepResult | undefined;
       for (let t = 0; t < 30 && !last?.terminated; t++) last = env.step([1, 0]);
       expect(last!.terminated).toBe(true);
       expect(last!.info.terms.collision).toBe(1);
       const { pose: end } = env.privileged() as NavigatePrivileged;
-      expect(Math.hypot(end.x - bx, end.y - by), 'stopped at the ball, not at a wall').toBeLessThan(base.robot.radius + 0.08 + 0.05);
+      expect(Math.hypot(end.x - bx, end.y - by), 'stopped at the ball, not at a wall').toBeLessThan(
+        base.robot.radius + 0.08 + 0.05,
+      );
       return;
     }
   });
@@ -307,7 +340,15 @@ describe('navigate task', () => {
     const env = await makeEnv();
     const rng = new Rng(8);
     for (let seed = 20; seed < 24; seed++) {
-      const physics = { friction: 0.7, link_mass: 0.8, motor_max_force: 1.2, gravity_tilt_deg: 1, object_size: 1.15, object_pose: 0.1, restitution: 0.1 };
+      const physics = {
+        friction: 0.7,
+        link_mass: 0.8,
+        motor_max_force: 1.2,
+        gravity_tilt_deg: 1,
+        object_size: 1.15,
+        object_pose: 0.1,
+        restitution: 0.1,
+      };
       let { obs } = env.reset({ seed, options: { physics } });
       for (let t = 0; t < 60; t++) {
         expect(env.observationSpace.contains(obs), Array.from(obs).join(', ')).toBe(true);
@@ -347,7 +388,9 @@ describe('navigate task', () => {
       const grid = new ClearanceGrid(prims, layout.half, 0.05, 1);
       const need = radius + base.world.clearance;
       expect(grid.at(layout.start.x, layout.start.y)).toBeGreaterThanOrEqual(need);
-      expect(astar(grid, need, grid.cellOf(layout.start.x, layout.start.y), grid.cellOf(layout.goal.x, layout.goal.y))).not.toBeNull();
+      expect(
+        astar(grid, need, grid.cellOf(layout.start.x, layout.start.y), grid.cellOf(layout.goal.x, layout.goal.y)),
+      ).not.toBeNull();
     }
     // A* itself: a wall across the arena blocks every path, a gap in it opens one.
     const walls = arenaWalls(2, 0.1);
@@ -368,7 +411,8 @@ describe('navigate task', () => {
     const env = await makeEnv(variant((s) => (s.world.obstacle_count = [8, 8])));
     type Freed = { __wbg_ptr: number };
     const sections = (): Freed[] => {
-      const lidar = (env as unknown as { instance: { lidar: { targets: { sections: ({ ball: Freed } | null)[] } } } }).instance.lidar;
+      const lidar = (env as unknown as { instance: { lidar: { targets: { sections: ({ ball: Freed } | null)[] } } } })
+        .instance.lidar;
       return lidar.targets.sections.filter((x) => x !== null).map((x) => x!.ball);
     };
     // A layout with cylinders: each gets a ball shape in wasm memory.
@@ -394,7 +438,17 @@ describe('navigate task', () => {
     env.reset({ seed: 2 });
     const ids = env.scene().map((p) => p.id);
     const { layout } = env.privileged() as NavigatePrivileged;
-    expect(ids).toEqual(expect.arrayContaining(['floor', 'wall-0', 'wall-3', 'obstacle-0', `obstacle-${layout.obstacles.length - 1}`, 'goal', 'robot']));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'floor',
+        'wall-0',
+        'wall-3',
+        'obstacle-0',
+        `obstacle-${layout.obstacles.length - 1}`,
+        'goal',
+        'robot',
+      ]),
+    );
     const state = env.getState();
     expect(() => env.setState({ ...state, task: { nope: 1 } })).toThrow(/taskState\(\) of a navigate episode/);
   });

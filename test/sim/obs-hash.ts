@@ -7,5 +7,5 @@ import { rolloutHash } from '../../src/sim/check-env.js';
 const [file, seed, steps, randomize] = process.argv.slice(2);
 const R = await loadRapier();
 const env = makeEnv(R, loadScenario(file), { randomize: randomize === '1' });
-process.stdout.write(rolloutHash(env, Number(seed), Number(steps)) + '\n');
+process.stdout.write(`${rolloutHash(env, Number(seed), Number(steps))}\n`);
 env.close();

@@ -38,13 +38,19 @@ describe('reality profiles', () => {
       throw new Error('accepted');
     };
     expect(bad('name: x\nscenario: s\ngap: {friction: slippery}\n')).toMatch(/^r\.yaml:gap\.friction: expected/);
-    expect(bad('name: x\nscenario: s\ngap: {wheel_wobble: 1}\n')).toMatch(/^r\.yaml:gap\.wheel_wobble: expected no such field/);
-    expect(bad('name: x\nscenario: s\ngap: {friction: [2, 1]}\n')).toMatch(/^r\.yaml:gap\.friction: expected \[lo, hi\] with lo <= hi/);
+    expect(bad('name: x\nscenario: s\ngap: {wheel_wobble: 1}\n')).toMatch(
+      /^r\.yaml:gap\.wheel_wobble: expected no such field/,
+    );
+    expect(bad('name: x\nscenario: s\ngap: {friction: [2, 1]}\n')).toMatch(
+      /^r\.yaml:gap\.friction: expected \[lo, hi\] with lo <= hi/,
+    );
   });
 
   it('refuses a profile made for another scenario', async () => {
     const reality = loadReality('scenarios/reality/grasp-cube.yaml');
     const sc = loadScenario('scenarios/navigate-obstacles.yaml');
-    expect(() => makeRealEnv({} as never, sc, reality, { file: 'g.yaml' })).toThrow(/^g\.yaml:scenario: expected "navigate-obstacles"/);
+    expect(() => makeRealEnv({} as never, sc, reality, { file: 'g.yaml' })).toThrow(
+      /^g\.yaml:scenario: expected "navigate-obstacles"/,
+    );
   });
 });

@@ -35,12 +35,18 @@ describe('scenario files', () => {
     expect(bad((y) => (y.control.rate = 20))).toMatch(/^bad\.yaml:control\.rate: expected no such field/);
     expect(bad((y) => delete y.episode)).toMatch(/^bad\.yaml:episode: expected object, got nothing/);
     expect(bad((y) => (y.control.substeps = 0))).toMatch(/^bad\.yaml:control\.substeps: expected >= 1, got 0/);
-    expect(bad((y) => (y.task = 'juggle'))).toMatch(/^bad\.yaml:task: expected one of "grasp" \| "navigate", got "juggle"/);
-    expect(bad((y) => (y.randomization.friction = [1.5, 0.5]))).toMatch(/^bad\.yaml:randomization\.friction: expected \[lo, hi\] with lo <= hi/);
+    expect(bad((y) => (y.task = 'juggle'))).toMatch(
+      /^bad\.yaml:task: expected one of "grasp" \| "navigate", got "juggle"/,
+    );
+    expect(bad((y) => (y.randomization.friction = [1.5, 0.5]))).toMatch(
+      /^bad\.yaml:randomization\.friction: expected \[lo, hi\] with lo <= hi/,
+    );
   });
 
   it('checks the contract against the task and the safe action and reward terms against the contract', () => {
-    expect(bad((y) => (y.contract.obs[0].name = 'wrong'))).toMatch(/^bad\.yaml:contract\.obs\.0\.name: expected "[a-z_]+", got "wrong"/);
+    expect(bad((y) => (y.contract.obs[0].name = 'wrong'))).toMatch(
+      /^bad\.yaml:contract\.obs\.0\.name: expected "[a-z_]+", got "wrong"/,
+    );
     expect(bad((y) => y.contract.action.pop())).toMatch(/^bad\.yaml:contract\.action\.\d+: expected component/);
     expect(bad((y) => y.safe_action.push(0))).toMatch(/^bad\.yaml:safe_action: expected \d+ values, got \d+/);
     expect(bad((y) => (y.reward.happiness = 1))).toMatch(/^bad\.yaml:reward\.happiness: expected one of/);
@@ -48,6 +54,8 @@ describe('scenario files', () => {
 
   it('reports YAML syntax errors and unreadable files in one line', () => {
     expect(() => parseScenario('a: [1, 2', 'x.yaml')).toThrow(/^x\.yaml: expected YAML, got a syntax error/);
-    expect(() => loadScenario('nope/missing.yaml')).toThrow(/^nope\/missing\.yaml: expected a readable scenario file, got ENOENT/);
+    expect(() => loadScenario('nope/missing.yaml')).toThrow(
+      /^nope\/missing\.yaml: expected a readable scenario file, got ENOENT/,
+    );
   });
 });

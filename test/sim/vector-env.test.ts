@@ -22,7 +22,9 @@ describe('VectorEnv', () => {
     for (const e of singles) (e.unwrapped as TaskEnv).onWarn = () => {};
     const obs = await venv.reset();
     const o = venv.obsSize;
-    singles.forEach((e, i) => expect(Array.from(obs.subarray(i * o, (i + 1) * o))).toEqual(Array.from(e.reset({ seed: 40 + i }).obs)));
+    singles.forEach((e, i) =>
+      expect(Array.from(obs.subarray(i * o, (i + 1) * o))).toEqual(Array.from(e.reset({ seed: 40 + i }).obs)),
+    );
     const rng = new Rng(1);
     const a = venv.actSize;
     for (let t = 0; t < 30; t++) {

@@ -60,7 +60,8 @@ describe('ObservationDelay', () => {
 
 describe('ObservationNoise', () => {
   it('adds per-step noise and a per-episode bias, reproducible by seed, within bounds', () => {
-    const make = () => new ObservationNoise(new CounterEnv(), fixedRanges({ obs_noise: [0.01, 0.01], obs_bias: [0.02, 0.02] }));
+    const make = () =>
+      new ObservationNoise(new CounterEnv(), fixedRanges({ obs_noise: [0.01, 0.01], obs_bias: [0.02, 0.02] }));
     const a = make();
     const b = make();
     const ra = a.reset({ seed: 9 });

@@ -17,6 +17,16 @@ export interface DemoBudget extends Recipe {
 
 export function demoBudget(sc: Scenario, quick: boolean): DemoBudget {
   const recipe = RECIPES[sc.task];
-  if (quick) return { ...recipe, simDemos: 100, daggerEpisodes: Math.min(recipe.daggerEpisodes, 30), daggerRounds: Math.min(recipe.daggerRounds, 1), simEval: 50, robotEval: 50, realDemos: 10, finetuneEpochs: 100 };
+  if (quick)
+    return {
+      ...recipe,
+      simDemos: 100,
+      daggerEpisodes: Math.min(recipe.daggerEpisodes, 30),
+      daggerRounds: Math.min(recipe.daggerRounds, 1),
+      simEval: 50,
+      robotEval: 50,
+      realDemos: 10,
+      finetuneEpochs: 100,
+    };
   return { ...recipe, simEval: 100, robotEval: 100, realDemos: 20, finetuneEpochs: recipe.epochs };
 }

@@ -73,7 +73,11 @@ const LEAVE_TIMEOUT_MS = 5000;
 const STAGE_LOG = 'demo-stages.json';
 /** The package's own scenarios/ (the demo works from any working directory). */
 const SCENARIO_DIR = join(packageRoot(), 'scenarios');
-const SHORT_NAMES: Record<string, string> = { grasp: 'grasp-cube', navigate: 'navigate-obstacles', navigation: 'navigate-obstacles' };
+const SHORT_NAMES: Record<string, string> = {
+  grasp: 'grasp-cube',
+  navigate: 'navigate-obstacles',
+  navigation: 'navigate-obstacles',
+};
 
 function scenarioFile(name: string): string {
   const short = SHORT_NAMES[name];
@@ -88,7 +92,11 @@ function scenarioFile(name: string): string {
 function realityFileFor(sc: Scenario, given: string | undefined): string {
   const file = given ?? join(SCENARIO_DIR, 'reality', `${sc.name}.yaml`);
   if (!existsSync(file)) {
-    throw new InputError(given ? `--reality: expected a reality profile file, got "${given}" (not found)` : `--reality: expected a reality profile file; none ships for scenario ${sc.name} (looked for ${file})`);
+    throw new InputError(
+      given
+        ? `--reality: expected a reality profile file, got "${given}" (not found)`
+        : `--reality: expected a reality profile file; none ships for scenario ${sc.name} (looked for ${file})`,
+    );
   }
   return file;
 }
@@ -112,7 +120,13 @@ interface DemoRun {
 }
 
 /** Run f with a progress display that is stopped however f ends (a live bar keeps the process alive). */
-async function withBar<T>(run: DemoRun, label: string, total: number, unit: string, f: (bar: Progress) => Promise<T>): Promise<T> {
+async function withBar<T>(
+  run: DemoRun,
+  label: string,
+  total: number,
+  unit: string,
+  f: (bar: Progress) => Promise<T>,
+): Promise<T> {
   const bar = run.hooks.progress(label, total, unit);
   try {
     return await f(bar);
@@ -123,7 +137,8 @@ async function withBar<T>(run: DemoRun, label: string, total: number, unit: stri
 
 async function untilRobotsLeft(server: PolicyServer): Promise<void> {
   const t0 = performance.now();
-  while (server.stats().robots > 0 && performance.now() - t0 < LEAVE_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 10));
+  while (server.stats().robots > 0 && performance.now() - t0 < LEAVE_TIMEOUT_MS)
+    await new Promise((r) => setTimeout(r, 10));
 }
 
 /**
@@ -133,8 +148,12 @@ async function untilRobotsLeft(server: PolicyServer): Promise<void> {
 export async function runDemo(given: DemoConfig, opts: DemoRunOptions = {}): Promise<DemoReport> {
   const hooks = withDefaults(opts.hooks);
   const resume = opts.resume === true;
-  if (existsSync(join(given.out, 'demo.json'))) throw new InputError(`${given.out}: expected a new run directory, got a finished demo (use another --out)`);
-  if (!resume && existsSync(join(given.out, STAGE_LOG))) throw new InputError(`${given.out}: expected a new run directory, got an unfinished demo (use --resume to continue it, or another --out)`);
+  if (existsSync(join(given.out, 'demo.json')))
+    throw new InputError(`${given.out}: expected a new run directory, got a finished demo (use another --out)`);
+  if (!resume && existsSync(join(given.out, STAGE_LOG)))
+    throw new InputError(
+      `${given.out}: expected a new run directory, got an unfinished demo (use --resume to continue it, or another --out)`,
+    );
   const log = StageLog.open(join(given.out, STAGE_LOG), given, resume);
   const config: DemoConfig = { ...(log.config as DemoConfig), out: given.out };
   const file = scenarioFile(config.scenario);
@@ -146,7 +165,9 @@ export async function runDemo(given: DemoConfig, opts: DemoRunOptions = {}): Pro
   const R = await loadRapier();
   const backend = await initBackend();
   const quick = config.quick === true;
-  hooks.note(`sim2real demo: ${sc.name} against the reality profile ${reality.name} (${quick ? 'quick' : 'default'} budget, tfjs ${backend.name}) → ${config.out}`);
+  hooks.note(
+    `sim2real demo: ${sc.name} against the reality profile ${reality.name} (${quick ? 'quick' : 'default'} budget, tfjs ${backend.name}) → ${config.out}`,
+  );
   const stages: StageRecord[] = [];
   const t0 = performance.now();
   const stage = async <T>(key: string, name: string, artefact: string, f: () => Promise<T>): Promise<T> => {
@@ -165,7 +186,22 @@ export async function runDemo(given: DemoConfig, opts: DemoRunOptions = {}): Pro
     hooks.note(`   ${name}: ${record.seconds.toFixed(1)} s → ${artefact}`);
     return r;
   };
-  const run: DemoRun = { R, sc, scenarioFile: file, reality, realityFile, out: config.out, budget: demoBudget(sc, quick), workers: config.workers ?? 2, quick, resume, hooks, stage, stages, t0 };
+  const run: DemoRun = {
+    R,
+    sc,
+    scenarioFile: file,
+    reality,
+    realityFile,
+    out: config.out,
+    budget: demoBudget(sc, quick),
+    workers: config.workers ?? 2,
+    quick,
+    resume,
+    hooks,
+    stage,
+    stages,
+    t0,
+  };
   const { result, pretrain } = await pretrainThenRobot(run);
   const report = await writeDemoReport(config.out, result);
   return { result, pretrain, report, reality: reality.name, backend: backend.name };
@@ -174,28 +210,30 @@ export async function runDemo(given: DemoConfig, opts: DemoRunOptions = {}): Pro
 async function pretrainThenRobot(run: DemoRun): Promise<{ result: DemoResult; pretrain: TrainBcReport }> {
   const { sc, budget: b, stage } = run;
   const simDemos = join(run.out, 'sim-demos');
-  const simExpert = await stage('collect', 'collect expert demonstrations (randomized sim)', simDemos, () => withBar(run, `collect ${sc.name}`, b.simDemos, 'ep', async (bar) => {
-    // A killed collection left some episode files: collect them all again.
-    if (run.resume) rmSync(simDemos, { recursive: true, force: true });
-    let ok = 0;
-    let done = 0;
-    const r = await collect({
-      scenario: sc,
-      episodes: b.simDemos,
-      out: simDemos,
-      workers: run.workers,
-      randomize: true,
-      expertNoise: b.expertNoise,
-      compensateDelay: b.compensateDelay,
-      sceneEvery: 10,
-      onEpisode: (e) => {
-        ok += e.success ? 1 : 0;
-        // Workers finish out of index order: count, don't read the index.
-        bar.tick(1, `expert success ${ok}/${++done}`);
-      },
-    });
-    return { episodes: r.episodes, successes: r.successes };
-  }));
+  const simExpert = await stage('collect', 'collect expert demonstrations (randomized sim)', simDemos, () =>
+    withBar(run, `collect ${sc.name}`, b.simDemos, 'ep', async (bar) => {
+      // A killed collection left some episode files: collect them all again.
+      if (run.resume) rmSync(simDemos, { recursive: true, force: true });
+      let ok = 0;
+      let done = 0;
+      const r = await collect({
+        scenario: sc,
+        episodes: b.simDemos,
+        out: simDemos,
+        workers: run.workers,
+        randomize: true,
+        expertNoise: b.expertNoise,
+        compensateDelay: b.compensateDelay,
+        sceneEvery: 10,
+        onEpisode: (e) => {
+          ok += e.success ? 1 : 0;
+          // Workers finish out of index order: count, don't read the index.
+          bar.tick(1, `expert success ${ok}/${++done}`);
+        },
+      });
+      return { episodes: r.episodes, successes: r.successes };
+    }),
+  );
 
   const pretrainRun = join(run.out, 'pretrain');
   const pretrain = await stage('pretrain', 'pretrain: behaviour cloning', join(pretrainRun, 'policy'), () =>
@@ -220,7 +258,13 @@ async function pretrainThenRobot(run: DemoRun): Promise<{ result: DemoResult; pr
   );
   const { policy } = await loadPolicyDir(pretrain.policy);
   try {
-    const result = await onPolicy(run, policy, { simDemos, simExpert, pretrainRun, pretrainPolicy: pretrain.policy, simNominal: pretrain.evaluation! });
+    const result = await onPolicy(run, policy, {
+      simDemos,
+      simExpert,
+      pretrainRun,
+      pretrainPolicy: pretrain.policy,
+      simNominal: pretrain.evaluation!,
+    });
     return { result, pretrain };
   } finally {
     policy.dispose();
@@ -240,11 +284,21 @@ async function onPolicy(o: DemoRun, policy: GaussianMlpPolicy, pre: Pretrained):
   const { R, sc, budget: b, stage, stages, t0 } = o;
   const log = o.hooks.note;
   const { simDemos, simExpert, pretrainRun, simNominal } = pre;
-  const simRandomized = await stage('simRandomized', 'evaluate in randomized sim', join(pretrainRun, 'eval-randomized.json'), async () => {
-    const r = await evaluateWithProgress(policy, sc, { episodes: b.simEval, workers: o.workers, randomize: true }, o.hooks);
-    new RunDir(pretrainRun).writeJson('eval-randomized.json', r);
-    return r;
-  });
+  const simRandomized = await stage(
+    'simRandomized',
+    'evaluate in randomized sim',
+    join(pretrainRun, 'eval-randomized.json'),
+    async () => {
+      const r = await evaluateWithProgress(
+        policy,
+        sc,
+        { episodes: b.simEval, workers: o.workers, randomize: true },
+        o.hooks,
+      );
+      new RunDir(pretrainRun).writeJson('eval-randomized.json', r);
+      return r;
+    },
+  );
 
   const recordings = join(o.out, 'robot-episodes');
   const server = await PolicyServer.start({
@@ -258,58 +312,86 @@ async function onPolicy(o: DemoRun, policy: GaussianMlpPolicy, pre: Pretrained):
     log: (line) => log(`   server: ${line}`),
   });
   try {
-    const onRobot = (label: string): Promise<EmulateReport> => withBar(o, label, b.robotEval, 'ep', async (bar) => {
-      let ok = 0;
-      return emulateRobot(R, sc, o.reality, {
-        server: server.endpoint,
-        episodes: b.robotEval,
-        seed: ROBOT_SEED,
-        robotId: `emulated-${sc.name}`,
-        onEpisode: (e) => {
-          ok += e.success ? 1 : 0;
-          bar.tick(1, `success ${ok}`);
-        },
+    const onRobot = (label: string): Promise<EmulateReport> =>
+      withBar(o, label, b.robotEval, 'ep', async (bar) => {
+        let ok = 0;
+        return emulateRobot(R, sc, o.reality, {
+          server: server.endpoint,
+          episodes: b.robotEval,
+          seed: ROBOT_SEED,
+          robotId: `emulated-${sc.name}`,
+          onEpisode: (e) => {
+            ok += e.success ? 1 : 0;
+            bar.tick(1, `success ${ok}`);
+          },
+        });
       });
-    });
-    const robotZeroShot = await stage('robotZeroShot', 'zero-shot on the emulated robot over ZeroMQ', recordings, () => onRobot('robot zero-shot'));
+    const robotZeroShot = await stage('robotZeroShot', 'zero-shot on the emulated robot over ZeroMQ', recordings, () =>
+      onRobot('robot zero-shot'),
+    );
 
     const realDemos = join(o.out, 'real-demos');
-    const real = await stage('realDemos', 'record teleoperated demonstrations on the robot', realDemos, () => withBar(o, 'real demos', b.realDemos, 'ep', (bar) => {
-      if (o.resume) rmSync(realDemos, { recursive: true, force: true });
-      return recordRealDemos({
-        scenario: sc,
-        reality: o.reality,
-        realityFile: o.realityFile,
-        episodes: b.realDemos,
-        out: realDemos,
-        seed: REAL_DEMO_SEED,
-        onEpisode: () => bar.tick(1),
-      });
-    }));
+    const real = await stage('realDemos', 'record teleoperated demonstrations on the robot', realDemos, () =>
+      withBar(o, 'real demos', b.realDemos, 'ep', (bar) => {
+        if (o.resume) rmSync(realDemos, { recursive: true, force: true });
+        return recordRealDemos({
+          scenario: sc,
+          reality: o.reality,
+          realityFile: o.realityFile,
+          episodes: b.realDemos,
+          out: realDemos,
+          seed: REAL_DEMO_SEED,
+          onEpisode: () => bar.tick(1),
+        });
+      }),
+    );
 
     const finetuneDir = join(o.out, 'finetune');
-    const { loopDelay } = await stage<{ loopDelay: DemoResult['loopDelay'] }>('finetune', 'fine-tune on the robot demonstrations', join(finetuneDir, 'policy'), async () => {
-      // `sim2real finetune` as a user runs it, co-training with the sim demonstrations at the recipe's fraction.
-      const config = { policy: pre.pretrainPolicy, data: realDemos, out: finetuneDir, mode: 'bc' as const, simData: simDemos, simFraction: b.finetuneSimFraction, epochs: b.finetuneEpochs, workers: o.workers };
-      // A killed fine-tuning continues from its checkpoint.
-      const resume = o.resume && existsSync(join(finetuneDir, 'config.json'));
-      const report = await finetuneRun(config, { resume, hooks: o.hooks });
-      const ran = new RunDir(report.run).readJson<{ loopDelay: { steps: number; estimated: boolean } | null }>('config.json');
-      // A delay-compensating policy had the robot's delay estimated; the run records none when it came out 0.
-      if (policy.delayCompensation.steps === 0) return { loopDelay: null };
-      const estimated = ran?.loopDelay?.steps ?? 0;
-      log(`   robot loop delay estimated from the demonstrations: ${estimated} control steps; the policy was trained for ${policy.delayCompensation.steps}`);
-      return { loopDelay: { assumed: policy.delayCompensation.steps, estimated } };
-    });
+    const { loopDelay } = await stage<{ loopDelay: DemoResult['loopDelay'] }>(
+      'finetune',
+      'fine-tune on the robot demonstrations',
+      join(finetuneDir, 'policy'),
+      async () => {
+        // `sim2real finetune` as a user runs it, co-training with the sim demonstrations at the recipe's fraction.
+        const config = {
+          policy: pre.pretrainPolicy,
+          data: realDemos,
+          out: finetuneDir,
+          mode: 'bc' as const,
+          simData: simDemos,
+          simFraction: b.finetuneSimFraction,
+          epochs: b.finetuneEpochs,
+          workers: o.workers,
+        };
+        // A killed fine-tuning continues from its checkpoint.
+        const resume = o.resume && existsSync(join(finetuneDir, 'config.json'));
+        const report = await finetuneRun(config, { resume, hooks: o.hooks });
+        const ran = new RunDir(report.run).readJson<{ loopDelay: { steps: number; estimated: boolean } | null }>(
+          'config.json',
+        );
+        // A delay-compensating policy had the robot's delay estimated; the run records none when it came out 0.
+        if (policy.delayCompensation.steps === 0) return { loopDelay: null };
+        const estimated = ran?.loopDelay?.steps ?? 0;
+        log(
+          `   robot loop delay estimated from the demonstrations: ${estimated} control steps; the policy was trained for ${policy.delayCompensation.steps}`,
+        );
+        return { loopDelay: { assumed: policy.delayCompensation.steps, estimated } };
+      },
+    );
 
-    const robotFinetuned = await stage('robotFinetuned', 'deploy to the running server, evaluate on the robot again', recordings, async () => {
-      const d = await deployTo(server.endpoint, join(finetuneDir, 'policy'));
-      log(`   deployed ${d.policyId} as policy version ${d.policyVersion}`);
-      const r = await onRobot('robot fine-tuned');
-      // The robot's last episode_end and bye are still in flight: let the server record them.
-      await untilRobotsLeft(server);
-      return r;
-    });
+    const robotFinetuned = await stage(
+      'robotFinetuned',
+      'deploy to the running server, evaluate on the robot again',
+      recordings,
+      async () => {
+        const d = await deployTo(server.endpoint, join(finetuneDir, 'policy'));
+        log(`   deployed ${d.policyId} as policy version ${d.policyVersion}`);
+        const r = await onRobot('robot fine-tuned');
+        // The robot's last episode_end and bye are still in flight: let the server record them.
+        await untilRobotsLeft(server);
+        return r;
+      },
+    );
 
     return {
       scenario: sc.name,

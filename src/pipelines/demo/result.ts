@@ -25,4 +25,3 @@ export interface DemoResult {
   recordings: string;
   totalSeconds: number;
 }
-

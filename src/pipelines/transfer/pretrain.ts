@@ -24,9 +24,23 @@ export async function pretrainVariant(
   const started = existsSync(join(dir, 'config.json'));
   if (!(o.resume && started)) {
     if (o.resume) rmSync(dir, { recursive: true, force: true });
-    const bar = o.hooks.progress(`collect ${sc.name} (${randomize ? 'randomized sim' : 'nominal sim'})`, recipe.simDemos, 'ep');
+    const bar = o.hooks.progress(
+      `collect ${sc.name} (${randomize ? 'randomized sim' : 'nominal sim'})`,
+      recipe.simDemos,
+      'ep',
+    );
     try {
-      await collect({ scenario: sc, episodes: recipe.simDemos, out: demos, workers: o.workers, randomize, expertNoise: recipe.expertNoise, compensateDelay: recipe.compensateDelay, sceneEvery: 0, onEpisode: () => bar.tick(1) });
+      await collect({
+        scenario: sc,
+        episodes: recipe.simDemos,
+        out: demos,
+        workers: o.workers,
+        randomize,
+        expertNoise: recipe.expertNoise,
+        compensateDelay: recipe.compensateDelay,
+        sceneEvery: 0,
+        onEpisode: () => bar.tick(1),
+      });
     } finally {
       bar.stop();
     }
@@ -45,7 +59,11 @@ export async function pretrainVariant(
 }
 
 /** Epoch progress of a training run that may stop early (the display then ends at the epoch it stopped). */
-export function epochProgress(hooks: Required<RunHooks>, label: string, epochs: number | undefined): { tick: (p: BcProgress) => void; stop: () => void } {
+export function epochProgress(
+  hooks: Required<RunHooks>,
+  label: string,
+  epochs: number | undefined,
+): { tick: (p: BcProgress) => void; stop: () => void } {
   const total = epochs ?? BC_DEFAULTS.epochs;
   const bar = hooks.progress(label, total, 'epoch');
   let shown = 0;

@@ -94,14 +94,25 @@ const REAL_DRAW_STRIDE = 10_000;
 const STAGE_LOG = 'transfer-stages.json';
 
 const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
-const successStats = (s: SuccessStats): SuccessStats => ({ episodes: s.episodes, successes: s.successes, successRate: s.successRate, successCi95: s.successCi95, meanReturn: s.meanReturn, meanLength: s.meanLength });
+const successStats = (s: SuccessStats): SuccessStats => ({
+  episodes: s.episodes,
+  successes: s.successes,
+  successRate: s.successRate,
+  successCi95: s.successCi95,
+  meanReturn: s.meanReturn,
+  meanLength: s.meanLength,
+});
 
 type Run = { scenarioFile: string; sc: Scenario; realityFile: string; reality: Reality };
 
 /** Scenario and reality files to run, checked before any work starts. */
 export function resolveRuns(opts: Pick<TransferConfig, 'scenarios' | 'reality'>): Run[] {
   const given = opts.reality ? loadReality(opts.reality) : null;
-  const files = opts.scenarios?.length ? opts.scenarios : given ? [`scenarios/${given.scenario}.yaml`] : SHIPPED_SCENARIOS;
+  const files = opts.scenarios?.length
+    ? opts.scenarios
+    : given
+      ? [`scenarios/${given.scenario}.yaml`]
+      : SHIPPED_SCENARIOS;
   return files.map((scenarioFile) => {
     const sc = loadScenario(scenarioFile);
     const realityFile = opts.reality ?? `scenarios/reality/${sc.name}.yaml`;
@@ -111,22 +122,42 @@ export function resolveRuns(opts: Pick<TransferConfig, 'scenarios' | 'reality'>)
   });
 }
 
-type Resolved = Required<Pick<TransferConfig, 'episodes' | 'sizes' | 'draws' | 'realMode' | 'workers'>> & TransferConfig & { root: string; resume: boolean; hooks: Required<RunHooks> };
+type Resolved = Required<Pick<TransferConfig, 'episodes' | 'sizes' | 'draws' | 'realMode' | 'workers'>> &
+  TransferConfig & { root: string; resume: boolean; hooks: Required<RunHooks> };
 
-export async function runTransfer(config: TransferConfig = {}, opts: TransferRunOptions = {}): Promise<TransferScenarioReport[]> {
-  if (opts.resume && !config.out) throw new InputError('--resume: expected --out, the directory of the run to continue');
+export async function runTransfer(
+  config: TransferConfig = {},
+  opts: TransferRunOptions = {},
+): Promise<TransferScenarioReport[]> {
+  if (opts.resume && !config.out)
+    throw new InputError('--resume: expected --out, the directory of the run to continue');
   const runs = resolveRuns(config);
   const episodes = config.episodes ?? 200;
   const sizes = [...new Set(config.sizes ?? [5, 20, 50])].sort((a, b) => a - b);
-  if (!Number.isInteger(episodes) || episodes < 1) throw new InputError(`--episodes: expected a positive integer, got ${episodes}`);
-  if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 2)) throw new InputError(`--sizes: expected integers ≥ 2 (a real split needs a training and a validation episode), got ${sizes.join(',')}`);
+  if (!Number.isInteger(episodes) || episodes < 1)
+    throw new InputError(`--episodes: expected a positive integer, got ${episodes}`);
+  if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 2))
+    throw new InputError(
+      `--sizes: expected integers ≥ 2 (a real split needs a training and a validation episode), got ${sizes.join(',')}`,
+    );
   const draws = config.draws ?? 3;
   if (!Number.isInteger(draws) || draws < 1) throw new InputError(`--draws: expected a positive integer, got ${draws}`);
   const realMode = config.realMode ?? 'expert';
-  if (realMode !== 'expert' && realMode !== 'dagger') throw new InputError(`--real-mode: expected expert | dagger, got "${realMode}"`);
+  if (realMode !== 'expert' && realMode !== 'dagger')
+    throw new InputError(`--real-mode: expected expert | dagger, got "${realMode}"`);
   await initBackend();
   const root = config.out ?? mkdtempSync(join(tmpdir(), 'sim2real-transfer-'));
-  const resolved: Resolved = { ...config, episodes, sizes, draws, realMode, workers: config.workers ?? 2, root, resume: opts.resume === true, hooks: withDefaults(opts.hooks) };
+  const resolved: Resolved = {
+    ...config,
+    episodes,
+    sizes,
+    draws,
+    realMode,
+    workers: config.workers ?? 2,
+    root,
+    resume: opts.resume === true,
+    hooks: withDefaults(opts.hooks),
+  };
   const reports: TransferScenarioReport[] = [];
   try {
     for (const run of runs) reports.push(await benchScenario(run, resolved));
@@ -147,8 +178,15 @@ async function benchScenario(run: Run, o: Resolved): Promise<TransferScenarioRep
   const recipe = { ...RECIPES[sc.task], ...o.recipe };
   const dir = join(o.root, sc.name);
   const logPath = join(dir, STAGE_LOG);
-  if (!o.resume && existsSync(logPath)) throw new InputError(`${dir}: expected a new run directory, got a transfer run in it (use --resume to continue it, or another --out)`);
-  const stages = StageLog.open(logPath, { scenario: run.scenarioFile, recipe, episodes: o.episodes, sizes: o.sizes, draws: o.draws, realMode: o.realMode }, o.resume);
+  if (!o.resume && existsSync(logPath))
+    throw new InputError(
+      `${dir}: expected a new run directory, got a transfer run in it (use --resume to continue it, or another --out)`,
+    );
+  const stages = StageLog.open(
+    logPath,
+    { scenario: run.scenarioFile, recipe, episodes: o.episodes, sizes: o.sizes, draws: o.draws, realMode: o.realMode },
+    o.resume,
+  );
   const stage = async <T>(key: string, f: () => Promise<T>): Promise<T> => {
     const done = stages.finished<T>(key);
     if (done) return done.result;
@@ -159,21 +197,47 @@ async function benchScenario(run: Run, o: Resolved): Promise<TransferScenarioRep
   };
   const { hooks } = o;
   const rows: TransferRow[] = [];
-  hooks.note(`transfer ${sc.name} on ${reality.name} (${realityFile}): ${recipe.simDemos} sim demos, ${recipe.daggerRounds} DAgger rounds, N = ${o.sizes.join(', ')} real episodes in ${o.draws} draws, ${o.episodes} evaluation episodes per row and draw`);
+  hooks.note(
+    `transfer ${sc.name} on ${reality.name} (${realityFile}): ${recipe.simDemos} sim demos, ${recipe.daggerRounds} DAgger rounds, N = ${o.sizes.join(', ')} real episodes in ${o.draws} draws, ${o.episodes} evaluation episodes per row and draw`,
+  );
 
-  const evalOnce = async (label: string, policy: GaussianMlpPolicy, where: TransferRow['where']): Promise<SuccessStats> =>
-    successStats(await evaluateWithProgress(policy, sc, { episodes: o.episodes, workers: o.workers, reality: where === 'robot' ? realityFile : undefined }, hooks, `eval ${label} (${where})`));
-  const addRow = (variant: Variant, what: string, where: TransferRow['where'], realEpisodes: number | null, parts: SuccessStats[], seconds: number): void => {
+  const evalOnce = async (
+    label: string,
+    policy: GaussianMlpPolicy,
+    where: TransferRow['where'],
+  ): Promise<SuccessStats> =>
+    successStats(
+      await evaluateWithProgress(
+        policy,
+        sc,
+        { episodes: o.episodes, workers: o.workers, reality: where === 'robot' ? realityFile : undefined },
+        hooks,
+        `eval ${label} (${where})`,
+      ),
+    );
+  const addRow = (
+    variant: Variant,
+    what: string,
+    where: TransferRow['where'],
+    realEpisodes: number | null,
+    parts: SuccessStats[],
+    seconds: number,
+  ): void => {
     const row = pooledRow(variant, what, where, realEpisodes, parts, seconds);
     rows.push(row);
     const spread = row.perDraw && row.perDraw.length > 1 ? `, draws ${row.perDraw.map(pct).join(' ')}` : '';
-    hooks.note(`  (${variant}) ${what}${realEpisodes ? `, N = ${realEpisodes}` : ''} [${where}]: ${pct(row.successRate)} (95% CI ${pct(row.successCi95![0])}–${pct(row.successCi95![1])}${spread})`);
+    hooks.note(
+      `  (${variant}) ${what}${realEpisodes ? `, N = ${realEpisodes}` : ''} [${where}]: ${pct(row.successRate)} (95% CI ${pct(row.successCi95![0])}–${pct(row.successCi95![1])}${spread})`,
+    );
   };
 
   // (a) and (b): the same recipe, without and with domain randomization.
   const pre = {} as Record<'a' | 'b', { policy: GaussianMlpPolicy; demos: Dataset }>;
   try {
-    for (const [variant, randomize] of [['a', false], ['b', true]] as const) {
+    for (const [variant, randomize] of [
+      ['a', false],
+      ['b', true],
+    ] as const) {
       const variantDir = join(dir, `pretrain-${variant}`);
       await stage(`pretrain-${variant}`, async () => {
         await pretrainVariant(run, randomize, recipe, variantDir, { workers: o.workers, resume: o.resume, hooks });
@@ -192,7 +256,16 @@ async function benchScenario(run: Run, o: Resolved): Promise<TransferScenarioRep
       }
     }
     const { real, delays } = await realEpisodeRows(run, o, recipe, pre.b, stage, evalOnce);
-    addRow('recording', o.realMode === 'dagger' ? '(b) driving the recorded real episodes (expert labels)' : 'the scripted expert (true state) recording the real episodes', 'robot', Math.max(...o.sizes), real.get('recording')!.stats, real.get('recording')!.seconds);
+    addRow(
+      'recording',
+      o.realMode === 'dagger'
+        ? '(b) driving the recorded real episodes (expert labels)'
+        : 'the scripted expert (true state) recording the real episodes',
+      'robot',
+      Math.max(...o.sizes),
+      real.get('recording')!.stats,
+      real.get('recording')!.seconds,
+    );
     for (const n of o.sizes) {
       for (const [v, what] of [
         ['c', '(b) fine-tuned on the real episodes'],
@@ -258,39 +331,54 @@ async function realEpisodeRows(
   const delays: number[] = [];
   for (let k = 0; k < o.draws; k++) {
     const realDir = join(o.root, sc.name, `real-${k}`);
-    keep('recording', await stage(`recording ${k}`, async (): Promise<Timed> => {
-      // A killed recording left some episodes: record them all again.
-      if (o.resume) rmSync(realDir, { recursive: true, force: true });
-      const bar = o.hooks.progress(`real episodes, draw ${k + 1}/${o.draws} (${o.realMode} drives)`, maxN, 'ep');
-      const t = performance.now();
-      try {
-        const real = await recordRealDemos({
-          scenario: sc,
-          reality,
-          realityFile,
-          episodes: maxN,
-          out: realDir,
-          seed: DEFAULT_REAL_SEED + k * REAL_DRAW_STRIDE,
-          mode: o.realMode,
-          policy: o.realMode === 'dagger' ? b : undefined,
-          sceneEvery: 0,
-          onEpisode: (e) => bar.tick(1, e.success ? 'success' : 'failure'),
-        });
-        return { stats: successStats(real), seconds: (performance.now() - t) / 1000 };
-      } finally {
-        bar.stop();
-      }
-    }));
+    keep(
+      'recording',
+      await stage(`recording ${k}`, async (): Promise<Timed> => {
+        // A killed recording left some episodes: record them all again.
+        if (o.resume) rmSync(realDir, { recursive: true, force: true });
+        const bar = o.hooks.progress(`real episodes, draw ${k + 1}/${o.draws} (${o.realMode} drives)`, maxN, 'ep');
+        const t = performance.now();
+        try {
+          const real = await recordRealDemos({
+            scenario: sc,
+            reality,
+            realityFile,
+            episodes: maxN,
+            out: realDir,
+            seed: DEFAULT_REAL_SEED + k * REAL_DRAW_STRIDE,
+            mode: o.realMode,
+            policy: o.realMode === 'dagger' ? b : undefined,
+            sceneEvery: 0,
+            onEpisode: (e) => bar.tick(1, e.success ? 'success' : 'failure'),
+          });
+          return { stats: successStats(real), seconds: (performance.now() - t) / 1000 };
+        } finally {
+          bar.stop();
+        }
+      }),
+    );
     for (const n of o.sizes) {
       const r = await stage(`draw ${k} N ${n}`, async () => {
         // (c) and (d) compensate the robot's loop delay estimated from these episodes (when the recipe
         // compensates); (e) keeps (b)'s.
         const estimated: number[] = [];
         const split = { valFraction: 0.2, seed: 0, maxEpisodes: n, ...contractOf };
-        const target = await loadDataset(realDir, { ...split, compensate: robotCompensation(b.delayCompensation, 'bc', undefined, (e) => estimated.push(e.steps)) });
+        const target = await loadDataset(realDir, {
+          ...split,
+          compensate: robotCompensation(b.delayCompensation, 'bc', undefined, (e) => estimated.push(e.steps)),
+        });
         let since = performance.now();
         let eb = epochProgress(o.hooks, `finetune (b) N=${n}`, o.epochs);
-        const ft = await finetune({ policy: b, target, simData: pretrainedB.demos.train, simFraction: recipe.finetuneSimFraction, pretrainLr: BC_DEFAULTS.lr, epochs: o.epochs, seed: 0, onProgress: eb.tick });
+        const ft = await finetune({
+          policy: b,
+          target,
+          simData: pretrainedB.demos.train,
+          simFraction: recipe.finetuneSimFraction,
+          pretrainLr: BC_DEFAULTS.lr,
+          epochs: o.epochs,
+          seed: 0,
+          onProgress: eb.tick,
+        });
         eb.stop();
         const c: Timed = { stats: await evalOnce(`c N=${n}`, ft.policy, 'robot'), seconds: 0 };
         c.seconds = (performance.now() - since) / 1000;
@@ -298,7 +386,14 @@ async function realEpisodeRows(
 
         since = performance.now();
         eb = epochProgress(o.hooks, `from scratch N=${n}`, o.epochs);
-        const scratch = await trainBC({ data: target, contract: sc.contract, epochs: o.epochs, policyId: `bc-${sc.name}-real-${n}`, delayCompensation: target.delayCompensation, onProgress: eb.tick });
+        const scratch = await trainBC({
+          data: target,
+          contract: sc.contract,
+          epochs: o.epochs,
+          policyId: `bc-${sc.name}-real-${n}`,
+          delayCompensation: target.delayCompensation,
+          onProgress: eb.tick,
+        });
         eb.stop();
         const d: Timed = { stats: await evalOnce(`d N=${n}`, scratch.policy, 'robot'), seconds: 0 };
         d.seconds = (performance.now() - since) / 1000;
@@ -306,7 +401,13 @@ async function realEpisodeRows(
 
         since = performance.now();
         // Read again only when (b) compensates: (e) keeps (b)'s delay where (c) took the estimate.
-        const unlabelled = b.delayCompensation.steps > 0 ? await loadDataset(realDir, { ...split, compensate: robotCompensation(b.delayCompensation, 'normalizer-only') }) : target;
+        const unlabelled =
+          b.delayCompensation.steps > 0
+            ? await loadDataset(realDir, {
+                ...split,
+                compensate: robotCompensation(b.delayCompensation, 'normalizer-only'),
+              })
+            : target;
         const norm = await finetune({ policy: b, target: unlabelled, mode: 'normalizer-only' });
         const e: Timed = { stats: await evalOnce(`e N=${n}`, norm.policy, 'robot'), seconds: 0 };
         e.seconds = (performance.now() - since) / 1000;
@@ -319,6 +420,9 @@ async function realEpisodeRows(
       delays.push(...r.estimated);
     }
   }
-  if (delays.length) o.hooks.note(`  robot loop delay estimated from the real episodes (per draw and N): ${delays.join(' ')} control steps; (b) was trained to compensate ${b.delayCompensation.steps}`);
+  if (delays.length)
+    o.hooks.note(
+      `  robot loop delay estimated from the real episodes (per draw and N): ${delays.join(' ')} control steps; (b) was trained to compensate ${b.delayCompensation.steps}`,
+    );
   return { real: parts, delays };
 }

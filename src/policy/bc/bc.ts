@@ -107,12 +107,23 @@ export interface BcMetrics {
   valLoss: number[];
 }
 
-export const BC_DEFAULTS = { epochs: 200, batchSize: 256, lr: 1e-3, patience: 20, seed: 0, activation: 'relu' as Activation, coFraction: 0.5 };
+export const BC_DEFAULTS = {
+  epochs: 200,
+  batchSize: 256,
+  lr: 1e-3,
+  patience: 20,
+  seed: 0,
+  activation: 'relu' as Activation,
+  coFraction: 0.5,
+};
 
 /** `--freeze k` keeps the first k actor layers fixed: the last one must train. */
 export function checkFreeze(freeze: number, policy: GaussianMlpPolicy): void {
   const nLayers = policy.actor.layers.length;
-  if (!Number.isInteger(freeze) || freeze < 0 || freeze >= nLayers) throw new InputError(`--freeze: expected an integer in [0, ${nLayers - 1}] (the actor has ${nLayers} layers), got ${freeze}`);
+  if (!Number.isInteger(freeze) || freeze < 0 || freeze >= nLayers)
+    throw new InputError(
+      `--freeze: expected an integer in [0, ${nLayers - 1}] (the actor has ${nLayers} layers), got ${freeze}`,
+    );
 }
 
 /** Mean squared error of tanh(mean(obs)) against the labels, over all rows (chunked). */
@@ -155,8 +166,12 @@ function permutation(n: number, rng: Rng): Int32Array {
 }
 
 function checkData(name: string, t: Transitions, obsSize: number, actSize: number): void {
-  if (t.obsSize !== obsSize || t.actSize !== actSize) throw new InputError(`bc: ${name} rows have ${t.obsSize} obs / ${t.actSize} action values, the contract ${obsSize} / ${actSize}`);
-  if (t.n > 0 && t.act.length !== t.n * actSize) throw new InputError(`bc: ${name} has no action labels (behaviour cloning needs labelled episodes)`);
+  if (t.obsSize !== obsSize || t.actSize !== actSize)
+    throw new InputError(
+      `bc: ${name} rows have ${t.obsSize} obs / ${t.actSize} action values, the contract ${obsSize} / ${actSize}`,
+    );
+  if (t.n > 0 && t.act.length !== t.n * actSize)
+    throw new InputError(`bc: ${name} has no action labels (behaviour cloning needs labelled episodes)`);
 }
 
 export async function trainBC(opts: BcOptions): Promise<{ policy: GaussianMlpPolicy; metrics: BcMetrics }> {
@@ -171,7 +186,8 @@ export async function trainBC(opts: BcOptions): Promise<{ policy: GaussianMlpPol
   const co = opts.coData && opts.coData.n > 0 ? opts.coData : null;
   const coFraction = co ? (opts.coFraction ?? BC_DEFAULTS.coFraction) : 0;
   if (train.n === 0) throw new InputError('bc: no training rows (the training episodes have no steps)');
-  if (!(coFraction >= 0 && coFraction < 1)) throw new InputError(`bc: coFraction: expected a number in [0, 1), got ${coFraction}`);
+  if (!(coFraction >= 0 && coFraction < 1))
+    throw new InputError(`bc: coFraction: expected a number in [0, 1), got ${coFraction}`);
 
   // The policy: resumed, given, or new.
   const resumed = opts.checkpoint?.resume ? await loadResumePoint(opts.checkpoint) : null;
@@ -183,7 +199,12 @@ export async function trainBC(opts: BcOptions): Promise<{ policy: GaussianMlpPol
     policy = opts.init;
     if (opts.refitNormalizer === true) policy.normalizer = fitNormalizer(train, opts.contract);
   } else {
-    const arch = { hidden: opts.hidden ?? DEFAULT_BC_HIDDEN, activation: opts.activation ?? BC_DEFAULTS.activation, critic: opts.critic ?? false, initLogStd: -1 };
+    const arch = {
+      hidden: opts.hidden ?? DEFAULT_BC_HIDDEN,
+      activation: opts.activation ?? BC_DEFAULTS.activation,
+      critic: opts.critic ?? false,
+      initLogStd: -1,
+    };
     policy = new GaussianMlpPolicy(opts.policyId ?? `bc-${new Date().toISOString()}`, opts.contract, arch);
     if (opts.refitNormalizer !== false) policy.normalizer = fitNormalizer(train, opts.contract);
   }
@@ -194,7 +215,13 @@ export async function trainBC(opts: BcOptions): Promise<{ policy: GaussianMlpPol
   if (co) checkData('co-training data', co, obsSize, actSize);
   checkFreeze(freeze, policy);
 
-  const state: BcState = resumed?.state ?? { epoch: 0, bestValLoss: Infinity, bestEpoch: 0, trainLoss: [], valLoss: [] };
+  const state: BcState = resumed?.state ?? {
+    epoch: 0,
+    bestValLoss: Infinity,
+    bestEpoch: 0,
+    trainLoss: [],
+    valLoss: [],
+  };
   // A run that ended at its last epoch (not by early stopping) may be extended with more epochs.
   if (state.finished && !state.stoppedEarly && state.epoch < epochs) state.finished = false;
   let best: tf.Tensor[] | null = resumed?.best ?? null;
@@ -244,7 +271,11 @@ export async function trainBC(opts: BcOptions): Promise<{ policy: GaussianMlpPol
             x = tf.concat([x, tf.gather(Xc, j)]);
             y = tf.concat([y, tf.gather(Yc, j)]);
           }
-          return optimizer.minimize(() => tf.mean(tf.squaredDifference(tf.tanh(actorMean(policy, x as tf.Tensor2D)), y)) as tf.Scalar, true, vars)!;
+          return optimizer.minimize(
+            () => tf.mean(tf.squaredDifference(tf.tanh(actorMean(policy, x as tf.Tensor2D)), y)) as tf.Scalar,
+            true,
+            vars,
+          )!;
         });
         lossSum += (await loss.data())[0];
         loss.dispose();
@@ -265,8 +296,21 @@ export async function trainBC(opts: BcOptions): Promise<{ policy: GaussianMlpPol
       const every = opts.checkpoint?.every ?? 1;
       // Progress (the caller's metrics row) before the checkpoint: a run killed between the two
       // resumes from the epoch before and rewrites that row, where the other order lost it.
-      await opts.onProgress?.({ epoch, epochs, trainLoss, valLoss, bestValLoss: state.bestValLoss, bestEpoch: state.bestEpoch, seconds: (performance.now() - t0) / 1000, policy });
-      if (opts.checkpoint) await saveBcCheckpoint(opts.checkpoint, policy, state, { best: improved, latest: epoch % every === 0 || epoch === epochs });
+      await opts.onProgress?.({
+        epoch,
+        epochs,
+        trainLoss,
+        valLoss,
+        bestValLoss: state.bestValLoss,
+        bestEpoch: state.bestEpoch,
+        seconds: (performance.now() - t0) / 1000,
+        policy,
+      });
+      if (opts.checkpoint)
+        await saveBcCheckpoint(opts.checkpoint, policy, state, {
+          best: improved,
+          latest: epoch % every === 0 || epoch === epochs,
+        });
       if (patience > 0 && epoch - state.bestEpoch >= patience) {
         stoppedEarly = true;
         break;

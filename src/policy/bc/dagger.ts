@@ -23,7 +23,13 @@ import { totalSize } from '../../sim/contract.js';
 import { rollout, type Actor, type Recorder } from '../../rollout/rollout.js';
 import { expertActor } from '../../rollout/expert-actor.js';
 import { EpisodeWriter } from '../../episodes/writer.js';
-import { concatTransitions, loadCompleteEpisodes, splitEpisodes, toTransitions, type Transitions } from '../data/dataset.js';
+import {
+  concatTransitions,
+  loadCompleteEpisodes,
+  splitEpisodes,
+  toTransitions,
+  type Transitions,
+} from '../data/dataset.js';
 import { trainBC, type BcCheckpointing, type BcMetrics, type BcOptions, type BcProgress } from './bc.js';
 import type { GaussianMlpPolicy } from '../models/gaussian-policy.js';
 import type { Policy } from '../models/policy.js';
@@ -91,7 +97,13 @@ async function relabelWithExpert(opts: RelabelOptions): Promise<RelabelResult> {
       const r = await rollout(env, task, actor, { seed: opts.seed + i, index: i, recorder });
       if (r.success) successes++;
       const n = obs.length;
-      const t: Transitions = { obs: new Float32Array(n * obsSize), act: new Float32Array(n * actSize), n, obsSize, actSize };
+      const t: Transitions = {
+        obs: new Float32Array(n * obsSize),
+        act: new Float32Array(n * actSize),
+        n,
+        obsSize,
+        actSize,
+      };
       for (let k = 0; k < n; k++) {
         t.obs.set(obs[k], k * obsSize);
         t.act.set(labels[k], k * actSize);
@@ -140,10 +152,13 @@ export interface DaggerRound {
 export const DAGGER_DEFAULTS = { episodesPerRound: 50, daggerSeed: SEED_BANDS.dagger };
 
 const roundFile = (dir: string, r: number) => join(dir, `dagger-round-${r}.mcap`);
-const roundCheckpoint = (c: BcCheckpointing, r: number): BcCheckpointing => (r === 0 ? c : { ...c, dir: join(c.dir, `dagger-${r}`) });
+const roundCheckpoint = (c: BcCheckpointing, r: number): BcCheckpointing =>
+  r === 0 ? c : { ...c, dir: join(c.dir, `dagger-${r}`) };
 
 /** Behaviour cloning followed by DAgger rounds; resumable with `checkpoint.resume` (rounds > 0 need `dataDir`). */
-export async function trainBcDagger(opts: DaggerOptions): Promise<{ policy: GaussianMlpPolicy; metrics: BcMetrics; rounds: DaggerRound[] }> {
+export async function trainBcDagger(
+  opts: DaggerOptions,
+): Promise<{ policy: GaussianMlpPolicy; metrics: BcMetrics; rounds: DaggerRound[] }> {
   const rounds = opts.rounds ?? 0;
   const perRound = opts.episodesPerRound ?? DAGGER_DEFAULTS.episodesPerRound;
   const seed0 = opts.daggerSeed ?? DAGGER_DEFAULTS.daggerSeed;
@@ -167,7 +182,10 @@ export async function trainBcDagger(opts: DaggerOptions): Promise<{ policy: Gaus
   };
   for (let r = 1; r <= start; r++) {
     const { episodes } = await loadCompleteEpisodes(roundFile(opts.dataDir!, r), { contract: opts.contract });
-    add(episodes.map((e) => toTransitions([e], train.obsSize, train.actSize)), r);
+    add(
+      episodes.map((e) => toTransitions([e], train.obsSize, train.actSize)),
+      r,
+    );
   }
   const done: DaggerRound[] = [];
   let policy: GaussianMlpPolicy | undefined = opts.init;
@@ -187,9 +205,22 @@ export async function trainBcDagger(opts: DaggerOptions): Promise<{ policy: Gaus
     if (r >= rounds) return { policy, metrics: res.metrics, rounds: done };
     const file = opts.dataDir ? roundFile(opts.dataDir, r + 1) : undefined;
     if (file) rmSync(file, { force: true });
-    const rel = await relabelWithExpert({ scenario: opts.scenario, policy, episodes: perRound, seed: seed0 + r * perRound, randomize: opts.randomize, compensateDelay: opts.compensateDelay, record: file });
+    const rel = await relabelWithExpert({
+      scenario: opts.scenario,
+      policy,
+      episodes: perRound,
+      seed: seed0 + r * perRound,
+      randomize: opts.randomize,
+      compensateDelay: opts.compensateDelay,
+      record: file,
+    });
     rolloutSuccessRate = rel.successRate;
-    await opts.onRound?.({ round: r + 1, episodes: rel.episodes.length, rows: rel.episodes.reduce((n, t) => n + t.n, 0), successRate: rel.successRate });
+    await opts.onRound?.({
+      round: r + 1,
+      episodes: rel.episodes.length,
+      rows: rel.episodes.reduce((n, t) => n + t.n, 0),
+      successRate: rel.successRate,
+    });
     add(rel.episodes, r + 1);
   }
 }

@@ -47,13 +47,25 @@ const latestDir = (c: BcCheckpointing): string => join(c.dir, 'latest');
 const bestDir = (c: BcCheckpointing): string => join(c.dir, 'best');
 
 function withState(training: Serialisable, state: BcState): Serialisable {
-  const base = training !== null && typeof training === 'object' && !Array.isArray(training) ? training : { config: training };
+  const base =
+    training !== null && typeof training === 'object' && !Array.isArray(training) ? training : { config: training };
   return { ...base, bcState: state };
 }
 
 /** Save the policy's current weights as `best` (they just improved) and/or `latest`. */
-export async function saveBcCheckpoint(c: BcCheckpointing, policy: GaussianMlpPolicy, state: BcState, which: { best: boolean; latest: boolean }): Promise<void> {
-  const metrics = { epoch: state.epoch, trainLoss: state.trainLoss.at(-1) ?? null, valLoss: state.valLoss.at(-1) ?? null, bestValLoss: state.bestValLoss, bestEpoch: state.bestEpoch };
+export async function saveBcCheckpoint(
+  c: BcCheckpointing,
+  policy: GaussianMlpPolicy,
+  state: BcState,
+  which: { best: boolean; latest: boolean },
+): Promise<void> {
+  const metrics = {
+    epoch: state.epoch,
+    trainLoss: state.trainLoss.at(-1) ?? null,
+    valLoss: state.valLoss.at(-1) ?? null,
+    bestValLoss: state.bestValLoss,
+    bestEpoch: state.bestEpoch,
+  };
   const opts = { scenario: c.scenario, training: withState(c.training, state), metrics };
   if (which.best) await saveCheckpoint(bestDir(c), policy, opts);
   if (which.latest) await saveCheckpoint(latestDir(c), policy, opts);
@@ -68,10 +80,16 @@ export interface ResumePoint {
 
 function stateOf(training: Serialisable, where: string): BcState {
   const s = (training as { bcState?: BcState } | null)?.bcState;
-  if (!s || typeof s.epoch !== 'number') throw new InputError(`${where}: expected a behaviour-cloning checkpoint (training.bcState), got none`);
+  if (!s || typeof s.epoch !== 'number')
+    throw new InputError(`${where}: expected a behaviour-cloning checkpoint (training.bcState), got none`);
   // JSON has no Infinity / NaN: they come back as null.
   const num = (x: unknown, fallback: number) => (typeof x === 'number' ? x : fallback);
-  return { ...s, bestValLoss: num(s.bestValLoss, Infinity), trainLoss: s.trainLoss.map((x) => num(x, NaN)), valLoss: s.valLoss.map((x) => num(x, NaN)) };
+  return {
+    ...s,
+    bestValLoss: num(s.bestValLoss, Infinity),
+    trainLoss: s.trainLoss.map((x) => num(x, NaN)),
+    valLoss: s.valLoss.map((x) => num(x, NaN)),
+  };
 }
 
 /** The checkpoint to resume from, or null when there is none yet. */

@@ -12,12 +12,21 @@ import { contractMismatch, totalSize, type Contract } from '../../sim/contract.j
 import type { Serialisable } from '../../sim/env.js';
 import { InputError } from '../../errors.js';
 import { Normalizer, type NormalizerState } from '../models/normalizer.js';
-import { CHECKPOINT_FORMAT, checkModelJson, checkNetwork, checkPolicyFile, checkWeightBytes } from './policy-file-check.js';
-import { checkCompensable, checkDelayCompensation, NO_DELAY_COMPENSATION, type DelayCompensation } from '../../sim/delay-compensator.js';
+import {
+  CHECKPOINT_FORMAT,
+  checkModelJson,
+  checkNetwork,
+  checkPolicyFile,
+  checkWeightBytes,
+} from './policy-file-check.js';
+import {
+  checkCompensable,
+  checkDelayCompensation,
+  NO_DELAY_COMPENSATION,
+  type DelayCompensation,
+} from '../../sim/delay-compensator.js';
 import { GaussianMlpPolicy, type PolicyArchitecture } from '../models/gaussian-policy.js';
 import { codeVersion } from './version.js';
-
-
 
 export interface PolicyFile {
   format: typeof CHECKPOINT_FORMAT;
@@ -72,7 +81,9 @@ function readJson(path: string, what: string): unknown {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: expected ${what}, got ${code === 'ENOENT' ? 'nothing' : (e as Error).message.split('\n')[0]}`);
+    throw new InputError(
+      `${path}: expected ${what}, got ${code === 'ENOENT' ? 'nothing' : (e as Error).message.split('\n')[0]}`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -85,17 +96,24 @@ async function readModel(dir: string): Promise<{ model: tf.Sequential; modelPath
   const modelPath = join(dir, 'model.json');
   const { json, weightsFile, bytes } = checkModelJson(readJson(modelPath, 'a tfjs model.json'), modelPath);
   const weightsPath = join(dir, weightsFile);
-  if (!existsSync(weightsPath)) throw new InputError(`${weightsPath}: expected the weights model.json lists (${bytes} bytes), got nothing`);
+  if (!existsSync(weightsPath))
+    throw new InputError(`${weightsPath}: expected the weights model.json lists (${bytes} bytes), got nothing`);
   const bin = readFileSync(weightsPath);
   checkWeightBytes(weightsPath, bytes, bin.byteLength);
   const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
   try {
     const model = await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'], weightSpecs: json.weightsManifest[0].weights as tf.io.WeightsManifestEntry[], weightData }),
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+        weightSpecs: json.weightsManifest[0].weights as tf.io.WeightsManifestEntry[],
+        weightData,
+      }),
     );
     return { model: model as tf.Sequential, modelPath, weightsPath };
   } catch (e) {
-    throw new InputError(`${modelPath}: expected a tfjs layers model matching ${weightsFile}, got ${(e as Error).message.split('\n')[0]}`);
+    throw new InputError(
+      `${modelPath}: expected a tfjs layers model matching ${weightsFile}, got ${(e as Error).message.split('\n')[0]}`,
+    );
   }
 }
 
@@ -114,7 +132,9 @@ function saveLeftovers(dir: string, kind: 'tmp' | 'old'): { path: string; pid: n
   } catch {
     return [];
   }
-  return names.filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length))).map((n) => ({ path: join(dirname(dir), n), pid: Number(n.slice(prefix.length)) }));
+  return names
+    .filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)))
+    .map((n) => ({ path: join(dirname(dir), n), pid: Number(n.slice(prefix.length)) }));
 }
 
 function running(pid: number): boolean {
@@ -164,7 +184,8 @@ export async function saveCheckpoint(dir: string, policy: GaussianMlpPolicy, opt
   renameSync(tmp, dir);
   rmSync(old, { recursive: true, force: true });
   // Leftovers of saves that died (their process is gone): the new checkpoint supersedes them.
-  for (const l of [...saveLeftovers(dir, 'tmp'), ...saveLeftovers(dir, 'old')]) if (!running(l.pid)) rmSync(l.path, { recursive: true, force: true });
+  for (const l of [...saveLeftovers(dir, 'tmp'), ...saveLeftovers(dir, 'old')])
+    if (!running(l.pid)) rmSync(l.path, { recursive: true, force: true });
 }
 
 /**
@@ -185,10 +206,16 @@ export interface LoadedCheckpoint {
 }
 
 /** Read a checkpoint; with `expect`, refuse one whose contract differs, naming the component. */
-export async function loadCheckpoint(requested: string, expect?: { contract: Contract; what: string }): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(
+  requested: string,
+  expect?: { contract: Contract; what: string },
+): Promise<LoadedCheckpoint> {
   const dir = readableDir(requested);
   const path = join(dir, 'policy.json');
-  if (!existsSync(path)) throw new InputError(`${dir}: expected a policy checkpoint directory (with policy.json), got ${existsSync(dir) ? 'a directory without policy.json' : 'nothing'}`);
+  if (!existsSync(path))
+    throw new InputError(
+      `${dir}: expected a policy checkpoint directory (with policy.json), got ${existsSync(dir) ? 'a directory without policy.json' : 'nothing'}`,
+    );
   const file = checkPolicyFile<PolicyFile>(readJson(path, 'a policy.json'), path);
   if (expect) {
     const m = contractMismatch(expect.contract, file.contract);
@@ -196,7 +223,10 @@ export async function loadCheckpoint(requested: string, expect?: { contract: Con
   }
   let delayCompensation: DelayCompensation;
   try {
-    delayCompensation = checkDelayCompensation(file.delayCompensation ?? NO_DELAY_COMPENSATION, `${path}:delayCompensation`);
+    delayCompensation = checkDelayCompensation(
+      file.delayCompensation ?? NO_DELAY_COMPENSATION,
+      `${path}:delayCompensation`,
+    );
     try {
       checkCompensable(file.contract, delayCompensation);
     } catch (e) {
@@ -213,17 +243,31 @@ export async function loadCheckpoint(requested: string, expect?: { contract: Con
   try {
     const a = await readModel(dir);
     actor = a.model;
-    checkNetwork(actor, { ...sizes, modelPath: a.modelPath, weightsPath: a.weightsPath, outputSize: actSize, outputWhy: "the contract's action size" });
+    checkNetwork(actor, {
+      ...sizes,
+      modelPath: a.modelPath,
+      weightsPath: a.weightsPath,
+      outputSize: actSize,
+      outputWhy: "the contract's action size",
+    });
     if (file.architecture.critic && existsSync(join(dir, 'critic', 'model.json'))) {
       const c = await readModel(join(dir, 'critic'));
       critic = c.model;
-      checkNetwork(critic, { ...sizes, modelPath: c.modelPath, weightsPath: c.weightsPath, outputSize: 1, outputWhy: 'one state value' });
+      checkNetwork(critic, {
+        ...sizes,
+        modelPath: c.modelPath,
+        weightsPath: c.weightsPath,
+        outputSize: 1,
+        outputWhy: 'one state value',
+      });
     }
   } catch (e) {
     // A server refusing deployments must not leak a model per refusal.
     actor?.dispose();
     critic?.dispose();
-    throw e instanceof InputError ? e : new InputError(`${dir}: expected tfjs model.json + weights.bin, got ${(e as Error).message.split('\n')[0]}`);
+    throw e instanceof InputError
+      ? e
+      : new InputError(`${dir}: expected tfjs model.json + weights.bin, got ${(e as Error).message.split('\n')[0]}`);
   }
   const policy = new GaussianMlpPolicy(file.id, file.contract, file.architecture, {
     actor,

@@ -58,16 +58,23 @@ function checkComponents(side: 'obs' | 'action', components: readonly Component[
   const seen = new Set<string>();
   components.forEach((c, i) => {
     const where = `contract.${side}.${i}`;
-    if (seen.has(c.name)) fail(path, `${where}.name`, `expected a name not used earlier in contract.${side}, got ${JSON.stringify(c.name)}`);
+    if (seen.has(c.name))
+      fail(
+        path,
+        `${where}.name`,
+        `expected a name not used earlier in contract.${side}, got ${JSON.stringify(c.name)}`,
+      );
     seen.add(c.name);
     for (const b of ['low', 'high'] as const) {
       const v = c[b];
-      if (Array.isArray(v) && v.length !== c.size) fail(path, `${where}.${b}`, `expected ${c.size} values (the component's size), got ${v.length}`);
+      if (Array.isArray(v) && v.length !== c.size)
+        fail(path, `${where}.${b}`, `expected ${c.size} values (the component's size), got ${v.length}`);
     }
     for (let k = 0; k < c.size; k++) {
       const lo = Array.isArray(c.low) ? c.low[k] : c.low;
       const hi = Array.isArray(c.high) ? c.high[k] : c.high;
-      if (lo > hi) fail(path, `${where}.high${Array.isArray(c.high) ? `.${k}` : ''}`, `expected a value ≥ low (${lo}), got ${hi}`);
+      if (lo > hi)
+        fail(path, `${where}.high${Array.isArray(c.high) ? `.${k}` : ''}`, `expected a value ≥ low (${lo}), got ${hi}`);
     }
   });
 }
@@ -77,7 +84,8 @@ function checkComponents(side: 'obs' | 'action', components: readonly Component[
  * normaliser and log-std sizes equal to the contract's with finite values. Returns it typed.
  */
 export function checkPolicyFile<T>(raw: unknown, path: string): T {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(path, '', `expected a JSON object, got ${show(raw)}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    fail(path, '', `expected a JSON object, got ${show(raw)}`);
   const format = (raw as { format?: unknown }).format;
   if (format !== CHECKPOINT_FORMAT) fail(path, 'format', `expected "${CHECKPOINT_FORMAT}", got ${show(format)}`);
   const parsed = PolicyFileSchema.safeParse(raw, { reportInput: true });
@@ -89,7 +97,8 @@ export function checkPolicyFile<T>(raw: unknown, path: string): T {
   const actSize = totalSize(f.contract.action);
   const problem = normalizerStateProblem(f.normalizer, obsSize, "the contract's obs size");
   if (problem) fail(path, `normalizer${problem.field ? `.${problem.field}` : ''}`, problem.text);
-  if (f.logStd.length !== actSize) fail(path, 'logStd', `expected ${actSize} finite numbers (the contract's action size), got ${f.logStd.length}`);
+  if (f.logStd.length !== actSize)
+    fail(path, 'logStd', `expected ${actSize} finite numbers (the contract's action size), got ${f.logStd.length}`);
   const bad = f.logStd.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
   if (bad >= 0) fail(path, `logStd.${bad}`, `expected a finite number, got ${show(f.logStd[bad])}`);
   return raw as T;
@@ -101,8 +110,15 @@ const ModelJsonSchema = z.looseObject({
   weightsManifest: z
     .array(
       z.looseObject({
-        paths: z.tuple([z.string().regex(/^[\w.-]+$/, 'expected a file name in the checkpoint directory').refine((p) => p !== '.' && p !== '..', 'expected a file name')]),
-        weights: z.array(z.looseObject({ name: z.string(), shape: z.array(z.int().min(0)), dtype: z.literal('float32') })),
+        paths: z.tuple([
+          z
+            .string()
+            .regex(/^[\w.-]+$/, 'expected a file name in the checkpoint directory')
+            .refine((p) => p !== '.' && p !== '..', 'expected a file name'),
+        ]),
+        weights: z.array(
+          z.looseObject({ name: z.string(), shape: z.array(z.int().min(0)), dtype: z.literal('float32') }),
+        ),
       }),
     )
     .length(1),
@@ -111,7 +127,10 @@ const ModelJsonSchema = z.looseObject({
 export type CheckedModelJson = z.infer<typeof ModelJsonSchema>;
 
 /** Validate parsed model.json (at `path`); returns it with the weight file's name and expected byte length. */
-export function checkModelJson(raw: unknown, path: string): { json: CheckedModelJson; weightsFile: string; bytes: number } {
+export function checkModelJson(
+  raw: unknown,
+  path: string,
+): { json: CheckedModelJson; weightsFile: string; bytes: number } {
   const parsed = ModelJsonSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new InputError(formatIssue(path, parsed.error.issues[0]));
   const group = parsed.data.weightsManifest[0];
@@ -148,24 +167,49 @@ export function checkNetwork(model: tf.LayersModel, e: NetworkExpectation): void
   const hidden: number[] = [];
   layers.forEach((layer, i) => {
     const cls = layer.getClassName();
-    if (cls !== 'Dense' || layer.weights.length !== 2) fail(e.modelPath, layer.name, `expected a Dense layer with kernel and bias, got ${cls} with ${layer.weights.length} weight tensors`);
+    if (cls !== 'Dense' || layer.weights.length !== 2)
+      fail(
+        e.modelPath,
+        layer.name,
+        `expected a Dense layer with kernel and bias, got ${cls} with ${layer.weights.length} weight tensors`,
+      );
     const [inSize, units] = layer.weights[0].shape as number[];
-    if (i === 0 && inSize !== e.inputSize) fail(e.modelPath, `${layer.name}.batch_input_shape`, `expected [null, ${e.inputSize}] (${e.inputWhy} in ${e.policyPath}), got [null, ${inSize}]`);
+    if (i === 0 && inSize !== e.inputSize)
+      fail(
+        e.modelPath,
+        `${layer.name}.batch_input_shape`,
+        `expected [null, ${e.inputSize}] (${e.inputWhy} in ${e.policyPath}), got [null, ${inSize}]`,
+      );
     const last = i === layers.length - 1;
-    if (last && units !== e.outputSize) fail(e.modelPath, `${layer.name}.units`, `expected ${e.outputSize} (${e.outputWhy} in ${e.policyPath}), got ${units}`);
+    if (last && units !== e.outputSize)
+      fail(
+        e.modelPath,
+        `${layer.name}.units`,
+        `expected ${e.outputSize} (${e.outputWhy} in ${e.policyPath}), got ${units}`,
+      );
     if (!last) hidden.push(units);
     const activation = (layer.getConfig() as { activation?: unknown }).activation;
     const want = last ? 'linear' : e.arch.activation;
-    if (activation !== want) fail(e.modelPath, `${layer.name}.activation`, `expected ${JSON.stringify(want)}${last ? ' (the output layer)' : ` (architecture.activation in ${e.policyPath})`}, got ${show(activation)}`);
+    if (activation !== want)
+      fail(
+        e.modelPath,
+        `${layer.name}.activation`,
+        `expected ${JSON.stringify(want)}${last ? ' (the output layer)' : ` (architecture.activation in ${e.policyPath})`}, got ${show(activation)}`,
+      );
   });
   if (hidden.length !== e.arch.hidden.length || hidden.some((h, i) => h !== e.arch.hidden[i])) {
-    fail(e.policyPath, 'architecture.hidden', `expected ${JSON.stringify(hidden)} (the hidden layers in ${e.modelPath}), got ${JSON.stringify(e.arch.hidden)}`);
+    fail(
+      e.policyPath,
+      'architecture.hidden',
+      `expected ${JSON.stringify(hidden)} (the hidden layers in ${e.modelPath}), got ${JSON.stringify(e.arch.hidden)}`,
+    );
   }
   for (const layer of layers) {
     for (const w of layer.weights) {
       const values = w.read().dataSync();
       for (let k = 0; k < values.length; k++) {
-        if (!Number.isFinite(values[k])) fail(e.weightsPath, `${w.originalName}.${k}`, `expected a finite number, got ${values[k]}`);
+        if (!Number.isFinite(values[k]))
+          fail(e.weightsPath, `${w.originalName}.${k}`, `expected a finite number, got ${values[k]}`);
       }
     }
   }

@@ -18,7 +18,12 @@ import { readEpisodes } from '../../episodes/reader.js';
 import type { Episode, EpisodeStep } from '../../episodes/types.js';
 import { episodeFlags } from '../../episodes/flags.js';
 import { Normalizer } from '../models/normalizer.js';
-import { compensateEpisode, DelayCompensator, NO_DELAY_COMPENSATION, type DelayCompensation } from '../../sim/delay-compensator.js';
+import {
+  compensateEpisode,
+  DelayCompensator,
+  NO_DELAY_COMPENSATION,
+  type DelayCompensation,
+} from '../../sim/delay-compensator.js';
 
 /** Row-major observation / label matrices. `act` is empty for unlabelled data. */
 export interface Transitions {
@@ -103,7 +108,8 @@ export function stepLabel(step: EpisodeStep): Float32Array {
 
 /** Seeded episode-level split: `round(valFraction · n)` episodes (≥ 1 if valFraction > 0 and n ≥ 2) go to validation. */
 export function splitEpisodes<T>(items: readonly T[], valFraction: number, seed: number): { train: T[]; val: T[] } {
-  if (!(valFraction >= 0 && valFraction < 1)) throw new InputError(`--val-fraction: expected a number in [0, 1), got ${valFraction}`);
+  if (!(valFraction >= 0 && valFraction < 1))
+    throw new InputError(`--val-fraction: expected a number in [0, 1), got ${valFraction}`);
   const order = items.map((_, i) => i);
   const rng = Rng.derive(seed, 'episode-split');
   for (let i = order.length - 1; i > 0; i--) {
@@ -115,22 +121,40 @@ export function splitEpisodes<T>(items: readonly T[], valFraction: number, seed:
   nVal = Math.min(nVal, items.length - 1);
   const val = order.slice(0, Math.max(0, nVal)).sort((a, b) => a - b);
   const isVal = new Set(val);
-  return { train: order.filter((i) => !isVal.has(i)).sort((a, b) => a - b).map((i) => items[i]), val: val.map((i) => items[i]) };
+  return {
+    train: order
+      .filter((i) => !isVal.has(i))
+      .sort((a, b) => a - b)
+      .map((i) => items[i]),
+    val: val.map((i) => items[i]),
+  };
 }
 
 /** Stack the steps of `episodes` into matrices; `labels: false` leaves `act` empty. */
-export function toTransitions(episodes: readonly Episode[], obsSize: number, actSize: number, labels = true, counts?: LabelCounts): Transitions {
+export function toTransitions(
+  episodes: readonly Episode[],
+  obsSize: number,
+  actSize: number,
+  labels = true,
+  counts?: LabelCounts,
+): Transitions {
   const n = episodes.reduce((k, e) => k + e.steps.length, 0);
   const obs = new Float32Array(n * obsSize);
   const act = new Float32Array(labels ? n * actSize : 0);
   let r = 0;
   for (const e of episodes) {
     for (const s of e.steps) {
-      if (s.obs.length !== obsSize) throw new InputError(`${e.file}: episode ${e.start.index} step ${s.step}: expected ${obsSize} observation values, got ${s.obs.length}`);
+      if (s.obs.length !== obsSize)
+        throw new InputError(
+          `${e.file}: episode ${e.start.index} step ${s.step}: expected ${obsSize} observation values, got ${s.obs.length}`,
+        );
       obs.set(s.obs, r * obsSize);
       if (labels) {
         const y = stepLabel(s);
-        if (y.length !== actSize) throw new InputError(`${e.file}: episode ${e.start.index} step ${s.step}: expected ${actSize} action values, got ${y.length}`);
+        if (y.length !== actSize)
+          throw new InputError(
+            `${e.file}: episode ${e.start.index} step ${s.step}: expected ${actSize} action values, got ${y.length}`,
+          );
         act.set(y, r * actSize);
         if (counts) {
           if (s.expertAction) counts.expert++;
@@ -159,7 +183,13 @@ export async function loadCompleteEpisodes(
     throw e;
   }
   const complete = all.filter((e) => e.end !== undefined);
-  const flagged: FlaggedEpisodes = { count: 0, of: complete.length, obsOutOfRange: 0, partial: 0, skipped: opts.includeFlagged !== true };
+  const flagged: FlaggedEpisodes = {
+    count: 0,
+    of: complete.length,
+    obsOutOfRange: 0,
+    partial: 0,
+    skipped: opts.includeFlagged !== true,
+  };
   const episodes = complete.filter((e) => {
     const f = episodeFlags(e);
     if (f.obsOutOfRange) flagged.obsOutOfRange++;
@@ -169,7 +199,12 @@ export async function loadCompleteEpisodes(
     return !flagged.skipped;
   });
   if (episodes.length === 0) {
-    const got = flagged.skipped && flagged.count > 0 ? `${flagged.count} flagged ones only (${flagReasons(flagged)}; --include-flagged to use them)` : all.length ? `${all.length} incomplete ones only` : 'none';
+    const got =
+      flagged.skipped && flagged.count > 0
+        ? `${flagged.count} flagged ones only (${flagReasons(flagged)}; --include-flagged to use them)`
+        : all.length
+          ? `${all.length} incomplete ones only`
+          : 'none';
     throw new InputError(`${source}: expected complete episodes (.mcap), got ${got}`);
   }
   const contract = opts.contract ?? episodes[0].start.contract;
@@ -177,14 +212,19 @@ export async function loadCompleteEpisodes(
     const m = contractMismatch(contract, e.start.contract);
     if (m) {
       const what = opts.contract ? (opts.contractOf ?? 'the scenario') : `the first episode (${episodes[0].file})`;
-      throw new InputError(`${e.file}: episode ${e.start.index} was recorded under a contract that does not match ${what}: ${m}`);
+      throw new InputError(
+        `${e.file}: episode ${e.start.index} was recorded under a contract that does not match ${what}: ${m}`,
+      );
     }
   }
   return { episodes, incomplete: all.length - complete.length, flagged };
 }
 
 function flagReasons(f: FlaggedEpisodes): string {
-  const why = [f.obsOutOfRange ? `obs outside the contract's range in ${f.obsOutOfRange}` : '', f.partial ? `partial ${f.partial}` : ''];
+  const why = [
+    f.obsOutOfRange ? `obs outside the contract's range in ${f.obsOutOfRange}` : '',
+    f.partial ? `partial ${f.partial}` : '',
+  ];
   return why.filter(Boolean).join(', ');
 }
 
@@ -215,7 +255,10 @@ export async function loadDataset(source: string, opts: DatasetOptions = {}): Pr
   const first = complete[0].start;
   if (opts.compensate) {
     const done = complete.find((e) => e.start.randomization.delay_compensation !== undefined);
-    if (done) throw new InputError(`${done.file}: episode ${done.start.index}: its observations are already predicted (recorded with collect --compensate-delay); expected episodes as the robot observed them`);
+    if (done)
+      throw new InputError(
+        `${done.file}: episode ${done.start.index}: its observations are already predicted (recorded with collect --compensate-delay); expected episodes as the robot observed them`,
+      );
   }
   const comp = typeof opts.compensate === 'function' ? opts.compensate([...train, ...val]) : opts.compensate;
   if (comp && comp.steps > 0) [train, val] = [compensated(train, comp), compensated(val, comp)];
@@ -239,7 +282,12 @@ export async function loadDataset(source: string, opts: DatasetOptions = {}): Pr
 function compensated(episodes: Episode[], cfg: DelayCompensation): Episode[] {
   return episodes.map((e) => {
     const spec = e.start.scenarioSpec as { safe_action?: number[] } | undefined;
-    const comp = new DelayCompensator(e.start.contract, e.start.controlHz, spec?.safe_action ?? new Array(totalSize(e.start.contract.action)).fill(0), cfg);
+    const comp = new DelayCompensator(
+      e.start.contract,
+      e.start.controlHz,
+      spec?.safe_action ?? new Array(totalSize(e.start.contract.action)).fill(0),
+      cfg,
+    );
     const obsSize = comp.obsSize;
     const n = e.steps.length;
     const obs = new Float32Array(n * obsSize);
@@ -255,10 +303,18 @@ function compensated(episodes: Episode[], cfg: DelayCompensation): Episode[] {
 
 /** The prior of sim episodes recorded with delay compensation (make-env `compensateDelay`): their mean total delay. */
 function recordedCompensation(episodes: Episode[]): DelayCompensation {
-  const recs = episodes.map((e) => e.start.randomization.delay_compensation as { action_latency: number; obs_delay: number; tau: number } | undefined);
+  const recs = episodes.map(
+    (e) =>
+      e.start.randomization.delay_compensation as
+        | { action_latency: number; obs_delay: number; tau: number }
+        | undefined,
+  );
   if (recs.every((r) => r === undefined)) return NO_DELAY_COMPENSATION;
   const plain = episodes.find((_, i) => recs[i] === undefined);
-  if (plain) throw new InputError(`${plain.file}: episode ${plain.start.index}: expected episodes all recorded with delay compensation (collect --compensate-delay) or all without, got a mix`);
+  if (plain)
+    throw new InputError(
+      `${plain.file}: episode ${plain.start.index}: expected episodes all recorded with delay compensation (collect --compensate-delay) or all without, got a mix`,
+    );
   const mean = recs.reduce((s, r) => s + r!.action_latency + r!.obs_delay, 0) / recs.length;
   return { steps: Math.round(mean), tau: recs[0]!.tau };
 }
@@ -281,7 +337,8 @@ export function fitNormalizer(data: Transitions, contract: Contract): Normalizer
 /** The rows of every part, in order (all parts of the same sizes). */
 export function concatTransitions(...parts: Transitions[]): Transitions {
   const [first] = parts;
-  if (parts.some((p) => p.obsSize !== first.obsSize || p.actSize !== first.actSize)) throw new Error('dataset: cannot concatenate transitions of different sizes');
+  if (parts.some((p) => p.obsSize !== first.obsSize || p.actSize !== first.actSize))
+    throw new Error('dataset: cannot concatenate transitions of different sizes');
   const obs = new Float32Array(parts.reduce((n, p) => n + p.obs.length, 0));
   const act = new Float32Array(parts.reduce((n, p) => n + p.act.length, 0));
   let o = 0;

@@ -105,7 +105,11 @@ export function clonePolicy(p: GaussianMlpPolicy, id: string): GaussianMlpPolicy
   return copy;
 }
 
-async function measure(policy: GaussianMlpPolicy, opts: FinetuneOptions, phase: 'before' | 'after'): Promise<Measurement> {
+async function measure(
+  policy: GaussianMlpPolicy,
+  opts: FinetuneOptions,
+  phase: 'before' | 'after',
+): Promise<Measurement> {
   const val = opts.target?.val;
   const targetValLoss = val && val.n > 0 && val.act.length ? bcLoss(policy, val) : null;
   const evaluation = opts.evaluation ? await evaluate(policy, opts.evaluation.scenario, opts.evaluation.options) : null;
@@ -117,7 +121,8 @@ async function measure(policy: GaussianMlpPolicy, opts: FinetuneOptions, phase: 
 export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const mode = opts.mode ?? 'bc';
   const src = opts.policy;
-  if (mode !== 'ppo' && !opts.target) throw new InputError(`finetune --mode ${mode}: expected target episodes (--data), got none`);
+  if (mode !== 'ppo' && !opts.target)
+    throw new InputError(`finetune --mode ${mode}: expected target episodes (--data), got none`);
   const before = await measure(src, opts, 'before');
   let policy = clonePolicy(src, opts.id ?? `${src.id}-ft-${mode}`);
   let lr: number | null = null;
@@ -127,13 +132,21 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   if (mode === 'normalizer-only') {
     const t = opts.target!;
     // Both halves of the target split: the validation labels are not needed to fit statistics.
-    const all: Transitions = { ...t.train, obs: concat(t.train.obs, t.val.obs), n: t.train.n + t.val.n, act: new Float32Array(0) };
+    const all: Transitions = {
+      ...t.train,
+      obs: concat(t.train.obs, t.val.obs),
+      n: t.train.n + t.val.n,
+      act: new Float32Array(0),
+    };
     policy.normalizer = fitNormalizer(all, policy.contract);
     policy.delayCompensation = t.delayCompensation;
     policy.syncFastPath();
   } else if (mode === 'bc') {
     const t = opts.target!;
-    if (t.train.act.length === 0) throw new InputError('finetune --mode bc: the target episodes carry no action labels (use --normalizer-only for unlabelled data)');
+    if (t.train.act.length === 0)
+      throw new InputError(
+        'finetune --mode bc: the target episodes carry no action labels (use --normalizer-only for unlabelled data)',
+      );
     lr = opts.lr ?? (opts.pretrainLr ?? BC_DEFAULTS.lr) / 10;
     const res = await trainBC({
       data: { train: t.train, val: t.val },

@@ -11,7 +11,10 @@ import type { DatasetOptions } from '../data/dataset.js';
 import type { FinetuneMode } from './finetune.js';
 
 /** `DatasetOptions.compensate` that estimates the delay from the episodes in use (reported to `onEstimate`), keeping `tau`. */
-export function estimatedCompensation(tau: number, onEstimate?: (e: LoopDelayEstimate) => void): (episodes: Episode[]) => DelayCompensation {
+export function estimatedCompensation(
+  tau: number,
+  onEstimate?: (e: LoopDelayEstimate) => void,
+): (episodes: Episode[]) => DelayCompensation {
   return (episodes) => {
     const e = estimateLoopDelay(episodes);
     onEstimate?.(e);
@@ -25,9 +28,17 @@ export function estimatedCompensation(tau: number, onEstimate?: (e: LoopDelayEst
  * known, else (fine-tuning) estimated from the episodes — while adapting only the normaliser keeps
  * the policy's delay. Other policies see the data as recorded.
  */
-export function robotCompensation(prior: DelayCompensation, mode: FinetuneMode, loopDelay?: number, onEstimate?: (e: LoopDelayEstimate) => void): DatasetOptions['compensate'] {
+export function robotCompensation(
+  prior: DelayCompensation,
+  mode: FinetuneMode,
+  loopDelay?: number,
+  onEstimate?: (e: LoopDelayEstimate) => void,
+): DatasetOptions['compensate'] {
   if (prior.steps === 0 && !loopDelay) return undefined;
-  if (prior.steps === 0) throw new InputError(`--loop-delay: expected a policy trained with delay compensation (collect --compensate-delay), got one trained on observations as measured`);
+  if (prior.steps === 0)
+    throw new InputError(
+      `--loop-delay: expected a policy trained with delay compensation (collect --compensate-delay), got one trained on observations as measured`,
+    );
   if (loopDelay !== undefined) return { steps: loopDelay, tau: prior.tau || DEFAULT_COMPENSATION_TAU };
   if (mode === 'normalizer-only') return prior;
   return estimatedCompensation(prior.tau, onEstimate);

@@ -51,14 +51,17 @@ async function tryTensorflow(): Promise<{ choice: BackendChoice | null; why: str
   for (const pkg of NATIVE) {
     const failed = await tryImport(pkg);
     if (failed) notes.push(`${pkg}: ${failed}`);
-    else if (!(await tf.setBackend('tensorflow').catch(() => false))) notes.push(`${pkg}: loaded, but the tensorflow backend did not initialise`);
+    else if (!(await tf.setBackend('tensorflow').catch(() => false)))
+      notes.push(`${pkg}: loaded, but the tensorflow backend did not initialise`);
     else return { choice: { name: 'tensorflow', package: pkg, reason: `${pkg} is installed` }, why: '' };
   }
   return { choice: null, why: notes.join('; ') };
 }
 
 async function tryWasm(): Promise<boolean> {
-  return (await tryImport('@tensorflow/tfjs-backend-wasm')) === null && (await tf.setBackend('wasm').catch(() => false));
+  return (
+    (await tryImport('@tensorflow/tfjs-backend-wasm')) === null && (await tf.setBackend('wasm').catch(() => false))
+  );
 }
 
 /**
@@ -86,11 +89,19 @@ export async function initBackend(prefer?: BackendName): Promise<BackendChoice> 
     const native = await tryTensorflow();
     choice = native.choice;
     if (!choice && (await tryWasm())) {
-      choice = { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', reason: `no native TensorFlow (${native.why}); wasm loaded` };
+      choice = {
+        name: 'wasm',
+        package: '@tensorflow/tfjs-backend-wasm',
+        reason: `no native TensorFlow (${native.why}); wasm loaded`,
+      };
     }
     if (!choice) {
       await tf.setBackend('cpu');
-      choice = { name: 'cpu', package: '@tensorflow/tfjs', reason: `no native TensorFlow (${native.why}) and the wasm backend did not load: plain JS (slowest)` };
+      choice = {
+        name: 'cpu',
+        package: '@tensorflow/tfjs',
+        reason: `no native TensorFlow (${native.why}) and the wasm backend did not load: plain JS (slowest)`,
+      };
     }
   }
   await tf.ready();

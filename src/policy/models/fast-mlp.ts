@@ -46,16 +46,40 @@ const JS_BLOCKS = [8, 4, 2];
 //   y, then y[j] = f32(b[j] + y[j]), and y[j] = 0 where y[j] < 0 if relu is −1 (0: no relu).
 
 const OP = {
-  block: 0x02, loop: 0x03, end: 0x0b, br: 0x0c, brIf: 0x0d, call: 0x10,
-  localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  i32Const: 0x41, i32LtU: 0x49, i32GeU: 0x4f, i32Add: 0x6a, i32Sub: 0x6b, i32Shl: 0x74,
-  simd: 0xfd, void: 0x40, i32: 0x7f, v128: 0x7b, func: 0x60,
+  block: 0x02,
+  loop: 0x03,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  call: 0x10,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  i32Const: 0x41,
+  i32LtU: 0x49,
+  i32GeU: 0x4f,
+  i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i32Shl: 0x74,
+  simd: 0xfd,
+  void: 0x40,
+  i32: 0x7f,
+  v128: 0x7b,
+  func: 0x60,
 } as const;
 /** SIMD opcodes (after the 0xfd prefix). */
 const SIMD = {
-  v128Load: 0x00, v128Load64Splat: 0x0a, v128Store: 0x0b, i32x4Splat: 0x11, f64x2Lt: 0x49,
-  v128And: 0x4e, v128AndNot: 0x4f, f32x4DemoteF64x2Zero: 0x5e, f64x2PromoteLowF32x4: 0x5f,
-  f64x2Add: 0xf0, f64x2Mul: 0xf2,
+  v128Load: 0x00,
+  v128Load64Splat: 0x0a,
+  v128Store: 0x0b,
+  i32x4Splat: 0x11,
+  f64x2Lt: 0x49,
+  v128And: 0x4e,
+  v128AndNot: 0x4f,
+  f32x4DemoteF64x2Zero: 0x5e,
+  f64x2PromoteLowF32x4: 0x5f,
+  f64x2Add: 0xf0,
+  f64x2Mul: 0xf2,
 } as const;
 
 function uleb(n: number): number[] {
@@ -90,7 +114,8 @@ const simd = (op: number) => [OP.simd, ...uleb(op)];
 const simdMem = (op: number, align: number, offset: number) => [...simd(op), align, ...uleb(offset)];
 /** `p += step` for an i32 local p. */
 const advance = (p: number, step: number) => [...get(p), ...i32(step), OP.i32Add, ...set(p)];
-const locals = (...groups: [count: number, type: number][]) => vec(groups.map(([count, type]) => [...uleb(count), type]));
+const locals = (...groups: [count: number, type: number][]) =>
+  vec(groups.map(([count, type]) => [...uleb(count), type]));
 
 /** block<lanes>(x=0, w=1, y=2, n=3) -> w past the block. */
 function blockBody(lanes: number): number[] {
@@ -98,20 +123,53 @@ function blockBody(lanes: number): number[] {
   const [x, w, y, n, xEnd, xv, acc] = [0, 1, 2, 3, 4, 5, 6]; // acc … acc + vectors − 1; v128 locals start at 0
   return [
     ...locals([1, OP.i32], [1 + vectors, OP.v128]),
-    ...get(x), ...get(n), ...i32(3), OP.i32Shl, OP.i32Add, ...set(xEnd), // xEnd = x + 8n
-    OP.block, OP.void, ...get(x), ...get(xEnd), OP.i32GeU, OP.brIf, 0, // n = 0: no pass
-    OP.loop, OP.void,
-    ...get(x), ...simdMem(SIMD.v128Load64Splat, 3, 0), ...set(xv), // xv = (x[i], x[i])
+    ...get(x),
+    ...get(n),
+    ...i32(3),
+    OP.i32Shl,
+    OP.i32Add,
+    ...set(xEnd), // xEnd = x + 8n
+    OP.block,
+    OP.void,
+    ...get(x),
+    ...get(xEnd),
+    OP.i32GeU,
+    OP.brIf,
+    0, // n = 0: no pass
+    OP.loop,
+    OP.void,
+    ...get(x),
+    ...simdMem(SIMD.v128Load64Splat, 3, 0),
+    ...set(xv), // xv = (x[i], x[i])
     ...Array.from({ length: vectors }, (_, k) => [
       // acc_k = acc_k + xv · (the two weights of units 2k, 2k + 1)
-      ...get(acc + k), ...get(xv), ...get(w), ...simdMem(SIMD.v128Load, 4, 16 * k),
-      ...simd(SIMD.f64x2Mul), ...simd(SIMD.f64x2Add), ...set(acc + k),
+      ...get(acc + k),
+      ...get(xv),
+      ...get(w),
+      ...simdMem(SIMD.v128Load, 4, 16 * k),
+      ...simd(SIMD.f64x2Mul),
+      ...simd(SIMD.f64x2Add),
+      ...set(acc + k),
     ]).flat(),
     ...advance(w, 8 * lanes),
-    ...get(x), ...i32(8), OP.i32Add, OP.localTee, x, ...get(xEnd), OP.i32LtU, OP.brIf, 0, // next input
-    OP.end, OP.end,
-    ...Array.from({ length: vectors }, (_, k) => [...get(y), ...get(acc + k), ...simdMem(SIMD.v128Store, 4, 16 * k)]).flat(),
-    ...get(w), OP.end,
+    ...get(x),
+    ...i32(8),
+    OP.i32Add,
+    OP.localTee,
+    x,
+    ...get(xEnd),
+    OP.i32LtU,
+    OP.brIf,
+    0, // next input
+    OP.end,
+    OP.end,
+    ...Array.from({ length: vectors }, (_, k) => [
+      ...get(y),
+      ...get(acc + k),
+      ...simdMem(SIMD.v128Store, 4, 16 * k),
+    ]).flat(),
+    ...get(w),
+    OP.end,
   ];
 }
 
@@ -119,28 +177,97 @@ function blockBody(lanes: number): number[] {
 function layerBody(): number[] {
   const [x, w, b, y, n, m, relu, yEnd, yb, v, reluMask, zero] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   const step = (k: number) => [
-    ...get(x), ...get(w), ...get(yb), ...get(n), OP.call, k, ...set(w), // w = block(x, w, yb, n)
+    ...get(x),
+    ...get(w),
+    ...get(yb),
+    ...get(n),
+    OP.call,
+    k,
+    ...set(w), // w = block(x, w, yb, n)
     ...advance(yb, 8 * WASM_BLOCKS[k]),
-    ...get(m), ...i32(WASM_BLOCKS[k]), OP.i32Sub, ...set(m),
+    ...get(m),
+    ...i32(WASM_BLOCKS[k]),
+    OP.i32Sub,
+    ...set(m),
   ];
   return [
     ...locals([2, OP.i32], [3, OP.v128]),
-    ...get(y), ...get(m), ...i32(3), OP.i32Shl, OP.i32Add, ...set(yEnd), // yEnd = y + 8m
-    ...get(y), ...set(yb),
+    ...get(y),
+    ...get(m),
+    ...i32(3),
+    OP.i32Shl,
+    OP.i32Add,
+    ...set(yEnd), // yEnd = y + 8m
+    ...get(y),
+    ...set(yb),
     // while (m >= 16) step(0); then if (m >= 8) step(1), (m >= 4) step(2), (m >= 2) step(3)
-    OP.block, OP.void, OP.loop, OP.void, ...get(m), ...i32(WASM_BLOCKS[0]), OP.i32LtU, OP.brIf, 1, ...step(0), OP.br, 0, OP.end, OP.end,
-    ...[1, 2, 3].flatMap((k) => [OP.block, OP.void, ...get(m), ...i32(WASM_BLOCKS[k]), OP.i32LtU, OP.brIf, 0, ...step(k), OP.end]),
+    OP.block,
+    OP.void,
+    OP.loop,
+    OP.void,
+    ...get(m),
+    ...i32(WASM_BLOCKS[0]),
+    OP.i32LtU,
+    OP.brIf,
+    1,
+    ...step(0),
+    OP.br,
+    0,
+    OP.end,
+    OP.end,
+    ...[1, 2, 3].flatMap((k) => [
+      OP.block,
+      OP.void,
+      ...get(m),
+      ...i32(WASM_BLOCKS[k]),
+      OP.i32LtU,
+      OP.brIf,
+      0,
+      ...step(k),
+      OP.end,
+    ]),
     // epilogue over unit pairs: v = f32(b + y); v = v & ~(v < 0 & reluMask)
-    ...get(relu), ...simd(SIMD.i32x4Splat), ...set(reluMask),
-    OP.block, OP.void, ...get(y), ...get(yEnd), OP.i32GeU, OP.brIf, 0,
-    OP.loop, OP.void,
-    ...get(b), ...simdMem(SIMD.v128Load, 4, 0), ...get(y), ...simdMem(SIMD.v128Load, 4, 0), ...simd(SIMD.f64x2Add),
-    ...simd(SIMD.f32x4DemoteF64x2Zero), ...simd(SIMD.f64x2PromoteLowF32x4), ...set(v),
-    ...get(y), ...get(v), ...get(v), ...get(zero), ...simd(SIMD.f64x2Lt), ...get(reluMask), ...simd(SIMD.v128And),
-    ...simd(SIMD.v128AndNot), ...simdMem(SIMD.v128Store, 4, 0),
+    ...get(relu),
+    ...simd(SIMD.i32x4Splat),
+    ...set(reluMask),
+    OP.block,
+    OP.void,
+    ...get(y),
+    ...get(yEnd),
+    OP.i32GeU,
+    OP.brIf,
+    0,
+    OP.loop,
+    OP.void,
+    ...get(b),
+    ...simdMem(SIMD.v128Load, 4, 0),
+    ...get(y),
+    ...simdMem(SIMD.v128Load, 4, 0),
+    ...simd(SIMD.f64x2Add),
+    ...simd(SIMD.f32x4DemoteF64x2Zero),
+    ...simd(SIMD.f64x2PromoteLowF32x4),
+    ...set(v),
+    ...get(y),
+    ...get(v),
+    ...get(v),
+    ...get(zero),
+    ...simd(SIMD.f64x2Lt),
+    ...get(reluMask),
+    ...simd(SIMD.v128And),
+    ...simd(SIMD.v128AndNot),
+    ...simdMem(SIMD.v128Store, 4, 0),
     ...advance(b, 16),
-    ...get(y), ...i32(16), OP.i32Add, OP.localTee, y, ...get(yEnd), OP.i32LtU, OP.brIf, 0,
-    OP.end, OP.end,
+    ...get(y),
+    ...i32(16),
+    OP.i32Add,
+    OP.localTee,
+    y,
+    ...get(yEnd),
+    OP.i32LtU,
+    OP.brIf,
+    0,
+    OP.end,
+    OP.end,
     OP.end,
   ];
 }
@@ -150,7 +277,13 @@ function moduleBytes(): Uint8Array {
   const bodies = [...WASM_BLOCKS.map(blockBody), layerBody()];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
-    ...section(1, vec([[OP.func, ...params(4), ...params(1)], [OP.func, ...params(7), ...vec([])]])), // types
+    ...section(
+      1,
+      vec([
+        [OP.func, ...params(4), ...params(1)],
+        [OP.func, ...params(7), ...vec([])],
+      ]),
+    ), // types
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, 0x00]])), // import a memory, min 0 pages
     ...section(3, vec([...WASM_BLOCKS.map(() => [0]), [1]])), // function types
     ...section(7, vec([[...name('layer'), 0x00, WASM_BLOCKS.length]])), // exports
@@ -252,7 +385,15 @@ function sumsJs(x: Float64Array, w: Float64Array, y: Float64Array, n: number, m:
 }
 
 /** The JavaScript twin of the wasm `layer`. */
-function layerJs(x: Float64Array, w: Float64Array, b: Float64Array, y: Float64Array, n: number, m: number, relu: boolean): void {
+function layerJs(
+  x: Float64Array,
+  w: Float64Array,
+  b: Float64Array,
+  y: Float64Array,
+  n: number,
+  m: number,
+  relu: boolean,
+): void {
   sumsJs(x, w, y, n, m);
   if (relu) {
     for (let j = 0; j < m; j++) {
@@ -344,7 +485,17 @@ export class FastMlp {
       pack(l, padded, widths, w);
       const b = new Float64Array(buffer, at[k].b, padded);
       for (let j = 0; j < l.outSize; j++) b[j] = Math.fround(l.b[j]);
-      return new Layer(l.inSize, l.outSize, padded, new Float64Array(buffer, at[k].x, even(l.inSize)), w, b, at[k].x, at[k].w, at[k].b);
+      return new Layer(
+        l.inSize,
+        l.outSize,
+        padded,
+        new Float64Array(buffer, at[k].x, even(l.inSize)),
+        w,
+        b,
+        at[k].x,
+        at[k].w,
+        at[k].b,
+      );
     });
     this.y = new Float64Array(buffer, this.yAt, even(layers[layers.length - 1].outSize));
     this.out = new Float32Array(layers[layers.length - 1].outSize);
@@ -370,7 +521,16 @@ export class FastMlp {
       const layer = layers[l];
       const hidden = l < last;
       const y = hidden ? layers[l + 1].x : this.y;
-      if (wasm) wasm(layer.xAt, layer.wAt, layer.bAt, hidden ? layers[l + 1].xAt : this.yAt, layer.inSize, layer.padded, hidden && relu ? -1 : 0);
+      if (wasm)
+        wasm(
+          layer.xAt,
+          layer.wAt,
+          layer.bAt,
+          hidden ? layers[l + 1].xAt : this.yAt,
+          layer.inSize,
+          layer.padded,
+          hidden && relu ? -1 : 0,
+        );
       else layerJs(layer.x, layer.w, layer.b, y, layer.inSize, layer.padded, hidden && relu);
       if (hidden && !relu) for (let j = 0; j < layer.outSize; j++) y[j] = Math.fround(Math.tanh(y[j]));
     }

@@ -22,7 +22,12 @@ export interface PolicyArchitecture {
   initLogStd: number;
 }
 
-export const DEFAULT_ARCHITECTURE: PolicyArchitecture = { hidden: [256, 256], activation: 'tanh', critic: true, initLogStd: -0.5 };
+export const DEFAULT_ARCHITECTURE: PolicyArchitecture = {
+  hidden: [256, 256],
+  activation: 'tanh',
+  critic: true,
+  initLogStd: -0.5,
+};
 
 export class GaussianMlpPolicy implements Policy {
   readonly obsSize: number;
@@ -47,8 +52,28 @@ export class GaussianMlpPolicy implements Policy {
   ) {
     this.obsSize = totalSize(contract.obs);
     this.actSize = totalSize(contract.action);
-    this.actor = parts?.actor ?? buildMlp({ inputSize: this.obsSize, hidden: arch.hidden, outputSize: this.actSize, activation: arch.activation, outputGain: 0.01 }, 'actor', 1);
-    this.critic = parts ? parts.critic : arch.critic ? buildMlp({ inputSize: this.obsSize, hidden: arch.hidden, outputSize: 1, activation: arch.activation, outputGain: 1 }, 'critic', 7) : null;
+    this.actor =
+      parts?.actor ??
+      buildMlp(
+        {
+          inputSize: this.obsSize,
+          hidden: arch.hidden,
+          outputSize: this.actSize,
+          activation: arch.activation,
+          outputGain: 0.01,
+        },
+        'actor',
+        1,
+      );
+    this.critic = parts
+      ? parts.critic
+      : arch.critic
+        ? buildMlp(
+            { inputSize: this.obsSize, hidden: arch.hidden, outputSize: 1, activation: arch.activation, outputGain: 1 },
+            'critic',
+            7,
+          )
+        : null;
     this.logStd = tf.variable(tf.tensor1d(parts?.logStd ?? new Array(this.actSize).fill(arch.initLogStd)), true);
     this.normalizer = parts?.normalizer ?? new Normalizer(this.obsSize);
     this.normBuf = new Float32Array(this.obsSize);
@@ -65,7 +90,8 @@ export class GaussianMlpPolicy implements Policy {
   }
 
   private checkObs(obs: ArrayLike<number>, n: number): void {
-    if (obs.length !== n * this.obsSize) throw new Error(`policy ${this.id}: expected ${n} × ${this.obsSize} observation values, got ${obs.length}`);
+    if (obs.length !== n * this.obsSize)
+      throw new Error(`policy ${this.id}: expected ${n} × ${this.obsSize} observation values, got ${obs.length}`);
   }
 
   /** Pre-tanh mean u of one observation (fast path). The array is reused by the next call. */
@@ -92,7 +118,8 @@ export class GaussianMlpPolicy implements Policy {
   actBatch(obs: Float32Array, n: number, opts: ActOptions = {}): Float32Array {
     this.checkObs(obs, n);
     const out = new Float32Array(n * this.actSize);
-    for (let k = 0; k < n; k++) out.set(this.act(obs.subarray(k * this.obsSize, (k + 1) * this.obsSize), opts), k * this.actSize);
+    for (let k = 0; k < n; k++)
+      out.set(this.act(obs.subarray(k * this.obsSize, (k + 1) * this.obsSize), opts), k * this.actSize);
     return out;
   }
 

@@ -32,7 +32,12 @@ export function buildMlp(spec: MlpSpec, name: string, seed = 0): tf.Sequential {
       units: spec.outputSize,
       inputShape,
       // A small last layer starts the policy near the zero action (CleanRL uses gain 0.01).
-      kernelInitializer: tf.initializers.varianceScaling({ scale: (spec.outputGain ?? 1) ** 2, mode: 'fanAvg', distribution: 'uniform', seed: seed + 100 }),
+      kernelInitializer: tf.initializers.varianceScaling({
+        scale: (spec.outputGain ?? 1) ** 2,
+        mode: 'fanAvg',
+        distribution: 'uniform',
+        seed: seed + 100,
+      }),
       name: `${name}_out`,
     }),
   );

@@ -23,8 +23,13 @@ function show(v: unknown): string {
  * the state, and "expected …, got …"), or null. A short mean gives finite garbage (apply() wraps
  * around it) and a negative variance gives NaN actions, so neither may get into a Normalizer.
  */
-export function normalizerStateProblem(s: unknown, size: number, sizeWhy?: string): { field: string; text: string } | null {
-  if (typeof s !== 'object' || s === null || Array.isArray(s)) return { field: '', text: `expected { mean, var, count, clip }, got ${show(s)}` };
+export function normalizerStateProblem(
+  s: unknown,
+  size: number,
+  sizeWhy?: string,
+): { field: string; text: string } | null {
+  if (typeof s !== 'object' || s === null || Array.isArray(s))
+    return { field: '', text: `expected { mean, var, count, clip }, got ${show(s)}` };
   const o = s as Record<string, unknown>;
   const why = sizeWhy ? ` (${sizeWhy})` : '';
   for (const [k, nonNegative] of [
@@ -36,10 +41,13 @@ export function normalizerStateProblem(s: unknown, size: number, sizeWhy?: strin
     if (!Array.isArray(v)) return { field: k, text: `expected ${size} ${what}${why}, got ${show(v)}` };
     if (v.length !== size) return { field: k, text: `expected ${size} ${what}${why}, got ${v.length}` };
     const i = v.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x) || (nonNegative && x < 0));
-    if (i >= 0) return { field: `${k}.${i}`, text: `expected a finite number${nonNegative ? ' ≥ 0' : ''}, got ${show(v[i])}` };
+    if (i >= 0)
+      return { field: `${k}.${i}`, text: `expected a finite number${nonNegative ? ' ≥ 0' : ''}, got ${show(v[i])}` };
   }
-  if (typeof o.count !== 'number' || !Number.isFinite(o.count) || o.count < 0) return { field: 'count', text: `expected a finite number ≥ 0, got ${show(o.count)}` };
-  if (typeof o.clip !== 'number' || !Number.isFinite(o.clip) || o.clip <= 0) return { field: 'clip', text: `expected a finite number > 0, got ${show(o.clip)}` };
+  if (typeof o.count !== 'number' || !Number.isFinite(o.count) || o.count < 0)
+    return { field: 'count', text: `expected a finite number ≥ 0, got ${show(o.count)}` };
+  if (typeof o.clip !== 'number' || !Number.isFinite(o.clip) || o.clip <= 0)
+    return { field: 'clip', text: `expected a finite number > 0, got ${show(o.clip)}` };
   return null;
 }
 

@@ -149,7 +149,10 @@ const EPISODE_MEANS = ['episodeReturn', 'successRate', 'episodeLength'] as const
 
 /** Whether a row read back from metrics.jsonl is an update's (the file is JSON: nothing types it but this check). */
 export function isPpoUpdateMetrics(row: MetricRow): row is MetricRow & PpoUpdateMetrics {
-  return COUNTS.every((k) => typeof row[k] === 'number') && EPISODE_MEANS.every((k) => row[k] === null || typeof row[k] === 'number');
+  return (
+    COUNTS.every((k) => typeof row[k] === 'number') &&
+    EPISODE_MEANS.every((k) => row[k] === null || typeof row[k] === 'number')
+  );
 }
 
 /**

@@ -44,7 +44,12 @@ export function clippedSurrogateLoss(logRatio: tf.Tensor1D, advantages: tf.Tenso
 }
 
 /** The value loss; with `clipCoef` the new value may not move further than ±clipCoef from the old one for free. */
-export function valueLoss(newValues: tf.Tensor1D, oldValues: tf.Tensor1D, returns: tf.Tensor1D, clipCoef: number | null): tf.Scalar {
+export function valueLoss(
+  newValues: tf.Tensor1D,
+  oldValues: tf.Tensor1D,
+  returns: tf.Tensor1D,
+  clipCoef: number | null,
+): tf.Scalar {
   return tf.tidy(() => {
     const unclipped = tf.square(tf.sub(newValues, returns));
     if (clipCoef === null) return tf.mul(0.5, tf.mean(unclipped)) as tf.Scalar;

@@ -36,7 +36,8 @@ const fastTanh = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   save([y]);
   return {
     value: y,
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.mul(dy as tf.Tensor, tf.sub(1, tf.square(saved[0]))),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+      tf.mul(dy as tf.Tensor, tf.sub(1, tf.square(saved[0]))),
   };
 });
 

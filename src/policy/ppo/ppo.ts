@@ -22,7 +22,14 @@ import { DEFAULT_EVAL_SEED, evaluate } from '../evaluate.js';
 import type { GaussianMlpPolicy } from '../models/gaussian-policy.js';
 import { actorMean, criticValue } from './mlp.js';
 import { computeGae, explainedVariance } from './gae.js';
-import { clippedSurrogateLoss, clipByGlobalNorm, gaussianEntropy, normalizeAdvantages, tanhGaussianLogProb, valueLoss } from './losses.js';
+import {
+  clippedSurrogateLoss,
+  clipByGlobalNorm,
+  gaussianEntropy,
+  normalizeAdvantages,
+  tanhGaussianLogProb,
+  valueLoss,
+} from './losses.js';
 import { allocateRollout, collectRollout, EpisodeTracker, type FinishedEpisode } from './rollout.js';
 import { hasTrainingCheckpoint, loadTrainingCheckpoint, saveTrainingCheckpoint } from './state.js';
 import { AnnealedAdam, initialPolicy, rewriteMetricsUpTo, scoreBatch, shuffled } from './support.js';
@@ -69,7 +76,6 @@ export interface PpoResult {
   config: PpoConfig;
 }
 
-
 function mean(xs: number[]): number | null {
   return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
@@ -88,14 +94,24 @@ export async function trainPpo(opts: PpoOptions): Promise<PpoResult> {
     const saved = await loadTrainingCheckpoint(run.latestDir);
     const savedConfig = saved.state.config as PpoConfig;
     policy = saved.policy;
-    config = { ...savedConfig, envSteps: opts.envSteps ?? savedConfig.envSteps, workers: opts.workers ?? savedConfig.workers };
+    config = {
+      ...savedConfig,
+      envSteps: opts.envSteps ?? savedConfig.envSteps,
+      workers: opts.workers ?? savedConfig.workers,
+    };
     start = { update: saved.state.update, envSteps: saved.state.envSteps, wallSeconds: saved.state.wallSeconds };
     optimizerWeights = saved.optimizerWeights;
     rewriteMetricsUpTo(run, start.update);
   } else {
     if (opts.resume && run) rewriteMetricsUpTo(run, 0);
     config = resolvePpoConfig(opts, opts.init);
-    policy = initialPolicy(scenario, config, opts.init, opts.id ?? `ppo-${scenario.name}-${new Date().toISOString().slice(0, 19)}Z`, FRESH_LOG_STD);
+    policy = initialPolicy(
+      scenario,
+      config,
+      opts.init,
+      opts.id ?? `ppo-${scenario.name}-${new Date().toISOString().slice(0, 19)}Z`,
+      FRESH_LOG_STD,
+    );
   }
   const { numEnvs: N, rolloutSteps: T, gamma, gaeLambda, clipCoef } = config;
   const criticWarmup = config.criticWarmup ?? 0;
@@ -111,9 +127,23 @@ export async function trainPpo(opts: PpoOptions): Promise<PpoResult> {
     tf.dispose(optimizerWeights.map((w) => w.tensor));
   }
 
-  opts.onStart?.({ config, update: start.update, updates: numUpdates, envSteps: start.envSteps, totalEnvSteps: numUpdates * batchSize, policyId: policy.id });
+  opts.onStart?.({
+    config,
+    update: start.update,
+    updates: numUpdates,
+    envSteps: start.envSteps,
+    totalEnvSteps: numUpdates * batchSize,
+    policyId: policy.id,
+  });
   const envSeed = start.update === 0 ? config.seed : Rng.deriveSeed(config.seed, `ppo/envs/${start.update}`);
-  const venv = await VectorEnv.create({ scenario, numEnvs: N, workers: config.workers, randomize: config.randomize, maxSteps: config.maxSteps ?? undefined, seed: envSeed });
+  const venv = await VectorEnv.create({
+    scenario,
+    numEnvs: N,
+    workers: config.workers,
+    randomize: config.randomize,
+    maxSteps: config.maxSteps ?? undefined,
+    seed: envSeed,
+  });
   const metrics: PpoUpdateMetrics[] = [];
   const t0 = performance.now();
   const wallSeconds = () => start.wallSeconds + (performance.now() - t0) / 1000;
@@ -193,13 +223,22 @@ export async function trainPpo(opts: PpoOptions): Promise<PpoResult> {
           let mbStats: tf.Tensor1D | null = null;
           const { value: loss, grads } = tf.variableGrads(() => {
             const mbObs = tf.gather(b.obs, idx) as tf.Tensor2D;
-            const newLogProbs = tanhGaussianLogProb(tf.gather(b.u, idx) as tf.Tensor2D, actorMean(policy, mbObs), policy.logStd as tf.Tensor1D);
+            const newLogProbs = tanhGaussianLogProb(
+              tf.gather(b.u, idx) as tf.Tensor2D,
+              actorMean(policy, mbObs),
+              policy.logStd as tf.Tensor1D,
+            );
             const logRatio = tf.sub(newLogProbs, tf.gather(b.logProbs, idx)) as tf.Tensor1D;
             const ratio = tf.exp(logRatio);
             let mbAdvantages = tf.gather(b.advantages, idx) as tf.Tensor1D;
             if (config.normAdv) mbAdvantages = normalizeAdvantages(mbAdvantages);
             const pgLoss = clippedSurrogateLoss(logRatio, mbAdvantages, clipCoef);
-            const vLoss = valueLoss(criticValue(policy, mbObs), tf.gather(b.values, idx) as tf.Tensor1D, tf.gather(b.returns, idx) as tf.Tensor1D, config.clipValueLoss ? clipCoef : null);
+            const vLoss = valueLoss(
+              criticValue(policy, mbObs),
+              tf.gather(b.values, idx) as tf.Tensor1D,
+              tf.gather(b.returns, idx) as tf.Tensor1D,
+              config.clipValueLoss ? clipCoef : null,
+            );
             const entropy = gaussianEntropy(policy.logStd as tf.Tensor1D);
             // CleanRL's approx_kl (Schulman's k3 estimator) and clip fraction, for logging.
             const approxKl = tf.mean(tf.sub(tf.sub(ratio, 1), logRatio));
@@ -271,6 +310,12 @@ export async function trainPpo(opts: PpoOptions): Promise<PpoResult> {
 /** Success rate and return against env steps, from run/metrics.jsonl. */
 export async function plotLearningCurves(run: RunDir, scenarioName: string): Promise<void> {
   // successRate/episodeReturn: training episodes (sampled actions); eval*: deterministic, nominal sim.
-  await run.plot('success', `PPO on ${scenarioName}: success rate`, 'envSteps', ['successRate', 'evalSuccessRate'], { xTitle: 'env steps', yTitle: 'success rate' });
-  await run.plot('return', `PPO on ${scenarioName}: episode return`, 'envSteps', ['episodeReturn', 'evalReturn'], { xTitle: 'env steps', yTitle: 'return' });
+  await run.plot('success', `PPO on ${scenarioName}: success rate`, 'envSteps', ['successRate', 'evalSuccessRate'], {
+    xTitle: 'env steps',
+    yTitle: 'success rate',
+  });
+  await run.plot('return', `PPO on ${scenarioName}: episode return`, 'envSteps', ['episodeReturn', 'evalReturn'], {
+    xTitle: 'env steps',
+    yTitle: 'return',
+  });
 }

@@ -93,7 +93,14 @@ export function actorMeans(policy: GaussianMlpPolicy, obs: Float32Array, n: numb
  * Step `venv` T times from `obs` (the current observations, [N × obsSize]) and fill `buf`.
  * Returns the observations to continue from (a copy, = buf.nextObs).
  */
-export async function collectRollout(venv: VectorEnv, policy: GaussianMlpPolicy, obs: Float32Array, buf: RolloutBuffer, rng: Rng, episodes: EpisodeTracker): Promise<Float32Array> {
+export async function collectRollout(
+  venv: VectorEnv,
+  policy: GaussianMlpPolicy,
+  obs: Float32Array,
+  buf: RolloutBuffer,
+  rng: Rng,
+  episodes: EpisodeTracker,
+): Promise<Float32Array> {
   const { T, N, obsSize: O, actSize: A } = buf;
   const std = policy.logStdValues.map(Math.exp);
   const actions = new Float32Array(N * A);

@@ -50,7 +50,14 @@ export async function saveTrainingCheckpoint(
   const file: PpoState = {
     format: PPO_STATE_FORMAT,
     ...state,
-    optimizer: { file: 'optimizer.bin', tensors: weights.map((w) => ({ name: w.name, shape: w.tensor.shape, dtype: w.tensor.dtype === 'int32' ? 'int32' : 'float32' })) },
+    optimizer: {
+      file: 'optimizer.bin',
+      tensors: weights.map((w) => ({
+        name: w.name,
+        shape: w.tensor.shape,
+        dtype: w.tensor.dtype === 'int32' ? 'int32' : 'float32',
+      })),
+    },
   };
   writeFileSync(join(staging, 'ppo-state.json'), JSON.stringify(file, null, 1));
   const old = join(parent, `.${basename(dir)}.old-${process.pid}`);
@@ -60,7 +67,8 @@ export async function saveTrainingCheckpoint(
   rmSync(old, { recursive: true, force: true });
   // What killed saves left (a run dir has one trainer at a time): the new checkpoint supersedes it.
   for (const n of readdirSync(parent)) {
-    if (n.startsWith(`.${basename(dir)}.staging-`) || n.startsWith(`.${basename(dir)}.old-`)) rmSync(join(parent, n), { recursive: true, force: true });
+    if (n.startsWith(`.${basename(dir)}.staging-`) || n.startsWith(`.${basename(dir)}.old-`))
+      rmSync(join(parent, n), { recursive: true, force: true });
   }
 }
 
@@ -69,7 +77,9 @@ function findCheckpoint(dir: string): string | null {
   if (existsSync(join(dir, 'ppo-state.json'))) return dir;
   const parent = dirname(dir);
   if (!existsSync(parent)) return null;
-  const aside = readdirSync(parent).filter((n) => n.startsWith(`.${basename(dir)}.old-`) && existsSync(join(parent, n, 'ppo-state.json')));
+  const aside = readdirSync(parent).filter(
+    (n) => n.startsWith(`.${basename(dir)}.old-`) && existsSync(join(parent, n, 'ppo-state.json')),
+  );
   return aside.length > 0 ? join(parent, aside[0]) : null;
 }
 
@@ -87,9 +97,15 @@ export interface LoadedTrainingCheckpoint {
 
 export async function loadTrainingCheckpoint(dir: string): Promise<LoadedTrainingCheckpoint> {
   const found = findCheckpoint(dir);
-  if (!found) throw new InputError(`${dir}: expected a PPO training checkpoint (with ppo-state.json) to resume from, got ${existsSync(dir) ? 'a directory without one' : 'nothing'}`);
+  if (!found)
+    throw new InputError(
+      `${dir}: expected a PPO training checkpoint (with ppo-state.json) to resume from, got ${existsSync(dir) ? 'a directory without one' : 'nothing'}`,
+    );
   const state = JSON.parse(readFileSync(join(found, 'ppo-state.json'), 'utf8')) as PpoState;
-  if (state.format !== PPO_STATE_FORMAT) throw new InputError(`${found}/ppo-state.json:format: expected "${PPO_STATE_FORMAT}", got ${JSON.stringify(state.format)}`);
+  if (state.format !== PPO_STATE_FORMAT)
+    throw new InputError(
+      `${found}/ppo-state.json:format: expected "${PPO_STATE_FORMAT}", got ${JSON.stringify(state.format)}`,
+    );
   const { policy } = await loadCheckpoint(found);
   const bin = readFileSync(join(found, state.optimizer.file));
   const values = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
@@ -100,6 +116,7 @@ export async function loadTrainingCheckpoint(dir: string): Promise<LoadedTrainin
     offset += size;
     return { name, tensor };
   });
-  if (offset !== values.length) throw new InputError(`${found}/${state.optimizer.file}: expected ${offset} float32 values, got ${values.length}`);
+  if (offset !== values.length)
+    throw new InputError(`${found}/${state.optimizer.file}: expected ${offset} float32 values, got ${values.length}`);
   return { policy, state, optimizerWeights };
 }

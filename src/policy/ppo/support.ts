@@ -24,15 +24,31 @@ export class AnnealedAdam extends tf.AdamOptimizer {
  * The policy PPO starts from: a fresh one, or a copy of `init` (actor, σ, normaliser; its critic
  * if it has one, else a fresh critic of the same hidden sizes). `init` itself is not modified.
  */
-export function initialPolicy(sc: Scenario, config: PpoConfig, init: GaussianMlpPolicy | undefined, id: string, freshLogStd: number): GaussianMlpPolicy {
+export function initialPolicy(
+  sc: Scenario,
+  config: PpoConfig,
+  init: GaussianMlpPolicy | undefined,
+  id: string,
+  freshLogStd: number,
+): GaussianMlpPolicy {
   if (!init) {
-    return new GaussianMlpPolicy(id, sc.contract, { hidden: config.hidden, activation: config.activation, critic: true, initLogStd: config.initLogStd ?? freshLogStd });
+    return new GaussianMlpPolicy(id, sc.contract, {
+      hidden: config.hidden,
+      activation: config.activation,
+      critic: true,
+      initLogStd: config.initLogStd ?? freshLogStd,
+    });
   }
-  if (init.delayCompensation.steps > 0) throw new InputError(`init policy ${init.id}: it compensates a ${init.delayCompensation.steps}-step control-loop delay (trained on predicted observations); PPO trains on observations as measured and does not support that yet`);
+  if (init.delayCompensation.steps > 0)
+    throw new InputError(
+      `init policy ${init.id}: it compensates a ${init.delayCompensation.steps}-step control-loop delay (trained on predicted observations); PPO trains on observations as measured and does not support that yet`,
+    );
   const m = contractMismatch(sc.contract, init.contract);
   if (m) throw new InputError(`init policy ${init.id}: its contract does not match scenario ${sc.name}: ${m}`);
   if (config.frozenLayers > init.actor.layers.length - 1) {
-    throw new InputError(`frozenLayers: expected at most ${init.actor.layers.length - 1} (the actor has ${init.actor.layers.length} layers and the last must train), got ${config.frozenLayers}`);
+    throw new InputError(
+      `frozenLayers: expected at most ${init.actor.layers.length - 1} (the actor has ${init.actor.layers.length} layers and the last must train), got ${config.frozenLayers}`,
+    );
   }
   const policy = new GaussianMlpPolicy(id, init.contract, { ...init.arch, critic: true });
   policy.actor.setWeights(init.actor.getWeights());

@@ -31,7 +31,16 @@ export class SimDelayCompensation extends Wrapper {
     const da = typeof r.action_latency === 'number' ? r.action_latency : 0;
     const dObs = typeof r.obs_delay === 'number' ? r.obs_delay : 0;
     r.delay_compensation = { action_latency: da, obs_delay: dObs, tau: this.tau };
-    this.comp = dObs > 0 ? new DelayCompensator(this.contract, this.controlHz, this.safeAction, { steps: da + dObs, tau: this.tau }, { skipLatest: da }) : null;
+    this.comp =
+      dObs > 0
+        ? new DelayCompensator(
+            this.contract,
+            this.controlHz,
+            this.safeAction,
+            { steps: da + dObs, tau: this.tau },
+            { skipLatest: da },
+          )
+        : null;
     return this.comp ? { ...res, obs: this.comp.observe(res.obs) } : res;
   }
 

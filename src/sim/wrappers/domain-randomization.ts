@@ -19,7 +19,10 @@ export class DomainRandomization extends Wrapper {
       const r = this.ranges.range(name);
       if (r) map[name] = r;
     }
-    const physics = { ...samplePhysics(map, Rng.derive(seed, 'domain-randomization')), ...(opts.options?.physics ?? {}) };
+    const physics = {
+      ...samplePhysics(map, Rng.derive(seed, 'domain-randomization')),
+      ...(opts.options?.physics ?? {}),
+    };
     return this.env.reset({ seed: opts.seed, options: { ...opts.options, physics } });
   }
 }

@@ -28,7 +28,8 @@ export class ObservationNoise extends Wrapper {
     this.rng = Rng.derive(res.info.seed, 'observation-noise');
     this.std = drawUniform(this.rng, this.ranges.range('obs_noise'));
     const biasStd = drawUniform(this.rng, this.ranges.range('obs_bias'));
-    for (let i = 0; i < this.bias.length; i++) this.bias[i] = biasStd > 0 ? this.rng.normal(0, biasStd * this.span[i]) : 0;
+    for (let i = 0; i < this.bias.length; i++)
+      this.bias[i] = biasStd > 0 ? this.rng.normal(0, biasStd * this.span[i]) : 0;
     res.info.randomization.obs_noise = this.std;
     res.info.randomization.obs_bias = biasStd;
     res.info.trueObs ??= res.obs;

@@ -51,20 +51,107 @@ export function parts(sc: GraspScenario, g: ArmGeometry, edge: number): Part[] {
   const grey: Part['color'] = [0.6, 0.62, 0.66, 1];
   const orange: Part['color'] = [0.95, 0.55, 0.15, 1];
   const finger = (id: string, body: number): Part => ({
-    id, body, offset: [0, 0, 0], half: [t / 2, g.fingerWidth / 2, g.fingerLength / 2],
-    color: [0.15, 0.15, 0.18, 1], group: groups(G_FINGER, G_CUBE), friction: r.gripper.friction, mass: r.gripper.finger_mass, rounding: 0.002,
+    id,
+    body,
+    offset: [0, 0, 0],
+    half: [t / 2, g.fingerWidth / 2, g.fingerLength / 2],
+    color: [0.15, 0.15, 0.18, 1],
+    group: groups(G_FINGER, G_CUBE),
+    friction: r.gripper.friction,
+    mass: r.gripper.finger_mass,
+    rounding: 0.002,
   });
   return [
-    { id: 'table', body: GROUND, offset: [w.table.center[0], w.table.center[1], -tt / 2], half: [tx / 2, ty / 2, tt / 2], color: [0.55, 0.42, 0.3, 1], group: groups(G_TABLE, G_CUBE), friction: w.table.friction, mass: 0, rounding: 0 },
-    { id: 'base', body: GROUND, offset: [0, 0, g.baseHeight / 2], half: [0.06, 0.06, g.baseHeight / 2], color: grey, group: arm, friction: r.link_friction, mass: 0, rounding: 0 },
-    { id: 'turret', body: 1, offset: [0, 0, g.shoulderHeight / 2], half: [lw, lw, g.shoulderHeight / 2], color: orange, group: arm, friction: r.link_friction, mass: m[0], rounding: 0 },
-    { id: 'upper_arm', body: 2, offset: [0, 0, g.upper / 2], half: [lw / 2, lw / 2, g.upper / 2], color: orange, group: arm, friction: r.link_friction, mass: m[1], rounding: 0 },
-    { id: 'forearm', body: 3, offset: [0, 0, g.fore / 2], half: [0.4 * lw, 0.4 * lw, g.fore / 2], color: grey, group: arm, friction: r.link_friction, mass: m[2], rounding: 0 },
-    { id: 'wrist', body: 4, offset: [0, 0, g.wrist / 2], half: [0.35 * lw, 0.35 * lw, g.wrist / 2], color: orange, group: arm, friction: r.link_friction, mass: m[3], rounding: 0 },
-    { id: 'palm', body: PALM, offset: [0, 0, g.palmHeight / 2], half: [g.maxOpening / 2 + t + 0.005, g.fingerWidth / 2 + 0.005, g.palmHeight / 2], color: grey, group: arm, friction: r.link_friction, mass: m[4], rounding: 0 },
+    {
+      id: 'table',
+      body: GROUND,
+      offset: [w.table.center[0], w.table.center[1], -tt / 2],
+      half: [tx / 2, ty / 2, tt / 2],
+      color: [0.55, 0.42, 0.3, 1],
+      group: groups(G_TABLE, G_CUBE),
+      friction: w.table.friction,
+      mass: 0,
+      rounding: 0,
+    },
+    {
+      id: 'base',
+      body: GROUND,
+      offset: [0, 0, g.baseHeight / 2],
+      half: [0.06, 0.06, g.baseHeight / 2],
+      color: grey,
+      group: arm,
+      friction: r.link_friction,
+      mass: 0,
+      rounding: 0,
+    },
+    {
+      id: 'turret',
+      body: 1,
+      offset: [0, 0, g.shoulderHeight / 2],
+      half: [lw, lw, g.shoulderHeight / 2],
+      color: orange,
+      group: arm,
+      friction: r.link_friction,
+      mass: m[0],
+      rounding: 0,
+    },
+    {
+      id: 'upper_arm',
+      body: 2,
+      offset: [0, 0, g.upper / 2],
+      half: [lw / 2, lw / 2, g.upper / 2],
+      color: orange,
+      group: arm,
+      friction: r.link_friction,
+      mass: m[1],
+      rounding: 0,
+    },
+    {
+      id: 'forearm',
+      body: 3,
+      offset: [0, 0, g.fore / 2],
+      half: [0.4 * lw, 0.4 * lw, g.fore / 2],
+      color: grey,
+      group: arm,
+      friction: r.link_friction,
+      mass: m[2],
+      rounding: 0,
+    },
+    {
+      id: 'wrist',
+      body: 4,
+      offset: [0, 0, g.wrist / 2],
+      half: [0.35 * lw, 0.35 * lw, g.wrist / 2],
+      color: orange,
+      group: arm,
+      friction: r.link_friction,
+      mass: m[3],
+      rounding: 0,
+    },
+    {
+      id: 'palm',
+      body: PALM,
+      offset: [0, 0, g.palmHeight / 2],
+      half: [g.maxOpening / 2 + t + 0.005, g.fingerWidth / 2 + 0.005, g.palmHeight / 2],
+      color: grey,
+      group: arm,
+      friction: r.link_friction,
+      mass: m[4],
+      rounding: 0,
+    },
     finger('finger_left', FINGER_L),
     finger('finger_right', FINGER_R),
-    { id: 'cube', body: CUBE, offset: [0, 0, 0], half: [edge / 2, edge / 2, edge / 2], color: [0.2, 0.6, 0.95, 1], group: groups(G_CUBE, G_TABLE | G_ARM | G_FINGER), friction: w.cube.friction, mass: w.cube.mass, rounding: 0.002 },
+    {
+      id: 'cube',
+      body: CUBE,
+      offset: [0, 0, 0],
+      half: [edge / 2, edge / 2, edge / 2],
+      color: [0.2, 0.6, 0.95, 1],
+      group: groups(G_CUBE, G_TABLE | G_ARM | G_FINGER),
+      friction: w.cube.friction,
+      mass: w.cube.mass,
+      rounding: 0.002,
+    },
   ];
 }
 
@@ -108,9 +195,22 @@ export interface Bound {
   joints: UnitJoint[];
 }
 
-const ARM_AXES: Vec3[] = [[0, 0, 1], [0, 1, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]];
+const ARM_AXES: Vec3[] = [
+  [0, 0, 1],
+  [0, 1, 0],
+  [0, 1, 0],
+  [0, 1, 0],
+  [0, 0, 1],
+];
 
-export function build(R: Rapier, world: World, sc: GraspScenario, g: ArmGeometry, p: PhysicsParams, start: StartState): Handles {
+export function build(
+  R: Rapier,
+  world: World,
+  sc: GraspScenario,
+  g: ArmGeometry,
+  p: PhysicsParams,
+  start: StartState,
+): Handles {
   const { links, fingers } = forwardPoses(g, start.q, start.opening / 2);
   const c = start.cube;
   const poses: (Pose | null)[] = [null, ...links, ...fingers, { p: [c.x, c.y, c.edge / 2], q: rotZ(c.yaw) }];
@@ -130,9 +230,11 @@ export function build(R: Rapier, world: World, sc: GraspScenario, g: ArmGeometry
     // contacts between a tilted finger and the cube top (the arm then hangs 2 cm above it);
     // the rounded-shape path (GJK) does not, and real pads and cubes have rounded edges anyway.
     const r = part.rounding;
-    const d = (r > 0
-      ? R.ColliderDesc.roundCuboid(part.half[0] - r, part.half[1] - r, part.half[2] - r, r)
-      : R.ColliderDesc.cuboid(part.half[0], part.half[1], part.half[2]))
+    const d = (
+      r > 0
+        ? R.ColliderDesc.roundCuboid(part.half[0] - r, part.half[1] - r, part.half[2] - r, r)
+        : R.ColliderDesc.cuboid(part.half[0], part.half[1], part.half[2])
+    )
       .setTranslation(part.offset[0], part.offset[1], part.offset[2])
       .setFriction(part.friction * p.friction)
       .setRestitution(p.restitution)
@@ -154,7 +256,10 @@ export function build(R: Rapier, world: World, sc: GraspScenario, g: ArmGeometry
     j.setContactsEnabled(false);
     joints.push(j);
   }
-  for (const [slot, sign] of [[FINGER_L, -1], [FINGER_R, 1]] as const) {
+  for (const [slot, sign] of [
+    [FINGER_L, -1],
+    [FINGER_R, 1],
+  ] as const) {
     const anchor = { x: (sign * g.fingerThickness) / 2, y: 0, z: g.palmHeight + g.fingerLength / 2 };
     const data = R.JointData.prismatic(anchor, { x: 0, y: 0, z: 0 }, { x: sign, y: 0, z: 0 });
     const j = world.createImpulseJoint(data, bodies[PALM], bodies[slot], true) as UnitJoint;
@@ -172,12 +277,18 @@ export function build(R: Rapier, world: World, sc: GraspScenario, g: ArmGeometry
 export function bind(world: World, h: Handles): Bound {
   const bodies = h.bodies.map((id, i) => {
     const b = world.getRigidBody(id);
-    if (!b) throw new Error(`grasp: restored world has no rigid body ${id} (slot ${i}); the snapshot does not match the task state`);
+    if (!b)
+      throw new Error(
+        `grasp: restored world has no rigid body ${id} (slot ${i}); the snapshot does not match the task state`,
+      );
     return b;
   });
   const joints = h.joints.map((id, i) => {
     const j = world.getImpulseJoint(id);
-    if (!j) throw new Error(`grasp: restored world has no joint ${id} (slot ${i}); the snapshot does not match the task state`);
+    if (!j)
+      throw new Error(
+        `grasp: restored world has no joint ${id} (slot ${i}); the snapshot does not match the task state`,
+      );
     return j as UnitJoint;
   });
   return { bodies, joints };

@@ -54,7 +54,8 @@ export function graspExpert(sc: GraspScenario): Expert {
       const dist = Math.hypot(cx - tx, cy - ty, cz - tz);
       const cmd = p.target[4];
       const gripCmd = Math.min(e, p.opening) - SQUEEZE;
-      const squeezing = p.opening < 1.5 * e && p.opening > 0.5 * e && cmd < p.opening - 0.7 * SQUEEZE && cmd < gripCmd + 0.002;
+      const squeezing =
+        p.opening < 1.5 * e && p.opening > 0.5 * e && cmd < p.opening - 0.7 * SQUEEZE && cmd < gripCmd + 0.002;
 
       // Phase changes: forward when the state allows, back to approach when the grasp is lost.
       if (phase === 'approach') {

@@ -9,7 +9,20 @@ import type { Serialisable } from '../../env.js';
 import type { World } from '../../rapier.js';
 import { bounds } from '../../contract.js';
 import { jointAngle, qrot, solveIK, wrapHalf, wrapQuarter, type ArmGeometry } from './kinematics.js';
-import { bind, CUBE, FINGER_L, FINGER_R, gains, N_BODIES, PALM, parts, type Bound, type Gains, type Handles, type Part } from './build.js';
+import {
+  bind,
+  CUBE,
+  FINGER_L,
+  FINGER_R,
+  gains,
+  N_BODIES,
+  PALM,
+  parts,
+  type Bound,
+  type Gains,
+  type Handles,
+  type Part,
+} from './build.js';
 
 /** Everything beyond the Rapier snapshot that an episode needs (taskState()). */
 /** A deep copy of the per-episode state (for taskState() and restore()). */
@@ -157,7 +170,10 @@ export class GraspInstance implements TaskInstance {
     const axes = ['z', 'y', 'y', 'y', 'z'] as const;
     for (let i = 0; i < 5; i++) this.jointPos[i] = jointAngle(P, 7 * i + 3, P, 7 * (i + 1) + 3, axes[i]);
     const h = 7 * PALM;
-    const hx = P[h + 3], hy = P[h + 4], hz = P[h + 5], hw = P[h + 6];
+    const hx = P[h + 3],
+      hy = P[h + 4],
+      hz = P[h + 5],
+      hw = P[h + 6];
     qrot(hx, hy, hz, hw, 0, 0, this.g.tcpLocal, this.tcp);
     this.tcp[0] += P[h];
     this.tcp[1] += P[h + 1];
@@ -174,11 +190,15 @@ export class GraspInstance implements TaskInstance {
     this.opening = Math.abs(sep) - this.g.fingerThickness;
     // Cube yaw from its x axis, or its y axis when the x axis points (nearly) up or down.
     const c = 7 * CUBE;
-    const cx = P[c + 3], cy = P[c + 4], cz = P[c + 5], cw = P[c + 6];
+    const cx = P[c + 3],
+      cy = P[c + 4],
+      cz = P[c + 5],
+      cw = P[c + 6];
     const xz = 2 * (cx * cz - cw * cy);
-    this.cubeYaw = Math.abs(xz) < 0.7
-      ? Math.atan2(2 * (cx * cy + cw * cz), 1 - 2 * (cy * cy + cz * cz))
-      : Math.atan2(1 - 2 * (cx * cx + cz * cz), 2 * (cx * cy - cw * cz));
+    this.cubeYaw =
+      Math.abs(xz) < 0.7
+        ? Math.atan2(2 * (cx * cy + cw * cz), 1 - 2 * (cy * cy + cz * cz))
+        : Math.atan2(1 - 2 * (cx * cx + cz * cz), 2 * (cx * cy - cw * cz));
   }
 
   observe(out: Float32Array): void {
@@ -211,7 +231,16 @@ export class GraspInstance implements TaskInstance {
     const c = 7 * CUBE;
     const h = 7 * PALM;
     // Cube centre relative to the TCP, rotated into the palm frame (inverse palm rotation).
-    qrot(-P[h + 3], -P[h + 4], -P[h + 5], P[h + 6], P[c] - this.tcp[0], P[c + 1] - this.tcp[1], P[c + 2] - this.tcp[2], this.tmp);
+    qrot(
+      -P[h + 3],
+      -P[h + 4],
+      -P[h + 5],
+      P[h + 6],
+      P[c] - this.tcp[0],
+      P[c + 1] - this.tcp[1],
+      P[c + 2] - this.tcp[2],
+      this.tmp,
+    );
     const e = this.s.edge;
     const between =
       Math.abs(this.tmp[0]) < this.opening / 2 + 0.002 &&
@@ -225,20 +254,25 @@ export class GraspInstance implements TaskInstance {
     const s = this.s;
     const P = this.pose;
     const c = 7 * CUBE;
-    const cx = P[c], cy = P[c + 1], cz = P[c + 2];
+    const cx = P[c],
+      cy = P[c + 1],
+      cz = P[c + 2];
     const w = this.sc.world;
     const lift = cz - s.restZ;
     const liftHeight = this.sc.success.lift_height;
     if (!s.succeeded && !s.dropped) {
       const offTable =
-        Math.abs(cx - w.table.center[0]) > w.table.size[0] / 2 || Math.abs(cy - w.table.center[1]) > w.table.size[1] / 2;
+        Math.abs(cx - w.table.center[0]) > w.table.size[0] / 2 ||
+        Math.abs(cy - w.table.center[1]) > w.table.size[1] / 2;
       if (cz < -w.fall_depth || (offTable && cz < s.restZ - 0.005)) s.dropped = true;
       else {
         s.holdSteps = lift >= liftHeight ? s.holdSteps + 1 : 0;
         if (s.holdSteps >= this.holdNeeded) s.succeeded = true;
       }
     }
-    const dx = cx - this.tcp[0], dy = cy - this.tcp[1], dz = cz - this.tcp[2];
+    const dx = cx - this.tcp[0],
+      dy = cy - this.tcp[1],
+      dz = cz - this.tcp[2];
     const success = s.succeeded && !this.successReported ? 1 : 0;
     const drop = s.dropped && !this.dropReported ? 1 : 0;
     this.successReported = s.succeeded;

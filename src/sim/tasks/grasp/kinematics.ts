@@ -102,7 +102,17 @@ function qmul(a: Quat, b: Quat): Quat {
 }
 
 /** Rotate v by the unit quaternion (x, y, z, w); allocation-free when `out` is given. */
-export function qrot(qx: number, qy: number, qz: number, qw: number, vx: number, vy: number, vz: number, out: Float64Array, o = 0): void {
+export function qrot(
+  qx: number,
+  qy: number,
+  qz: number,
+  qw: number,
+  vx: number,
+  vy: number,
+  vz: number,
+  out: Float64Array,
+  o = 0,
+): void {
   // t = 2 q×v; v' = v + w t + q×t
   const tx = 2 * (qy * vz - qz * vy);
   const ty = 2 * (qz * vx - qx * vz);
@@ -163,7 +173,16 @@ export function forwardPoses(g: ArmGeometry, q: ArrayLike<number>, s: number): {
   links.push(step(links[3], g.wrist, rotZ(q[4])));
   const palm = links[4];
   const fingers: Pose[] = [-1, 1].map((sign) => {
-    qrot(palm.q[0], palm.q[1], palm.q[2], palm.q[3], sign * (s + g.fingerThickness / 2), 0, g.palmHeight + g.fingerLength / 2, tmp);
+    qrot(
+      palm.q[0],
+      palm.q[1],
+      palm.q[2],
+      palm.q[3],
+      sign * (s + g.fingerThickness / 2),
+      0,
+      g.palmHeight + g.fingerLength / 2,
+      tmp,
+    );
     return { p: [palm.p[0] + tmp[0], palm.p[1] + tmp[1], palm.p[2] + tmp[2]] as Vec3, q: [...palm.q] as Quat };
   });
   return { links, fingers };

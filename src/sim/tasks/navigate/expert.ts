@@ -31,7 +31,8 @@ export function navigateExpert(sc: NavigateScenario, overrides: Partial<Follower
     },
     act(privileged: unknown): Float32Array {
       const p = privileged as NavigatePrivileged;
-      if (!p?.layout || !p.pose) throw new Error('navigate expert: expected the privileged state of a navigate env (TaskEnv.privileged())');
+      if (!p?.layout || !p.pose)
+        throw new Error('navigate expert: expected the privileged state of a navigate env (TaskEnv.privileged())');
       // Re-plan when the layout object changes (new episode, or a restored one) even without reset().
       if (!plan || plan.layout !== p.layout) plan = new NavigationPlan(p.layout, cfg);
       const [v, w] = plan.command(p.pose);

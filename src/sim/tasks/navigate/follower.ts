@@ -66,7 +66,12 @@ export class NavigationPlan {
   ) {
     const prims = [...layout.walls, ...layout.obstacles];
     this.shapes = new StaticShapes(prims);
-    this.grid = new ClearanceGrid(prims, layout.half, cfg.gridResolution, cfg.radius + cfg.softMargin + cfg.gridResolution);
+    this.grid = new ClearanceGrid(
+      prims,
+      layout.half,
+      cfg.gridResolution,
+      cfg.radius + cfg.softMargin + cfg.gridResolution,
+    );
     const goal = this.grid.cellOf(layout.goal.x, layout.goal.y);
     this.cost = costToGo(this.grid, goal, cfg.radius + cfg.hardMargin, cfg.radius + cfg.softMargin, cfg.softWeight);
   }
@@ -124,7 +129,10 @@ export class NavigationPlan {
     const trace = this.trace;
     trace.length = 0;
     const nose = g.cellOf(x + this.cfg.noseOffset * Math.cos(yaw), y + this.cfg.noseOffset * Math.sin(yaw));
-    let k = this.cost[nose] < Infinity && this.clearance(g.cx(nose), g.cy(nose)) > this.cfg.losMargin ? nose : this.startCell(x, y);
+    let k =
+      this.cost[nose] < Infinity && this.clearance(g.cx(nose), g.cy(nose)) > this.cfg.losMargin
+        ? nose
+        : this.startCell(x, y);
     const maxCells = Math.ceil((1.5 * L) / g.res);
     for (let s = 0; s < maxCells; s++) {
       let next = -1;

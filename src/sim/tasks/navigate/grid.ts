@@ -189,7 +189,13 @@ export function astar(grid: ClearanceGrid, minClear: number, start: number, goal
  * (m) times `1 + weight * ((softClear - c) / (softClear - hardClear))^2` when the clearance c of the
  * cell entered is below softClear, so cheapest paths keep away from obstacles. Infinity = unreachable.
  */
-export function costToGo(grid: ClearanceGrid, goal: number, hardClear: number, softClear: number, weight: number): Float64Array {
+export function costToGo(
+  grid: ClearanceGrid,
+  goal: number,
+  hardClear: number,
+  softClear: number,
+  weight: number,
+): Float64Array {
   const n = grid.n;
   const cost = new Float64Array(n * n).fill(Infinity);
   const done = new Uint8Array(n * n);

@@ -34,7 +34,13 @@ function clamp(v: number, lo: number, hi: number): number {
 }
 
 /** A point with at least `minClear` free space around it, or null after a bounded number of draws. */
-function samplePoint(rng: Rng, shapes: StaticShapes, half: number, minClear: number, accept: (x: number, y: number) => boolean): { x: number; y: number } | null {
+function samplePoint(
+  rng: Rng,
+  shapes: StaticShapes,
+  half: number,
+  minClear: number,
+  accept: (x: number, y: number) => boolean,
+): { x: number; y: number } | null {
   for (let i = 0; i < MAX_POINT_TRIES; i++) {
     const x = rng.uniform(-half + minClear, half - minClear);
     const y = rng.uniform(-half + minClear, half - minClear);
@@ -59,7 +65,13 @@ export function sampleLayout(sc: NavigateScenario, params: PhysicsParams, rng: R
     const start = samplePoint(rng, shapes, half, pointClear, () => true);
     const yaw = rng.uniform(-Math.PI, Math.PI);
     if (!start) continue;
-    const goal = samplePoint(rng, shapes, half, pointClear, (x, y) => Math.hypot(x - start.x, y - start.y) >= w.min_goal_distance);
+    const goal = samplePoint(
+      rng,
+      shapes,
+      half,
+      pointClear,
+      (x, y) => Math.hypot(x - start.x, y - start.y) >= w.min_goal_distance,
+    );
     if (!goal) continue;
     const grid = new ClearanceGrid(prims, half, w.grid_resolution, pathClear + w.grid_resolution);
     if (!astar(grid, pathClear, grid.cellOf(start.x, start.y), grid.cellOf(goal.x, goal.y))) continue;

@@ -17,7 +17,16 @@
  * task never does; a new episode builds a new world).
  */
 import type { Collider, Rapier, World } from '../../rapier.js';
-import { rawBall, rawIdentity, rawSets, rawVector, type RawColliderSet, type RawRot, type RawShapeRef, type RawVec } from '../../rapier-raw.js';
+import {
+  rawBall,
+  rawIdentity,
+  rawSets,
+  rawVector,
+  type RawColliderSet,
+  type RawRot,
+  type RawShapeRef,
+  type RawVec,
+} from '../../rapier-raw.js';
 import { StaticShapes, type Primitive } from './geometry.js';
 
 export type LidarBackend = 'rapier' | 'geometry';
@@ -100,7 +109,9 @@ function planarBound(R: Rapier, world: World, c: Collider): (Primitive & { secti
 
 /** The shape grown by BOUND_MARGIN: a ray grazing an edge in f64 may still hit it in Rapier's f32. */
 function grown(p: Primitive): Primitive {
-  return p.kind === 'box' ? { ...p, hx: p.hx + BOUND_MARGIN, hy: p.hy + BOUND_MARGIN } : { kind: p.kind, x: p.x, y: p.y, r: p.r + BOUND_MARGIN };
+  return p.kind === 'box'
+    ? { ...p, hx: p.hx + BOUND_MARGIN, hy: p.hy + BOUND_MARGIN }
+    : { kind: p.kind, x: p.x, y: p.y, r: p.r + BOUND_MARGIN };
 }
 
 /** The colliders a scan asks, read from the world. */

@@ -57,25 +57,36 @@ function find(components: readonly Component[], side: 'obs' | 'action', name: st
   let k = 0;
   for (const c of components) {
     if (c.name === name) {
-      if (size !== null && c.size !== size) throw new Error(`navigate prediction: ${side} component "${name}" has size ${c.size}, expected ${size}`);
-      if (size === null && c.size < 3) throw new Error(`navigate prediction: ${side} component "${name}" has size ${c.size}, expected at least 3 beams`);
+      if (size !== null && c.size !== size)
+        throw new Error(`navigate prediction: ${side} component "${name}" has size ${c.size}, expected ${size}`);
+      if (size === null && c.size < 3)
+        throw new Error(
+          `navigate prediction: ${side} component "${name}" has size ${c.size}, expected at least 3 beams`,
+        );
       return k;
     }
     k += c.size;
   }
   const have = components.map((c) => c.name).join(', ');
-  throw new Error(`navigate prediction: the contract has no ${side} component "${name}" (has ${have}); delay compensation needs a navigate-like contract`);
+  throw new Error(
+    `navigate prediction: the contract has no ${side} component "${name}" (has ${have}); delay compensation needs a navigate-like contract`,
+  );
 }
 
 /** Where the navigate quantities sit in `contract`; throws a one-line error naming the first missing component. */
 export function navLayout(contract: Contract): NavLayout {
-  const [lidar, goalDist, goalDir, linVel, angVel] = OBS_NEEDED.map(([name, size]) => find(contract.obs, 'obs', name, size));
+  const [lidar, goalDist, goalDir, linVel, angVel] = OBS_NEEDED.map(([name, size]) =>
+    find(contract.obs, 'obs', name, size),
+  );
   const [linCmd, angCmd] = ACT_NEEDED.map(([name, size]) => find(contract.action, 'action', name, size));
   const ob = bounds(contract.obs);
   const ab = bounds(contract.action);
   const rays = contract.obs.find((c) => c.name === 'lidar')!.size;
   const maxRange = ob.high[lidar];
-  if (!(maxRange > 0) || !Number.isFinite(maxRange)) throw new Error(`navigate prediction: obs component "lidar" needs a finite positive upper bound (the max range), got ${maxRange}`);
+  if (!(maxRange > 0) || !Number.isFinite(maxRange))
+    throw new Error(
+      `navigate prediction: obs component "lidar" needs a finite positive upper bound (the max range), got ${maxRange}`,
+    );
   return {
     rays,
     maxRange,
@@ -121,7 +132,14 @@ export function startUnicycle(s: UnicycleState, v0: number, w0: number): Unicycl
  * the command with a first-order lag `tau` (s; 0: they jump to it), exact per substep; the pose
  * integrates the substep's mean velocity along the mid-substep heading.
  */
-export function advanceUnicycle(s: UnicycleState, vc: number, wc: number, dt: number, tau: number, substeps: number): void {
+export function advanceUnicycle(
+  s: UnicycleState,
+  vc: number,
+  wc: number,
+  dt: number,
+  tau: number,
+  substeps: number,
+): void {
   const h = dt / substeps;
   const k = tau > 0 ? 1 - Math.exp(-h / tau) : 1;
   let { x, y, yaw, v, w } = s;
@@ -217,7 +235,9 @@ export class NavReprojector {
   reproject(obs: Float32Array, dx: number, dy: number, dyaw: number, v: number, w: number, out: Float32Array): void {
     const L = this.layout;
     if (obs.length !== L.obsSize || out.length !== L.obsSize) {
-      throw new Error(`navigate prediction: expected observations of ${L.obsSize} values, got ${obs.length} in, ${out.length} out`);
+      throw new Error(
+        `navigate prediction: expected observations of ${L.obsSize} values, got ${obs.length} in, ${out.length} out`,
+      );
     }
     const c = Math.cos(dyaw);
     const s = Math.sin(dyaw);

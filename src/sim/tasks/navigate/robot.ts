@@ -21,7 +21,13 @@ const G = 9.81;
 const Y_TO_Z = { x: Math.SQRT1_2, y: 0, z: 0, w: Math.SQRT1_2 };
 
 /** Create the base body and collider; returns their handles. */
-export function buildBase(R: Rapier, world: World, sc: NavigateScenario, params: PhysicsParams, pose: Pose2): { body: number; collider: number } {
+export function buildBase(
+  R: Rapier,
+  world: World,
+  sc: NavigateScenario,
+  params: PhysicsParams,
+  pose: Pose2,
+): { body: number; collider: number } {
   const rb = sc.robot;
   const desc = R.RigidBodyDesc.dynamic()
     .setTranslation(pose.x, pose.y, rb.height / 2)
@@ -98,10 +104,17 @@ export class DiffDriveBase {
   private readonly bodies: RawBodySet;
   private readonly handle: number;
 
-  constructor(R: Rapier, world: World, handles: { body: number; collider: number }, sc: NavigateScenario, params: PhysicsParams) {
+  constructor(
+    R: Rapier,
+    world: World,
+    handles: { body: number; collider: number },
+    sc: NavigateScenario,
+    params: PhysicsParams,
+  ) {
     this.body = world.getRigidBody(handles.body);
     this.collider = world.getCollider(handles.collider);
-    if (!this.body || !this.collider) throw new Error(`navigate: base body ${handles.body} / collider ${handles.collider} not found in the world`);
+    if (!this.body || !this.collider)
+      throw new Error(`navigate: base body ${handles.body} / collider ${handles.collider} not found in the world`);
     this.bodies = rawSets(world).bodies;
     this.handle = handles.body;
     ({ impulse: this.impulse, torque: this.torque } = driveScratch(R));

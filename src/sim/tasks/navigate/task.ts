@@ -88,9 +88,19 @@ function buildStatics(R: Rapier, world: World, sc: NavigateScenario, params: Phy
   const add = (p: Primitive, height: number) => {
     const desc =
       p.kind === 'box'
-        ? R.ColliderDesc.cuboid(p.hx, p.hy, height / 2).setRotation({ x: 0, y: 0, z: Math.sin(p.yaw / 2), w: Math.cos(p.yaw / 2) })
+        ? R.ColliderDesc.cuboid(p.hx, p.hy, height / 2).setRotation({
+            x: 0,
+            y: 0,
+            z: Math.sin(p.yaw / 2),
+            w: Math.cos(p.yaw / 2),
+          })
         : R.ColliderDesc.cylinder(height / 2, p.r).setRotation({ x: Math.SQRT1_2, y: 0, z: 0, w: Math.SQRT1_2 });
-    world.createCollider(desc.setTranslation(p.x, p.y, height / 2).setFriction(friction).setRestitution(params.restitution));
+    world.createCollider(
+      desc
+        .setTranslation(p.x, p.y, height / 2)
+        .setFriction(friction)
+        .setRestitution(params.restitution),
+    );
   };
   for (const p of layout.walls) add(p, sc.world.wall_height);
   for (const p of layout.obstacles) add(p, sc.world.obstacle_height);
@@ -133,7 +143,15 @@ class NavigateInstance implements TaskInstance {
     this.nearCount = this.shapes.count;
     this.rawColliders = rawSets(world).colliders;
     this.builtColliders = layout.walls.length + layout.obstacles.length + 1;
-    this.lidar = new Lidar(R, world, this.base.collider, sc.robot.lidar_rays, sc.robot.lidar_max_range, sc.robot.lidar_backend, this.shapes);
+    this.lidar = new Lidar(
+      R,
+      world,
+      this.base.collider,
+      sc.robot.lidar_rays,
+      sc.robot.lidar_max_range,
+      sc.robot.lidar_backend,
+      this.shapes,
+    );
     ({ low: this.obsLow, high: this.obsHigh } = bounds(sc.contract.obs));
     this.collideAt = sc.robot.radius + sc.robot.contact_margin;
     this.controlPeriod = 1 / sc.control.rate_hz;
@@ -167,7 +185,8 @@ class NavigateInstance implements TaskInstance {
   afterSubstep(): void {
     if (this.collided || !this.checkSubsteps) return;
     this.base.readPosition();
-    if (this.shapes.distanceAmong(this.near, this.nearCount, this.base.x, this.base.y) < this.collideAt) this.collided = true;
+    if (this.shapes.distanceAmong(this.near, this.nearCount, this.base.x, this.base.y) < this.collideAt)
+      this.collided = true;
   }
 
   /** Rapier's view: any contact point of the base closer than the margin (catches shapes we did not build). */
@@ -269,8 +288,18 @@ class NavigateInstance implements TaskInstance {
 
 function parseState(state: unknown): NavigateState {
   const s = state as Partial<NavigateState> | null;
-  if (!s || typeof s !== 'object' || typeof s.body !== 'number' || typeof s.collider !== 'number' || !s.layout || !Array.isArray(s.cmd) || !Array.isArray(s.prev)) {
-    throw new Error('navigate: restore() needs the taskState() of a navigate episode (body, collider, layout, cmd, prev, prevDist, collided)');
+  if (
+    !s ||
+    typeof s !== 'object' ||
+    typeof s.body !== 'number' ||
+    typeof s.collider !== 'number' ||
+    !s.layout ||
+    !Array.isArray(s.cmd) ||
+    !Array.isArray(s.prev)
+  ) {
+    throw new Error(
+      'navigate: restore() needs the taskState() of a navigate episode (body, collider, layout, cmd, prev, prevDist, collided)',
+    );
   }
   return s as NavigateState;
 }
@@ -290,7 +319,12 @@ export const navigateTask: TaskDef<NavigateScenario> = {
     // phase; a step with nothing dynamic in the world does that without changing any state.
     world.step();
     const handles = buildBase(R, world, sc, params, layout.start);
-    return new NavigateInstance(R, world, sc, params, layout, handles, { cmd: [0, 0], prev: [0, 0], prevDist: null, collided: false });
+    return new NavigateInstance(R, world, sc, params, layout, handles, {
+      cmd: [0, 0],
+      prev: [0, 0],
+      prevDist: null,
+      collided: false,
+    });
   },
   restore(R, world, sc, params, state) {
     const s = parseState(state);
