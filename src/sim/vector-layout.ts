@@ -5,7 +5,8 @@
  * One batch: the main thread writes the command, sets REMAINING = W, bumps SEQ and wakes every
  * worker with one notify; the worker that finishes last stores SEQ into DONE and wakes the main
  * thread. One wake-up each way per batch: on 2 cores, every extra wake-up of the main thread
- * competes with the workers for a core.
+ * competes with the workers for a core. Each side takes the value it waits for, not the wake-up, as
+ * the signal (waitForBatch; the DONE loop in VectorEnv), since a wake-up can be stale.
  */
 export interface VectorBuffers {
   actions: SharedArrayBuffer; // Float32 [N * actSize]
@@ -59,4 +60,20 @@ export interface WorkerInit {
   /** Base seed; env i starts with seed + i. */
   seed: number;
   rapier: 'simd' | 'compat';
+}
+
+/**
+ * Worker side: block until SEQ differs from `last` (the batch this worker ran last) and return it.
+ * A wake-up alone is not a new batch: the main thread stores SEQ and then notifies, and a worker that
+ * is not yet waiting when SEQ changes (its wait returns 'not-equal') can run the whole batch and
+ * wait again before that notify arrives, which then wakes it with SEQ unchanged. Taken as a batch,
+ * that wake-up stepped the worker's envs twice and decremented REMAINING once too often (when the
+ * extra decrement fell into the next batch, the main thread took that batch for done too early).
+ */
+export function waitForBatch(control: Int32Array, last: number): number {
+  for (;;) {
+    const seq = Atomics.load(control, SEQ);
+    if (seq !== last) return seq;
+    Atomics.wait(control, SEQ, last);
+  }
 }

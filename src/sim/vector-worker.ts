@@ -12,8 +12,8 @@ import {
   FLAG_TERMINATED,
   FLAG_TRUNCATED,
   REMAINING,
-  SEQ,
   type WorkerInit,
+  waitForBatch,
 } from './vector-layout.js';
 
 const init = workerData as WorkerInit;
@@ -45,8 +45,7 @@ function finishBatch(seq: number): void {
 
 let last = 0;
 for (;;) {
-  Atomics.wait(control, SEQ, last);
-  last = Atomics.load(control, SEQ);
+  last = waitForBatch(control, last);
   const c = Atomics.load(control, COMMAND) as Command;
   if (c === Command.Close) break;
   for (let k = 0; k < envs.length; k++) {

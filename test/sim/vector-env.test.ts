@@ -1,9 +1,11 @@
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadRapier } from '../../src/sim/rapier.js';
 import { loadScenario } from '../../src/sim/scenario-file.js';
 import { makeEnv } from '../../src/sim/make-env.js';
 import { VectorEnv } from '../../src/sim/vector-env.js';
 import { Rng } from '../../src/sim/rng.js';
+import { SEQ, waitForBatch } from '../../src/sim/vector-layout.js';
 import type { TaskEnv } from '../../src/sim/task-env.js';
 
 const sc = loadScenario('scenarios/navigate-obstacles.yaml');
@@ -63,5 +65,27 @@ describe('VectorEnv', () => {
     await venv.close();
     await venv.close();
     await expect(venv.reset()).rejects.toThrow(/after close/);
+  });
+
+  it('starts a worker batch only when SEQ changes, not on a late wake-up for a batch it already ran', async () => {
+    // A worker that saw SEQ = 5 before the main thread's notify ran batch 5 and waits with last = 5;
+    // the late notify then wakes it with SEQ still 5. Here a helper thread delivers that wake-up
+    // (it notifies until a waiter is woken), delivers a second one (which reaches a waiter only if
+    // the first one sent it back to waiting instead of into a batch), and only then starts batch 6.
+    const control = new Int32Array(new SharedArrayBuffer(16));
+    Atomics.store(control, SEQ, 5);
+    const notifier = new Worker(
+      `const { workerData } = require('node:worker_threads');
+       const c = new Int32Array(workerData);
+       for (let stale = 0; stale < 2; stale++) while (Atomics.notify(c, ${SEQ}) === 0);
+       Atomics.store(c, ${SEQ}, 6);
+       Atomics.notify(c, ${SEQ});`,
+      { eval: true, workerData: control.buffer },
+    );
+    try {
+      expect(waitForBatch(control, 5)).toBe(6);
+    } finally {
+      await notifier.terminate();
+    }
   });
 });
