@@ -4,8 +4,7 @@
  */
 import { printTable } from './table.js';
 import type { TransferScenarioReport } from '../src/pipelines/transfer/transfer.js';
-
-const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
+import { formatPercent as pct } from '../src/ui/percent.js';
 
 export function printTransfer(reports: TransferScenarioReport[], json: boolean): void {
   if (json) console.log(JSON.stringify(reports, null, 2));

@@ -15,6 +15,7 @@ import {
 } from '../pipelines/finetune.js';
 import { terminalHooks } from '../ui/run-hooks.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from '../ui/number-options.js';
+import { formatPercent as pct } from '../ui/percent.js';
 
 interface FinetuneFlags {
   loopDelay?: number;
@@ -79,7 +80,6 @@ function configOf(o: FinetuneFlags, mode: FinetuneMode): FinetuneRunConfig {
   };
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 function fmt(m: MeasurementSummary): string {
   const e = m.evaluation;
   const loss = m.targetValLoss === null ? null : `target val loss ${m.targetValLoss.toExponential(3)}`;

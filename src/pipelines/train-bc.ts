@@ -5,7 +5,7 @@
  * best, every epoch, so a killed run resumes), dagger/ (relabelled episodes) and policy/.
  * `sim2real train --algo bc` and `sim2real demo` run it.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadScenario } from '../sim/scenario-file.js';
 import { InputError } from '../errors.js';
@@ -112,14 +112,13 @@ export interface TrainBcReport extends SuccessFields {
 
 /** After a resume: forget rows the killed run logged past the point it resumes from. */
 function pruneMetrics(run: RunDir, round: number, epoch: number): number {
-  const keep = run.readMetrics().filter((r) => {
+  run.rewriteMetrics((r) => {
     if (r.final === true) return false; // written again after training
     const rr = typeof r.round === 'number' ? r.round : 0;
     const re = typeof r.roundEpoch === 'number' ? r.roundEpoch : 0;
     return rr < round || (rr === round && re < epoch);
   });
-  writeFileSync(join(run.path, 'metrics.jsonl'), keep.map((r) => `${JSON.stringify(r)}\n`).join(''));
-  return keep.reduce((m, r) => Math.max(m, typeof r.epoch === 'number' ? r.epoch : 0), 0);
+  return run.readMetrics().reduce((m, r) => Math.max(m, typeof r.epoch === 'number' ? r.epoch : 0), 0);
 }
 
 function evalRow(r: EvaluationReport): MetricRow {

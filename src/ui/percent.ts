@@ -1,7 +1,7 @@
 /** Rates in [0, 1] as percentages for terminal lines and reports. */
 
-/** One decimal: 0.925 → "92.5%". */
-export const formatPercent = (x: number): string => `${(100 * x).toFixed(1)}%`;
+/** One decimal: 0.925 → "92.5%"; "–" where there is no rate. */
+export const formatPercent = (x: number | null): string => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
 
 /** A rate as a whole percentage for status lines ("83%"); "–" before there is one. */
 export function wholePercent(x: number | null): string {

@@ -7,6 +7,7 @@ import { renderHistogram, renderRateBars, type RateBar } from '../../runs/plot.j
 import { reportHtml, type ReportFigure } from '../../runs/report-html.js';
 import { formatTable } from '../../ui/text-table.js';
 import type { DemoResult } from './result.js';
+import { formatPercent as pct } from '../../ui/percent.js';
 
 export interface TransferRow {
   policy: string;
@@ -39,8 +40,6 @@ export function transferRows(r: DemoResult): TransferRow[] {
     row(`fine-tuned on ${r.realDemos.episodes} robot demos`, 'emulated robot', ...n(r.robotFinetuned)),
   ];
 }
-
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export function formatTransferTable(rows: TransferRow[]): string {
   return formatTable(

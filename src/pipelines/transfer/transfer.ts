@@ -39,6 +39,7 @@ import { RECIPES, type Recipe } from '../recipes.js';
 import { evaluateWithProgress } from '../evaluate-progress.js';
 import { epochProgress, pretrainVariant } from './pretrain.js';
 import { goals, pooledRow, type GoalCheck, type TransferRow, type Variant } from './rows.js';
+import { formatPercent as pct } from '../../ui/percent.js';
 
 const SHIPPED_SCENARIOS = ['scenarios/grasp-cube.yaml', 'scenarios/navigate-obstacles.yaml'];
 
@@ -93,7 +94,6 @@ export interface TransferScenarioReport {
 const REAL_DRAW_STRIDE = 10_000;
 const STAGE_LOG = 'transfer-stages.json';
 
-const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
 const successStats = (s: SuccessStats): SuccessStats => ({
   episodes: s.episodes,
   successes: s.successes,
