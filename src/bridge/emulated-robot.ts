@@ -53,7 +53,7 @@ export async function emulateRobot(
   reality: Reality,
   opts: EmulateOptions,
 ): Promise<EmulateReport> {
-  const env = makeRealEnv(R, sc, reality);
+  const env = await makeRealEnv(R, sc, reality);
   (env.unwrapped as { onWarn?: (m: string) => void }).onWarn = () => {};
   const period = 1000 / sc.control.rate_hz;
   const client = await RobotClient.connect({

@@ -85,7 +85,7 @@ export async function recordRealDemos(opts: RealDemoOptions): Promise<RealDemoRe
     throw new InputError(`${file}: expected a new file, got an existing one (use another --out or --seed)`);
 
   const R = await loadRapier();
-  const env = makeRealEnv(R, sc, reality, { file: opts.realityFile });
+  const env = await makeRealEnv(R, sc, reality, { file: opts.realityFile });
   const task = taskEnvOf(env);
   task.onWarn = () => {};
   const expert = expertActor(sc);

@@ -107,11 +107,11 @@ export function successFields(e: EvaluationReport | null | undefined): SuccessFi
   };
 }
 
-function makeEvalEnv(
+async function makeEvalEnv(
   R: Rapier,
   sc: Scenario,
   opts: { randomize?: boolean; reality?: string; maxSteps?: number } = {},
-): Env {
+): Promise<Env> {
   if (opts.reality)
     return makeRealEnv(R, sc, loadReality(opts.reality), { file: opts.reality, maxSteps: opts.maxSteps });
   return makeEnv(R, sc, { randomize: opts.randomize ?? false, maxSteps: opts.maxSteps });
@@ -165,7 +165,7 @@ async function runShard(
   R: Rapier,
   onEpisode: (e: EpisodeOutcome, r: RolloutResult) => void,
 ): Promise<void> {
-  const env = makeEvalEnv(R, s.scenario, {
+  const env = await makeEvalEnv(R, s.scenario, {
     randomize: s.randomize,
     reality: s.reality ?? undefined,
     maxSteps: s.maxSteps ?? undefined,

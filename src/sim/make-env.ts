@@ -7,6 +7,7 @@
 import type { Env } from './env.js';
 import type { Scenario } from './scenario-schema.js';
 import type { Rapier } from './rapier.js';
+import type { PhysicsEngine } from './engine.js';
 import { TaskEnv } from './task-env.js';
 import { fixedRanges, type RangeSource } from './wrappers/ranges.js';
 import { DomainRandomization } from './wrappers/domain-randomization.js';
@@ -34,8 +35,9 @@ export interface MakeEnvOptions {
   compensateDelay?: boolean;
 }
 
-export function makeEnv(R: Rapier, sc: Scenario, opts: MakeEnvOptions = {}): Env {
-  let env: Env = new TaskEnv(R, sc);
+/** `engine`: a loaded Rapier module (the simulator) or another PhysicsEngine (a MuJoCo reality). */
+export function makeEnv(engine: Rapier | PhysicsEngine, sc: Scenario, opts: MakeEnvOptions = {}): Env {
+  let env: Env = new TaskEnv(engine, sc);
   const ranges: RangeSource | null = opts.adr ?? (opts.randomize ? fixedRanges(sc.randomization) : null);
   if (ranges) {
     env = new DomainRandomization(env, ranges);

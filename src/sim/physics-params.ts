@@ -27,6 +27,47 @@ export interface PhysicsParams {
   object_size: number;
   /** Extra displacement of objects' start positions, metres, in a random direction. */
   object_pose: number;
+  // Per-actuator and per-body knobs (reality profiles, randomization: docs/scenarios.md). Actuators
+  // are the arm joints in order (grasp: 5) or the wheels [left, right] (navigate); a missing entry
+  // is nominal, so [] leaves every actuator as the global scales make it.
+  /** × motor gain (position gain of a joint, velocity gain of a wheel), on top of motor_stiffness. */
+  actuator_gain: number[];
+  /** × viscous damping of a joint or wheel, on top of joint_damping. */
+  actuator_damping: number[];
+  /** Coulomb friction of a joint or wheel, as a fraction of its force/torque limit (nominal 0). */
+  actuator_friction: number[];
+  /** Backlash: play of a joint's transmission, rad (arm joints), or dead band of a wheel's speed command, m/s. */
+  actuator_backlash: number[];
+  /** × squeeze force limit of the gripper fingers, apart from the arm's motor_max_force (grasp). */
+  gripper_force: number;
+  /**
+   * × friction of one named body group, on top of `friction`. grasp: table, cube, pads, links;
+   * navigate: floor, wheels, obstacles, walls.
+   */
+  body_friction: Record<string, number>;
+}
+
+/** Body groups that `body_friction` may name, per task. */
+export const FRICTION_BODIES = {
+  grasp: ['table', 'cube', 'pads', 'links'],
+  navigate: ['floor', 'wheels', 'obstacles', 'walls'],
+} as const;
+
+/** Actuators that the per-actuator knobs index, per task (names for docs and error messages). */
+export const ACTUATORS = {
+  grasp: ['base_yaw', 'shoulder', 'elbow', 'wrist_pitch', 'wrist_roll'],
+  navigate: ['left_wheel', 'right_wheel'],
+} as const;
+
+/** Entry i of a per-actuator knob, or `nominal` when the list does not reach it. */
+export function perActuator(values: readonly number[] | undefined, i: number, nominal: number): number {
+  const v = values?.[i];
+  return v === undefined ? nominal : v;
+}
+
+/** The `body_friction` scale of a body group (1 when not given). */
+export function bodyFriction(p: PhysicsParams, body: string): number {
+  return p.body_friction?.[body] ?? 1;
 }
 
 export function nominalPhysics(restitution = 0): PhysicsParams {
@@ -43,6 +84,12 @@ export function nominalPhysics(restitution = 0): PhysicsParams {
     gravity_tilt_dir: 0,
     object_size: 1,
     object_pose: 0,
+    actuator_gain: [],
+    actuator_damping: [],
+    actuator_friction: [],
+    actuator_backlash: [],
+    gripper_force: 1,
+    body_friction: {},
   };
 }
 

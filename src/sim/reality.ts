@@ -11,6 +11,8 @@ import type { Rapier } from './rapier.js';
 import type { Env } from './env.js';
 import { makeEnv } from './make-env.js';
 import { formatIssue } from './scenario-file.js';
+import type { PhysicsEngine } from './engine.js';
+import { MujocoSettingsSchema, type MujocoSettings } from './mujoco/settings.js';
 
 const Value = z.union([z.number(), z.tuple([z.number(), z.number()])]);
 const GapSchema = z.strictObject(
@@ -25,6 +27,10 @@ export const RealitySchema = z.strictObject({
   description: z.string().optional(),
   /** The scenario (by name) this reality is the real counterpart of. */
   scenario: z.string().min(1),
+  /** The physics engine of this "real" world: rapier (the simulator's own) or mujoco. */
+  engine: z.enum(['rapier', 'mujoco']).default('rapier'),
+  /** Solver and contact settings of the MuJoCo engine (engine: mujoco only). */
+  mujoco: MujocoSettingsSchema.optional(),
   /** The reality gap: a fixed value or a [lo, hi] range per episode for each parameter. */
   gap: GapSchema,
   timing: z
@@ -41,6 +47,8 @@ export function parseReality(text: string, file: string): Reality {
   const raw = parseYamlText(text, file);
   const parsed = RealitySchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new InputError(formatIssue(file, parsed.error.issues[0]));
+  if (parsed.data.mujoco && parsed.data.engine !== 'mujoco')
+    throw new InputError(`${file}:mujoco: settings for the MuJoCo engine, but engine is "${parsed.data.engine}"`);
   for (const [k, v] of Object.entries(parsed.data.gap)) {
     if (Array.isArray(v) && v[0] > v[1])
       throw new InputError(`${file}:gap.${k}: expected [lo, hi] with lo <= hi, got ${JSON.stringify(v)}`);
@@ -70,13 +78,33 @@ export function checkRealityFor(reality: Reality, sc: Scenario, file?: string, w
   }
 }
 
+/** The MuJoCo settings of a reality (defaults where the profile gives none). */
+export function mujocoSettingsOf(reality: Reality): MujocoSettings {
+  return reality.mujoco ?? MujocoSettingsSchema.parse({});
+}
+
+/** The engine a reality's world runs in (loads MuJoCo on first use). */
+export async function realityEngine(R: Rapier, reality: Reality, file?: string): Promise<Rapier | PhysicsEngine> {
+  if (reality.engine === 'rapier') return R;
+  const [{ loadMujoco }, { MujocoEngine }] = await Promise.all([
+    import('./mujoco/mujoco.js'),
+    import('./mujoco/engine.js'),
+  ]);
+  return new MujocoEngine(await loadMujoco(), mujocoSettingsOf(reality), file ?? reality.name);
+}
+
 /** The scenario's env as it behaves in this reality (for the emulated robot and `eval --reality`). */
-export function makeRealEnv(
+export async function makeRealEnv(
   R: Rapier,
   sc: Scenario,
   reality: Reality,
   opts: { maxSteps?: number; file?: string } = {},
-): Env {
+): Promise<Env> {
   checkRealityFor(reality, sc, opts.file);
-  return makeEnv(R, { ...sc, randomization: realityRanges(reality) }, { randomize: true, maxSteps: opts.maxSteps });
+  const engine = await realityEngine(R, reality, opts.file);
+  return makeEnv(
+    engine,
+    { ...sc, randomization: realityRanges(reality) },
+    { randomize: true, maxSteps: opts.maxSteps },
+  );
 }

@@ -1,21 +1,24 @@
 /**
- * The base environment: one Rapier world per episode, a task inside it, actions scaled from
- * [-1, 1] to the contract's physical ranges, `substeps` physics steps per control step.
+ * The base environment: one physics world per episode (Rapier, or MuJoCo for a reality that names
+ * it: engine.ts), a task inside it, actions scaled from [-1, 1] to the contract's physical ranges,
+ * `substeps` physics steps per control step.
  * Time limits, randomization, noise and latency are wrappers around this (see make-env.ts).
  */
 import { Box } from './spaces.js';
 import { Float32Blocks } from './float32-blocks.js';
 import { bounds, totalSize, type Contract } from './contract.js';
 import { Rng } from './rng.js';
-import { gravityVector, nominalPhysics, type PhysicsParams } from './physics-params.js';
+import { nominalPhysics, type PhysicsParams } from './physics-params.js';
 import type { Env, ResetOptions, ResetResult, Serialisable, StepResult } from './env.js';
 import type { Scenario } from './scenario-schema.js';
-import type { ScenePrimitive, TaskDef, TaskInstance } from './task.js';
+import type { ScenePrimitive } from './task.js';
 import type { Rapier, World } from './rapier.js';
-import { TASKS } from './tasks/index.js';
+import type { EngineName, EpisodeWorld, PhysicsEngine } from './engine.js';
+import { RapierEngine, rapierWorldOf } from './rapier-engine.js';
 
 /** Everything needed to put an episode back exactly where it was. */
 export interface EnvState {
+  /** The engine's own bytes (a Rapier snapshot, or a MuJoCo one: src/sim/mujoco/snapshot.ts). */
   snapshot: Uint8Array;
   physics: PhysicsParams;
   task: Serialisable;
@@ -27,9 +30,8 @@ export class TaskEnv implements Env {
   readonly actionSpace: Box;
   readonly controlHz: number;
   readonly dt: number;
-  private readonly task: TaskDef;
-  private world: World | null = null;
-  private instance: TaskInstance | null = null;
+  readonly engine: PhysicsEngine;
+  private episode: EpisodeWorld | null = null;
   private rng: Rng;
   private params: PhysicsParams;
   private readonly actLow: Float32Array;
@@ -44,11 +46,12 @@ export class TaskEnv implements Env {
   /** Called once with a message the first time an action is clamped. */
   onWarn: (msg: string) => void = (m) => process.emitWarning(m);
 
+  /** `engine`: a loaded Rapier module (the simulator), or any PhysicsEngine (a MuJoCo reality). */
   constructor(
-    private readonly R: Rapier,
+    engine: Rapier | PhysicsEngine,
     readonly scenario: Scenario,
   ) {
-    this.task = TASKS[scenario.task] as TaskDef;
+    this.engine = 'create' in engine && 'name' in engine ? engine : new RapierEngine(engine as Rapier);
     this.contract = scenario.contract;
     const ob = bounds(scenario.contract.obs);
     const ab = bounds(scenario.contract.action);
@@ -70,10 +73,13 @@ export class TaskEnv implements Env {
     return this;
   }
 
-  /** The live world (for benchmarks and replay). */
+  get engineName(): EngineName {
+    return this.engine.name;
+  }
+
+  /** The live Rapier world (benchmarks and tests; Rapier engine only). */
   get physicsWorld(): World {
-    if (!this.world) throw new Error('env: reset() must be called before using the world');
-    return this.world;
+    return rapierWorldOf(this.episode);
   }
 
   get physics(): PhysicsParams {
@@ -85,11 +91,10 @@ export class TaskEnv implements Env {
     return nominalPhysics(sc.world?.restitution ?? 0);
   }
 
-  private newWorld(params: PhysicsParams): World {
-    const world = new this.R.World(gravityVector(params));
-    world.timestep = this.dt;
-    world.numSolverIterations = this.scenario.control.solver_iterations;
-    return world;
+  private freeEpisode(): void {
+    const ep = this.episode;
+    this.episode = null;
+    ep?.free();
   }
 
   reset(opts: { seed?: number; options?: ResetOptions } = {}): ResetResult {
@@ -104,30 +109,21 @@ export class TaskEnv implements Env {
       episodeSeed = this.rng.nextU32();
     }
     this.params = { ...this.nominal(), ...(opts.options?.physics ?? {}) };
-    this.instance?.dispose?.();
-    this.instance = null;
-    this.world?.free();
-    this.world = this.newWorld(this.params);
-    this.instance = this.task.create(
-      this.R,
-      this.world,
-      this.scenario,
-      this.params,
-      Rng.derive(episodeSeed, 'start-state'),
-    );
+    this.freeEpisode();
+    this.episode = this.engine.create(this.scenario, this.params, Rng.derive(episodeSeed, 'start-state'), this.dt);
     return { obs: this.observe(), info: { seed: episodeSeed, physics: { ...this.params }, randomization: {} } };
   }
 
   private observe(): Float32Array {
     const out = this.obsBlocks.next();
-    this.instance!.observe(out);
+    this.episode!.instance.observe(out);
     return out;
   }
 
   step(action: ArrayLike<number>): StepResult {
-    const inst = this.instance;
-    const world = this.world;
-    if (!inst || !world) throw new Error('env: step() before reset()');
+    const ep = this.episode;
+    if (!ep) throw new Error('env: step() before reset()');
+    const inst = ep.instance;
     const n = this.actionSpace.size;
     if (action.length !== n) throw new Error(`env: action has ${action.length} values, contract expects ${n}`);
     const applied = new Float32Array(n);
@@ -156,7 +152,7 @@ export class TaskEnv implements Env {
     const substeps = this.scenario.control.substeps;
     for (let k = 0; k < substeps; k++) {
       inst.beforeSubstep?.(this.dt);
-      world.step();
+      ep.step();
       inst.afterSubstep?.(this.dt);
     }
     const ev = inst.evaluate();
@@ -174,41 +170,33 @@ export class TaskEnv implements Env {
 
   /** Privileged ground truth for scripted experts. */
   privileged(): unknown {
-    if (!this.instance) throw new Error('env: privileged() before reset()');
-    return this.instance.privileged();
+    if (!this.episode) throw new Error('env: privileged() before reset()');
+    return this.episode.instance.privileged();
   }
 
   scene(): ScenePrimitive[] {
-    return this.instance ? this.instance.scene() : [];
+    return this.episode ? this.episode.instance.scene() : [];
   }
 
   getState(): EnvState {
-    if (!this.world || !this.instance) throw new Error('env: getState() before reset()');
-    return { snapshot: this.world.takeSnapshot(), physics: { ...this.params }, task: this.instance.taskState() };
+    const ep = this.episode;
+    if (!ep) throw new Error('env: getState() before reset()');
+    return { snapshot: ep.snapshot(), physics: { ...this.params }, task: ep.instance.taskState() };
   }
 
   /** Continue from a saved state (a logged initial snapshot, for replay). */
   setState(state: EnvState): Float32Array {
     if (this.closed) throw new Error('env: setState() after close()');
-    this.instance?.dispose?.();
-    this.instance = null;
-    this.world?.free();
-    this.world = null;
-    const world = this.R.World.restoreSnapshot(state.snapshot);
-    if (!world)
-      throw new Error('env: the Rapier snapshot could not be restored (corrupt or from another Rapier version)');
-    this.world = world;
-    this.params = { ...state.physics };
-    this.instance = this.task.restore(this.R, world, this.scenario, this.params, state.task);
+    this.freeEpisode();
+    // Physics logged before a parameter existed restores with that parameter nominal.
+    this.params = { ...this.nominal(), ...state.physics };
+    this.episode = this.engine.restore(this.scenario, this.params, state.snapshot, state.task, this.dt);
     return this.observe();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.instance?.dispose?.();
-    this.world?.free();
-    this.world = null;
-    this.instance = null;
+    this.freeEpisode();
   }
 }

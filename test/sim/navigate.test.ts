@@ -411,8 +411,9 @@ describe('navigate task', () => {
     const env = await makeEnv(variant((s) => (s.world.obstacle_count = [8, 8])));
     type Freed = { __wbg_ptr: number };
     const sections = (): Freed[] => {
-      const lidar = (env as unknown as { instance: { lidar: { targets: { sections: ({ ball: Freed } | null)[] } } } })
-        .instance.lidar;
+      const lidar = (
+        env as unknown as { episode: { instance: { lidar: { targets: { sections: ({ ball: Freed } | null)[] } } } } }
+      ).episode.instance.lidar;
       return lidar.targets.sections.filter((x) => x !== null).map((x) => x!.ball);
     };
     // A layout with cylinders: each gets a ball shape in wasm memory.

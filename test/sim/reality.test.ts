@@ -11,7 +11,7 @@ describe('reality profiles', () => {
   it.each(profiles)('%s loads and builds the real env of its scenario', async (file) => {
     const reality = loadReality(file);
     const sc = loadScenario(`scenarios/${reality.scenario}.yaml`);
-    const env = makeRealEnv(await loadRapier(), sc, reality);
+    const env = await makeRealEnv(await loadRapier(), sc, reality);
     const r = env.reset({ seed: 1 });
     // Fixed gap values are applied exactly and logged with the episode.
     for (const [k, v] of Object.entries(reality.gap)) {
@@ -49,7 +49,7 @@ describe('reality profiles', () => {
   it('refuses a profile made for another scenario', async () => {
     const reality = loadReality('scenarios/reality/grasp-cube.yaml');
     const sc = loadScenario('scenarios/navigate-obstacles.yaml');
-    expect(() => makeRealEnv({} as never, sc, reality, { file: 'g.yaml' })).toThrow(
+    await expect(makeRealEnv({} as never, sc, reality, { file: 'g.yaml' })).rejects.toThrow(
       /^g\.yaml:scenario: expected "navigate-obstacles"/,
     );
   });
