@@ -11,8 +11,14 @@ import { VectorEnv } from '../src/sim/vector-env.js';
 import { Rng } from '../src/sim/rng.js';
 import type { Scenario } from '../src/sim/scenario-schema.js';
 import { median, printTable } from './table.js';
+import { mujocoOverhead, type MujocoRow } from './mujoco.js';
 
 const SCENARIOS = ['scenarios/grasp-cube.yaml', 'scenarios/navigate-obstacles.yaml'];
+/** The MuJoCo reality of each scenario (engine: mujoco), measured against raw mj_step. */
+const MUJOCO_REALITY: Record<string, string> = {
+  'grasp-cube': 'scenarios/reality/grasp-cube-mujoco.yaml',
+  'navigate-obstacles': 'scenarios/reality/navigate-obstacles-mujoco.yaml',
+};
 const VECTOR_ENVS = 64;
 
 interface SimRow {
@@ -154,6 +160,7 @@ export async function benchSim(opts: { seconds: number; json: boolean; scenario?
   const simd = await loadRapier('simd');
   const compat = await loadRapier('compat' as RapierFlavor);
   const rows: SimRow[] = [];
+  const mjRows: MujocoRow[] = [];
   for (const file of opts.scenario ? [opts.scenario] : SCENARIOS) {
     const sc = loadScenario(file);
     const log = (s: string) => opts.json || process.stderr.write(`bench sim: ${sc.name}: ${s}\n`);
@@ -167,6 +174,11 @@ export async function benchSim(opts: { seconds: number; json: boolean; scenario?
     const rc = rawRate(compat, sc, opts.seconds);
     log('vector env, 1 and 2 workers');
     const vec = await vectorRates(sc, VECTOR_ENVS, 3 * opts.seconds);
+    const mjReality = MUJOCO_REALITY[sc.name];
+    if (mjReality) {
+      log(`MuJoCo reality (${mjReality}) vs raw mj_step`);
+      mjRows.push(await mujocoOverhead(simd, sc, mjReality, opts.seconds));
+    }
     rows.push({
       scenario: sc.name,
       singleEnvStepsPerS: single,
@@ -181,7 +193,7 @@ export async function benchSim(opts: { seconds: number; json: boolean; scenario?
     });
   }
   if (opts.json) {
-    console.log(JSON.stringify({ suite: 'sim', rows }, null, 2));
+    console.log(JSON.stringify({ suite: 'sim', rows, mujoco: mjRows }, null, 2));
     return;
   }
   printTable(
@@ -211,4 +223,14 @@ export async function benchSim(opts: { seconds: number; json: boolean; scenario?
   console.log(
     `\nvector env: ${VECTOR_ENVS} envs, random actions, median of alternating windows; raw rates are world.step() on the scenario world (simd vs compat Rapier builds).`,
   );
+  if (mjRows.length) {
+    console.log('');
+    printTable(
+      ['MuJoCo reality', 'env steps/s', 'mj_step/s in env', 'raw mj_step/s', 'ratio'],
+      mjRows.map((r) => [r.reality, r.envStepsPerS, r.physicsStepsPerSInEnv, r.rawMjStepsPerS, r.ratio]),
+    );
+    console.log(
+      '\nMuJoCo: the emulated robot (reality env with its gap) vs bare mj_step on a copy of the same model and state; median of per-round ratios.',
+    );
+  }
 }

@@ -4,7 +4,7 @@ import { loadRapier } from '../sim/rapier.js';
 import { InputError, loadScenario } from '../sim/scenario-file.js';
 import { ScenarioSchema, type Scenario } from '../sim/scenario-schema.js';
 import { readEpisodes } from '../episodes/reader.js';
-import { replayCheck } from '../replay/replay-check.js';
+import { replayCheck, replayEngine } from '../replay/replay-check.js';
 import { compareEpisodes } from '../replay/compare.js';
 import { nonNegativeInt, nonNegativeNumber } from '../ui/number-options.js';
 import type { Episode } from '../episodes/types.js';
@@ -91,8 +91,7 @@ export function registerReplay(program: Command): void {
           `${file}: expected an episode with index ${o.episode}, got indices ${episodes.map((e) => e.start.index).join(', ') || 'none'}`,
         );
       const sc = scenarioOf(ep, o.scenario);
-      const R = await loadRapier();
-      const res = replayCheck(R, sc, ep);
+      const res = replayCheck(await replayEngine(await loadRapier(), ep), sc, ep);
       if (o.json) {
         console.log(
           JSON.stringify({ file, episode: o.episode, scenario: sc.name, ...res, perStep: undefined }, null, 2),

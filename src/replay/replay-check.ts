@@ -1,8 +1,11 @@
 /**
- * Replay by state: restore an episode's logged initial Rapier snapshot, re-apply the actions the
- * robot applied, and measure how far the re-simulated observations drift from the logged ones.
+ * Replay by state: restore an episode's logged initial snapshot (Rapier's, or MuJoCo's for an
+ * episode recorded in a MuJoCo reality), re-apply the actions the robot applied, and measure how far
+ * the re-simulated observations drift from the logged ones.
  */
 import type { Rapier } from '../sim/rapier.js';
+import type { PhysicsEngine } from '../sim/engine.js';
+import { isMujocoSnapshot } from '../sim/mujoco/snapshot.js';
 import type { Scenario } from '../sim/scenario-schema.js';
 import { TaskEnv } from '../sim/task-env.js';
 import type { Episode } from '../episodes/types.js';
@@ -41,12 +44,24 @@ function componentAt(sc: Scenario, index: number): string {
   return `obs[${index}]`;
 }
 
-export function replayCheck(R: Rapier, sc: Scenario, ep: Episode): ReplayCheck {
+/** The engine that can restore an episode's snapshot: Rapier, or MuJoCo (loaded on demand). */
+export async function replayEngine(R: Rapier, ep: Episode): Promise<Rapier | PhysicsEngine> {
+  if (!isMujocoSnapshot(ep.snapshot)) return R;
+  const [{ loadMujoco }, { MujocoEngine }] = await Promise.all([
+    import('../sim/mujoco/mujoco.js'),
+    import('../sim/mujoco/engine.js'),
+  ]);
+  // The snapshot carries its model's MJCF, settings included: the engine needs no profile.
+  return new MujocoEngine(await loadMujoco());
+}
+
+/** `engine`: what replayEngine() returns for the episode. */
+export function replayCheck(engine: Rapier | PhysicsEngine, sc: Scenario, ep: Episode): ReplayCheck {
   if (ep.snapshot.length === 0 || !ep.start.physics)
     throw new Error(
       `episode ${ep.start.index}: no initial snapshot was logged (a real-robot episode?): replay by state needs a sim episode`,
     );
-  const env = new TaskEnv(R, sc);
+  const env = new TaskEnv(engine, sc);
   env.onWarn = () => {};
   try {
     const logged = (t: number) => ep.steps[t].trueObs ?? ep.steps[t].obs;
