@@ -25,7 +25,12 @@ export interface MujocoRow {
   ratio: number;
 }
 
-export async function mujocoOverhead(R: Rapier, sc: Scenario, realityFile: string, seconds: number): Promise<MujocoRow> {
+export async function mujocoOverhead(
+  R: Rapier,
+  sc: Scenario,
+  realityFile: string,
+  seconds: number,
+): Promise<MujocoRow> {
   const mj = await loadMujoco();
   const reality = loadReality(realityFile);
   const env = await makeRealEnv(R, sc, reality, { file: realityFile });

@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadRapier } from '../sim/rapier.js';
 import { makeEnv, taskEnvOf } from '../sim/make-env.js';
+import { simEngine } from '../sim/training-engine.js';
 import { Rng } from '../sim/rng.js';
 import type { Scenario } from '../sim/scenario-schema.js';
 import { EpisodeWriter } from '../episodes/writer.js';
@@ -15,7 +16,8 @@ const post = (m: CollectWorkerMessage) => parentPort!.postMessage(m);
 try {
   const R = await loadRapier();
   const sc = init.scenario as Scenario;
-  const env = makeEnv(R, sc, { randomize: init.randomize, compensateDelay: init.compensateDelay });
+  const engine = await simEngine(R, sc, init.randomize);
+  const env = makeEnv(engine, sc, { randomize: init.randomize, compensateDelay: init.compensateDelay });
   const task = taskEnvOf(env);
   task.onWarn = () => {};
   const actor = expertActor(sc);

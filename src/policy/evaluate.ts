@@ -10,6 +10,7 @@
  *
  * This module is also the entry of its own worker threads (see the end of the file).
  */
+import { simEngine } from '../sim/training-engine.js';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -114,7 +115,8 @@ async function makeEvalEnv(
 ): Promise<Env> {
   if (opts.reality)
     return makeRealEnv(R, sc, loadReality(opts.reality), { file: opts.reality, maxSteps: opts.maxSteps });
-  return makeEnv(R, sc, { randomize: opts.randomize ?? false, maxSteps: opts.maxSteps });
+  const randomize = opts.randomize ?? false;
+  return makeEnv(await simEngine(R, sc, randomize), sc, { randomize, maxSteps: opts.maxSteps });
 }
 
 /** A Policy as a rollout Actor, always acting deterministically. */

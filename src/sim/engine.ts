@@ -9,7 +9,8 @@ import type { Rng } from './rng.js';
 import type { Scenario } from './scenario-schema.js';
 import type { TaskInstance } from './task.js';
 
-export type EngineName = 'rapier' | 'mujoco';
+/** `mixed`: a training engine that runs each episode in one of the others (mixed-engine.ts). */
+export type EngineName = 'rapier' | 'mujoco' | 'mixed';
 
 /** One episode's world in some engine, with the task instance bound to it. */
 export interface EpisodeWorld {

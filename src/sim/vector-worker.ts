@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadRapier } from './rapier.js';
 import { makeEnv } from './make-env.js';
+import { simEngine } from './training-engine.js';
 import type { Env } from './env.js';
 import type { Scenario } from './scenario-schema.js';
 import {
@@ -18,9 +19,10 @@ import {
 
 const init = workerData as WorkerInit;
 const R = await loadRapier(init.rapier);
+const engine = await simEngine(R, init.scenario as Scenario, init.randomize);
 const envs: Env[] = [];
 for (let i = 0; i < init.count; i++) {
-  const env = makeEnv(R, init.scenario as Scenario, { randomize: init.randomize, maxSteps: init.maxSteps });
+  const env = makeEnv(engine, init.scenario as Scenario, { randomize: init.randomize, maxSteps: init.maxSteps });
   (env.unwrapped as { onWarn?: (m: string) => void }).onWarn = () => {};
   envs.push(env);
 }

@@ -14,6 +14,7 @@
  * driving policy) to `<dataDir>/dagger-round-<r>.mcap` when `dataDir` is given, which is also what
  * lets a killed run resume after round 0 (rounds already collected are read back, not re-run).
  */
+import { simEngine } from '../../sim/training-engine.js';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../../sim/scenario-schema.js';
@@ -59,7 +60,11 @@ export interface RelabelResult {
 async function relabelWithExpert(opts: RelabelOptions): Promise<RelabelResult> {
   const sc = opts.scenario;
   const R = await loadRapier();
-  const env = makeEnv(R, sc, { randomize: opts.randomize ?? false, compensateDelay: opts.compensateDelay ?? false });
+  const randomize = opts.randomize ?? false;
+  const env = makeEnv(await simEngine(R, sc, randomize), sc, {
+    randomize,
+    compensateDelay: opts.compensateDelay ?? false,
+  });
   const task = taskEnvOf(env);
   task.onWarn = () => {};
   const expert = expertActor(sc);
