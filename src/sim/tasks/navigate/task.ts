@@ -63,7 +63,7 @@ type NavigateState = NavigateProgress & {
   prev: [number, number];
 };
 
-export function obsLayout(sc: NavigateScenario): LayoutEntry[] {
+function obsLayout(sc: NavigateScenario): LayoutEntry[] {
   return [
     { name: 'lidar', size: sc.robot.lidar_rays },
     { name: 'goal_dist', size: 1 },
