@@ -9,6 +9,11 @@ import { navigateExpert } from '../../src/sim/tasks/navigate/expert.js';
 import { ClearanceGrid, astar } from '../../src/sim/tasks/navigate/grid.js';
 import { StaticShapes, arenaWalls, type Primitive } from '../../src/sim/tasks/navigate/geometry.js';
 import type { NavigateScenario } from '../../src/sim/scenario-schema.js';
+import { nominalPhysics, type PhysicsParams } from '../../src/sim/physics-params.js';
+import { compileMjcf, loadMujoco, type Mujoco } from '../../src/sim/mujoco/mujoco.js';
+import { MujocoEngine } from '../../src/sim/mujoco/engine.js';
+import { defaultMujocoSettings } from '../../src/sim/mujoco/settings.js';
+import { navigateMujoco } from '../../src/sim/tasks/navigate/mujoco.js';
 
 const FILE = 'scenarios/navigate-obstacles.yaml';
 const base = loadScenario(FILE) as NavigateScenario;
@@ -453,4 +458,134 @@ describe('navigate task', () => {
     const state = env.getState();
     expect(() => env.setState({ ...state, task: { nope: 1 } })).toThrow(/taskState\(\) of a navigate episode/);
   });
+});
+
+describe.each(['rapier', 'mujoco'] as const)('per-wheel and per-body knobs (%s)', (engine) => {
+  const empty = variant((s) => (s.world.obstacle_count = [0, 0]));
+  let mj: Mujoco;
+  async function knobEnv(): Promise<TaskEnv> {
+    if (engine === 'rapier') return makeEnv(empty);
+    mj ??= await loadMujoco();
+    const env = new TaskEnv(new MujocoEngine(mj), empty);
+    envs.push(env);
+    return env;
+  }
+  /** A seed whose base has 1.2 m free ahead (the lidar's beam 0). */
+  let seed = -1;
+  async function freeAhead(env: TaskEnv): Promise<number> {
+    if (seed < 0) for (seed = 0; env.reset({ seed }).obs[0] < 1.2; ) seed++;
+    return seed;
+  }
+  /** Heading change, forward speed after the first step, and distance after 10 steps of one command. */
+  async function drive(physics: Partial<PhysicsParams>, action = [1, 0]) {
+    const env = await knobEnv();
+    env.reset({ seed: await freeAhead(env), options: { physics } });
+    const p0 = env.privileged() as NavigatePrivileged;
+    const first = env.step(action);
+    for (let t = 1; t < 10; t++) env.step(action);
+    const p = env.privileged() as NavigatePrivileged;
+    const dyaw = Math.atan2(Math.sin(p.pose.yaw - p0.pose.yaw), Math.cos(p.pose.yaw - p0.pose.yaw));
+    return {
+      dyaw,
+      v1: first.obs[RAYS + 3],
+      dist: Math.hypot(p.pose.x - p0.pose.x, p.pose.y - p0.pose.y),
+      obs: bytes(env.step(action).obs),
+    };
+  }
+
+  it('nominal values ([] / {} / 1 / 0) leave the base exactly as without them', async () => {
+    const plain = await drive({}, [0.7, 0.4]);
+    const spelled = await drive(
+      {
+        actuator_gain: [1, 1],
+        actuator_damping: [1, 1],
+        actuator_friction: [0, 0],
+        actuator_backlash: [0, 0],
+        body_friction: { floor: 1, wheels: 1, walls: 1, obstacles: 1 },
+      },
+      [0.7, 0.4],
+    );
+    expect(spelled.obs).toEqual(plain.obs);
+    expect(plain.dist).toBeGreaterThan(0.3);
+  });
+
+  it.each([
+    ['actuator_gain', [0.5, 1], [1, 0.5]],
+    ['actuator_damping', [5, 1], [1, 5]],
+    ['actuator_friction', [0.5, 0], [0, 0.5]],
+    ['actuator_backlash', [0.1, 0], [0, 0.1]],
+  ] as const)(
+    '%s: a weaker or stickier left wheel curves a straight command left, the right one right',
+    async (knob, left, right) => {
+      const straight = await drive({});
+      expect(Math.abs(straight.dyaw)).toBeLessThan(1e-3);
+      const l = await drive({ [knob]: [...left] });
+      const r = await drive({ [knob]: [...right] });
+      expect(l.dyaw, 'left wheel hampered: counter-clockwise').toBeGreaterThan(0.05);
+      expect(r.dyaw, 'right wheel hampered: clockwise').toBeLessThan(-0.05);
+      expect(l.dyaw + r.dyaw, 'mirror images').toBeCloseTo(0, 2);
+    },
+  );
+
+  it('actuator_backlash: commands inside the dead band do not move the wheels', async () => {
+    // 0.25 m/s straight ahead, both wheels' dead band 0.3 m/s.
+    expect((await drive({ actuator_backlash: [0.3, 0.3] }, [0.5, 0])).dist).toBeLessThan(1e-3);
+    expect((await drive({ actuator_backlash: [0.1, 0.1] }, [0.5, 0])).dist).toBeGreaterThan(0.1);
+  });
+
+  it.each(['floor', 'wheels'])('body_friction.%s scales the traction', async (body) => {
+    const nominal = await drive({});
+    const slippery = await drive({ body_friction: { [body]: 0.1 } });
+    expect(slippery.v1).toBeLessThan(0.3 * nominal.v1);
+    expect(Math.abs(slippery.dyaw)).toBeLessThan(1e-3);
+  });
+
+  it.each(['walls', 'obstacles'] as const)(
+    'body_friction.%s scales the friction of those bodies only',
+    async (body) => {
+      const sc = variant((s) => (s.world.obstacle_count = [3, 3]));
+      type Coefficients = Record<'walls' | 'obstacles', number[]>;
+      const coefficients = async (scale: number): Promise<Coefficients> => {
+        const physics = { body_friction: { [body]: scale } };
+        if (engine === 'rapier') {
+          const env = await makeEnv(sc);
+          env.reset({ seed: 1, options: { physics } });
+          const { layout } = env.privileged() as NavigatePrivileged;
+          const out: Coefficients = { walls: [], obstacles: [] };
+          env.physicsWorld.forEachCollider((c) => {
+            if (c.parent()?.isDynamic()) return;
+            const t = c.translation();
+            const isWall = layout.walls.some((w) => Math.hypot(w.x - t.x, w.y - t.y) < 1e-5);
+            (isWall ? out.walls : out.obstacles).push(c.friction());
+          });
+          return out;
+        }
+        mj ??= await loadMujoco();
+        const { xml } = navigateMujoco.build(
+          sc,
+          { ...nominalPhysics(), ...physics },
+          new Rng(1),
+          defaultMujocoSettings(),
+          0.01,
+        );
+        const model = compileMjcf(mj, xml);
+        try {
+          const mu = (name: string) =>
+            (model.geom_friction as Float64Array)[3 * mj.mj_name2id(model, mj.mjtObj.mjOBJ_GEOM.value, name)];
+          return {
+            walls: [0, 1, 2, 3].map((i) => mu(`wall-${i}`)),
+            obstacles: [0, 1, 2].map((i) => mu(`obstacle-${i}`)),
+          };
+        } finally {
+          model.delete();
+        }
+      };
+      const nominal = await coefficients(1);
+      const scaled = await coefficients(0.25);
+      const other = body === 'walls' ? 'obstacles' : 'walls';
+      expect(nominal[body].length).toBeGreaterThan(0);
+      scaled[body].forEach((m, i) => expect(m).toBeCloseTo(0.25 * nominal[body][i], 9));
+      expect(scaled[other]).toEqual(nominal[other]);
+    },
+  );
 });

@@ -9,12 +9,18 @@
  *   F   = clamp(m₀ · a, ±F_max)                       c: velocity_damping × motor_damping)
  *   F⊥  = −m₀ · v⊥ / dt,  |(F, F⊥)| ≤ μ · m · g      (μ: wheel_friction × friction)
  *   τ   = clamp(I₀ · (k · (ω* − ω) − c · (ω − ω_prev) / dt), ±τ_max)
+ *
+ * Rapier has no wheels, so the per-wheel knobs (wheels.ts) act on the loop's wheel shares
+ * (wheel-emulation.ts); with them nominal that code is skipped and the base is exactly the above.
+ * Traction μ also takes body_friction.wheels × body_friction.floor (the floor is implicit here).
  */
 import type { Collider, Rapier, RigidBody, World } from '../../rapier.js';
 import { rawSets, rawVector, type RawBodySet, type RawVec } from '../../rapier-raw.js';
-import type { PhysicsParams } from '../../physics-params.js';
+import { bodyFriction, type PhysicsParams } from '../../physics-params.js';
 import type { NavigateScenario } from '../../scenario-schema.js';
 import type { Pose2 } from './geometry.js';
+import { WheelEmulation } from './wheel-emulation.js';
+import { nominalWheels, wheelKnobs } from './wheels.js';
 
 const G = 9.81;
 /** Rotates a Rapier cylinder (axis y) so its axis is z. */
@@ -103,6 +109,8 @@ export class DiffDriveBase {
   private readonly torque: RawVec;
   private readonly bodies: RawBodySet;
   private readonly handle: number;
+  /** The per-wheel knobs' effect, or null when they are all nominal. */
+  private readonly wheels: WheelEmulation | null;
 
   constructor(
     R: Rapier,
@@ -123,18 +131,27 @@ export class DiffDriveBase {
     this.damping = rb.velocity_damping * params.motor_damping;
     this.maxForce = rb.max_force * params.motor_max_force;
     this.maxTorque = rb.max_torque * params.motor_max_force;
-    this.traction = rb.wheel_friction * params.friction * rb.mass * params.link_mass * G;
-    this.maxAccel = (rb.wheel_friction * params.friction + 1) * G;
+    // Wheel–floor traction: × 1 exactly when body_friction leaves both nominal.
+    const bodies = bodyFriction(params, 'wheels') * bodyFriction(params, 'floor');
+    this.traction = rb.wheel_friction * params.friction * rb.mass * params.link_mass * G * bodies;
+    this.maxAccel = (rb.wheel_friction * params.friction * bodies + 1) * G;
     this.mass0 = rb.mass;
     this.inertia0 = 0.5 * rb.mass * rb.radius * rb.radius;
     this.maxSpeed = rb.max_speed;
     this.maxYawRate = rb.max_yaw_rate;
+    const knobs = wheelKnobs(params);
+    this.wheels = nominalWheels(knobs) ? null : new WheelEmulation(sc, params, knobs);
   }
 
   /** Set the velocity targets (physical units), clamped to the robot's limits. */
   command(v: number, w: number): void {
     this.cmdV = v > this.maxSpeed ? this.maxSpeed : v < -this.maxSpeed ? -this.maxSpeed : v;
     this.cmdW = w > this.maxYawRate ? this.maxYawRate : w < -this.maxYawRate ? -this.maxYawRate : w;
+    if (this.wheels) {
+      this.wheels.command(this.cmdV, this.cmdW);
+      this.cmdV = this.wheels.v;
+      this.cmdW = this.wheels.w;
+    }
   }
 
   /** One step of the velocity loop: applies the drive impulses for the coming substep. No allocation. */
@@ -157,8 +174,22 @@ export class DiffDriveBase {
     const vf = c * this.lin.x + s * this.lin.y;
     const vl = -s * this.lin.x + c * this.lin.y;
     let f = this.mass0 * (this.gain * (this.cmdV - vf) - (this.damping * (vf - this.prevV)) / dt);
+    let tq = this.inertia0 * (this.gain * (this.cmdW - w) - (this.damping * (w - this.prevW)) / dt);
+    const wheels = this.wheels;
+    if (wheels) {
+      wheels.efforts(f, tq);
+      f = wheels.f;
+      tq = wheels.t;
+    }
     if (f > this.maxForce) f = this.maxForce;
     else if (f < -this.maxForce) f = -this.maxForce;
+    if (tq > this.maxTorque) tq = this.maxTorque;
+    else if (tq < -this.maxTorque) tq = -this.maxTorque;
+    if (wheels) {
+      wheels.losses(f, tq, vf, w, dt);
+      f = wheels.f;
+      tq = wheels.t;
+    }
     let fl = (-this.mass0 * vl) / dt;
     const mag = Math.sqrt(f * f + fl * fl);
     if (mag > this.traction) {
@@ -166,9 +197,6 @@ export class DiffDriveBase {
       f *= k;
       fl *= k;
     }
-    let tq = this.inertia0 * (this.gain * (this.cmdW - w) - (this.damping * (w - this.prevW)) / dt);
-    if (tq > this.maxTorque) tq = this.maxTorque;
-    else if (tq < -this.maxTorque) tq = -this.maxTorque;
     this.prevV = vf;
     this.prevW = w;
     // Straight into the wasm body set with a reused vector: RigidBody.applyImpulse allocates a
