@@ -168,6 +168,15 @@ class NavigateInstance implements TaskInstance {
 
   applyAction(action: Float32Array): void {
     this.base.command(action[0], action[1]);
+    this.planContactChecks();
+  }
+
+  /** A step without a new command still needs its contact checks planned from where the base is now. */
+  resync(): void {
+    this.planContactChecks();
+  }
+
+  private planContactChecks(): void {
     // Skip the per-substep contact checks this control step when the base cannot reach anything:
     // without contact it moves at most (|v| + a_max·T)·T, a_max = traction/m + g (any tilt).
     this.base.readState();
