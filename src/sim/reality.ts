@@ -90,10 +90,11 @@ export function loadReality(file: string): Reality {
   return parseReality(readInputFile(file, 'reality profile'), file);
 }
 
-const asRange = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
-
-function rangesOf<T>(block: Record<string, T>, f: (v: T) => unknown): Record<string, never> {
-  return Object.fromEntries(Object.entries(block).map(([k, v]) => [k, f(v)])) as Record<string, never>;
+/** Every fixed value of a profile block as [v, v], ranges as they are (dropout_steps is a setting: kept). */
+function asRanges(v: unknown, key = ''): unknown {
+  if (typeof v === 'number') return key === 'dropout_steps' ? v : [v, v];
+  if (Array.isArray(v) || v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, asRanges(x, k)]));
 }
 
 /**
@@ -101,30 +102,11 @@ function rangesOf<T>(block: Record<string, T>, f: (v: T) => unknown): Record<str
  * the sim-time delays; `timing.jitter_ms` becomes `jitter_s` when that is not given.
  */
 export function realityRanges(reality: Reality): Randomization {
-  const out: Randomization = {};
-  for (const [k, v] of Object.entries(reality.gap)) {
-    if (v === undefined) continue;
-    if (k === 'actuators' || k === 'body_friction') continue;
-    (out as Record<string, unknown>)[k] = asRange(v as number | [number, number]);
-  }
-  const { actuators, body_friction } = reality.gap;
-  if (actuators)
-    out.actuators = rangesOf(actuators, (knobs) =>
-      rangesOf(knobs as Record<string, number | [number, number]>, asRange),
-    );
-  if (body_friction) out.body_friction = rangesOf(body_friction, asRange);
-  if (reality.sensors)
-    out.sensors = rangesOf(reality.sensors, (knobs) =>
-      Object.fromEntries(
-        Object.entries(knobs).map(([k, v]) => [k, k === 'dropout_steps' ? v : asRange(v as number | [number, number])]),
-      ),
-    );
-  const { action_delay_s, obs_delay_s, jitter_s, jitter_ms } = reality.timing;
-  if (action_delay_s !== undefined) out.action_delay_s = asRange(action_delay_s);
-  if (obs_delay_s !== undefined) out.obs_delay_s = asRange(obs_delay_s);
-  if (jitter_s !== undefined) out.jitter_s = asRange(jitter_s);
-  else if (jitter_ms > 0) out.jitter_s = [jitter_ms / 1000, jitter_ms / 1000];
-  return out;
+  const { jitter_ms, ...timing } = reality.timing;
+  const out = asRanges({ ...reality.gap, ...(reality.sensors ? { sensors: reality.sensors } : {}), ...timing });
+  const r = out as Randomization;
+  if (timing.jitter_s === undefined && jitter_ms > 0) r.jitter_s = [jitter_ms / 1000, jitter_ms / 1000];
+  return r;
 }
 
 /** Refuse a reality profile written for another scenario; `whose` says where `sc` came from. */

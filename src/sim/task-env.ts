@@ -280,6 +280,7 @@ export class TaskEnv implements Env {
     this.freeEpisode();
     // Physics logged before a parameter existed restores with that parameter nominal.
     this.params = { ...this.nominal(), ...state.physics };
+    this.plan = null;
     this.episode = this.engine.restore(this.scenario, this.params, state.snapshot, state.task, this.dt);
     return this.observe();
   }

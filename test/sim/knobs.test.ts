@@ -306,3 +306,21 @@ describe('scenario overrides', () => {
     );
   });
 });
+
+describe('docs/scenarios.md', () => {
+  const blocks = [...readFileSync('docs/scenarios.md', 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+  it('its randomization example is a valid grasp block', () => {
+    const example = blocks.find((b) => b.startsWith('randomization:') && b.includes('actuators:'))!;
+    const sc = parseScenario(scenarioText('scenarios/grasp-cube.yaml', parse(example).randomization), 'doc.yaml');
+    expect(sc.randomization.actuators?.shoulder?.gain).toEqual([0.7, 1.1]);
+  });
+
+  it('its profile example is a valid navigate profile', () => {
+    const example = blocks.find((b) => b.includes('scenario_overrides:'))!;
+    const p = parseReality(example, 'doc.yaml');
+    checkRealityFor(p, nav, 'doc.yaml');
+    expect(realityRanges(p).sensors?.lidar?.dropout_steps).toEqual([1, 3]);
+    expect(realityRanges(p).jitter_s).toEqual([0.005, 0.005]);
+  });
+});
