@@ -8,6 +8,7 @@
 import { Rng } from './rng.js';
 import type { AdrConfig, Randomization } from './scenario-schema.js';
 import type { ParamName, RangeSource } from './wrappers/ranges.js';
+import { flattenRandomization, nominalOf } from './randomization.js';
 
 export interface AdrParamState {
   /** The scenario's full range: ADR never goes beyond it. */
@@ -27,23 +28,6 @@ export interface AdrState {
   buffers: Record<string, number[]>;
 }
 
-/** Nominal value of each randomized parameter (scales are 1, the rest 0 unless given). */
-function nominalOf(name: ParamName, restitution = 0): number {
-  const scales: ParamName[] = [
-    'friction',
-    'link_mass',
-    'object_mass',
-    'joint_damping',
-    'motor_stiffness',
-    'motor_damping',
-    'motor_max_force',
-    'object_size',
-  ];
-  if (scales.includes(name)) return 1;
-  if (name === 'restitution') return restitution;
-  return 0;
-}
-
 export class Adr implements RangeSource {
   private pinned: { name: ParamName; side: 'lo' | 'hi' } | null = null;
   private rng: Rng;
@@ -54,8 +38,8 @@ export class Adr implements RangeSource {
 
   static fresh(full: Randomization, config: AdrConfig, restitution = 0): Adr {
     const params: AdrState['params'] = {};
-    for (const [name, r] of Object.entries(full) as [ParamName, [number, number] | undefined][]) {
-      if (!r) continue;
+    // Nested knobs (per actuator, body, sensor) are parameters of their own under their flat name.
+    for (const [name, r] of flattenRandomization(full)) {
       const nominal = Math.min(r[1], Math.max(r[0], nominalOf(name, restitution)));
       params[name] = {
         full: [r[0], r[1]],
@@ -120,8 +104,8 @@ export class Adr implements RangeSource {
   }
 
   /** Per parameter, how much of its full range is open (0 = nominal only, 1 = all of it). */
-  openFractions(): Partial<Record<ParamName, number>> {
-    const out: Partial<Record<ParamName, number>> = {};
+  openFractions(): Record<ParamName, number> {
+    const out: Record<ParamName, number> = {};
     for (const [name, p] of Object.entries(this.state.params) as [ParamName, AdrParamState][]) {
       const w = p.full[1] - p.full[0];
       out[name] = w > 0 ? (p.hi - p.lo) / w : 1;

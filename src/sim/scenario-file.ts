@@ -9,6 +9,7 @@ import { ScenarioSchema, type Scenario } from './scenario-schema.js';
 import { totalSize } from './contract.js';
 import { TASKS } from './tasks/index.js';
 import type { TaskDef } from './task.js';
+import { checkPhysicsKnobTargets, checkSensorTargets } from './knob-targets.js';
 
 export { InputError };
 
@@ -121,4 +122,6 @@ function checkAgainstTask(sc: Scenario, file: string): void {
       );
     }
   }
+  checkPhysicsKnobTargets(sc.randomization, sc.task, `${file}:randomization`);
+  checkSensorTargets(sc.randomization.sensors, sc.contract, `${file}:randomization.sensors`);
 }

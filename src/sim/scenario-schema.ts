@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { GraspBlocks } from './tasks/grasp/schema.js';
 import { NavigateBlocks } from './tasks/navigate/schema.js';
+import { physicsKnobBlocks, rangeLeaf, sensorsBlock, timingKnobs } from './knob-schema.js';
 
 const Range = z
   .tuple([z.number(), z.number()])
@@ -44,6 +45,13 @@ export const RandomizationSchema = z.strictObject({
   action_latency: Range.optional(),
   /** Observation delay in whole control steps. */
   obs_delay: Range.optional(),
+  // Per-actuator, per-body, per-sensor and sim-time knobs (knob-schema.ts; names checked against the
+  // task and contract when the file is loaded: knob-targets.ts).
+  ...physicsKnobBlocks(rangeLeaf),
+  /** Sensor errors per observation component, in its unit. */
+  sensors: sensorsBlock(rangeLeaf).optional(),
+  /** Actuation delay, sensing delay and per-step jitter in sim time, s. */
+  ...timingKnobs(rangeLeaf),
 });
 
 /** Automatic domain randomization: ranges start narrow and widen while success stays high. */

@@ -16,6 +16,24 @@ import type { Rapier, World } from './rapier.js';
 import type { EngineName, EpisodeWorld, PhysicsEngine } from './engine.js';
 import { RapierEngine, rapierWorldOf } from './rapier-engine.js';
 
+/**
+ * How one control step's substeps go when commands and readings fall between control steps (the
+ * sim-time delays of wrappers/sim-time-delays.ts). Set with planStep() for the next step() only;
+ * without a plan a step applies its action at substep 0 and observes at its end, as always.
+ */
+export interface SubstepPlan {
+  /**
+   * Substep (0 … substeps − 1) from which the step's action acts; until then the command in effect
+   * keeps acting. null: no new command this step — nothing is applied, and the step's action must
+   * be the command in effect (it is what info.appliedAction reports).
+   */
+  switchAt: number | null;
+  /** Commands (normalised) taking effect earlier in the same step, at ascending substeps below switchAt. */
+  earlier: readonly { at: number; action: ArrayLike<number> }[];
+  /** Substeps (1 … substeps − 1, ascending) after which the observation is read into info.captured, in order. */
+  capture: readonly number[];
+}
+
 /** Everything needed to put an episode back exactly where it was. */
 export interface EnvState {
   /** The engine's own bytes (a Rapier snapshot, or a MuJoCo one: src/sim/mujoco/snapshot.ts). */
@@ -37,6 +55,9 @@ export class TaskEnv implements Env {
   private readonly actLow: Float32Array;
   private readonly actHigh: Float32Array;
   private readonly physicalAction: Float32Array;
+  /** Physical units of a plan's earlier commands (allocated on first use). */
+  private earlierAction: Float32Array | null = null;
+  private plan: SubstepPlan | null = null;
   private readonly obsBlocks: Float32Blocks;
   /** The scenario's reward weights as parallel arrays (no key iteration per step). */
   private readonly rewardTerms: string[];
@@ -109,6 +130,7 @@ export class TaskEnv implements Env {
       episodeSeed = this.rng.nextU32();
     }
     this.params = { ...this.nominal(), ...(opts.options?.physics ?? {}) };
+    this.plan = null;
     this.freeEpisode();
     this.episode = this.engine.create(this.scenario, this.params, Rng.derive(episodeSeed, 'start-state'), this.dt);
     return { obs: this.observe(), info: { seed: episodeSeed, physics: { ...this.params }, randomization: {} } };
@@ -124,36 +146,21 @@ export class TaskEnv implements Env {
     const ep = this.episode;
     if (!ep) throw new Error('env: step() before reset()');
     const inst = ep.instance;
-    const n = this.actionSpace.size;
-    if (action.length !== n) throw new Error(`env: action has ${action.length} values, contract expects ${n}`);
-    const applied = new Float32Array(n);
-    let clamped = false;
-    for (let i = 0; i < n; i++) {
-      let a = action[i];
-      if (!Number.isFinite(a)) {
-        throw new Error(`env: action[${i}] is ${a}; actions must be finite numbers in [-1, 1]`);
-      }
-      if (a > 1 || a < -1) {
-        clamped = true;
-        a = a > 1 ? 1 : -1;
-      }
-      applied[i] = a;
-      this.physicalAction[i] = this.actLow[i] + ((a + 1) / 2) * (this.actHigh[i] - this.actLow[i]);
-    }
-    if (clamped && !this.warnedClamp) {
-      this.warnedClamp = true;
-      this.onWarn(
-        `sim2real: action outside [-1, 1] clamped (first seen: ${Array.from(action)
-          .map((v) => v.toFixed(3))
-          .join(', ')}); warning once`,
-      );
-    }
-    inst.applyAction(this.physicalAction);
+    const applied = new Float32Array(this.actionSpace.size);
+    if (this.scale(action, this.physicalAction, applied)) this.warnClamp(action);
     const substeps = this.scenario.control.substeps;
-    for (let k = 0; k < substeps; k++) {
-      inst.beforeSubstep?.(this.dt);
-      ep.step();
-      inst.afterSubstep?.(this.dt);
+    const plan = this.plan;
+    let captured: Float32Array[] | null = null;
+    if (plan === null) {
+      inst.applyAction(this.physicalAction);
+      for (let k = 0; k < substeps; k++) {
+        inst.beforeSubstep?.(this.dt);
+        ep.step();
+        inst.afterSubstep?.(this.dt);
+      }
+    } else {
+      this.plan = null;
+      captured = this.runPlan(ep, plan, substeps);
     }
     const ev = inst.evaluate();
     let reward = 0;
@@ -164,8 +171,91 @@ export class TaskEnv implements Env {
       reward,
       terminated: ev.terminated,
       truncated: false,
-      info: { success: ev.success, appliedAction: applied, terms: ev.terms, physicsSteps: substeps },
+      info:
+        captured === null
+          ? { success: ev.success, appliedAction: applied, terms: ev.terms, physicsSteps: substeps }
+          : { success: ev.success, appliedAction: applied, terms: ev.terms, physicsSteps: substeps, captured },
     };
+  }
+
+  /** Normalised action → clamped copy in `applied` and physical units in `out`; true when anything was clamped. */
+  private scale(action: ArrayLike<number>, out: Float32Array, applied: Float32Array | null): boolean {
+    const n = this.actionSpace.size;
+    if (action.length !== n) throw new Error(`env: action has ${action.length} values, contract expects ${n}`);
+    let clamped = false;
+    for (let i = 0; i < n; i++) {
+      let a = action[i];
+      if (!Number.isFinite(a)) {
+        throw new Error(`env: action[${i}] is ${a}; actions must be finite numbers in [-1, 1]`);
+      }
+      if (a > 1 || a < -1) {
+        clamped = true;
+        a = a > 1 ? 1 : -1;
+      }
+      if (applied) applied[i] = a;
+      out[i] = this.actLow[i] + ((a + 1) / 2) * (this.actHigh[i] - this.actLow[i]);
+    }
+    return clamped;
+  }
+
+  private warnClamp(action: ArrayLike<number>): void {
+    if (this.warnedClamp) return;
+    this.warnedClamp = true;
+    this.onWarn(
+      `sim2real: action outside [-1, 1] clamped (first seen: ${Array.from(action)
+        .map((v) => v.toFixed(3))
+        .join(', ')}); warning once`,
+    );
+  }
+
+  /**
+   * Schedule the next step()'s substeps (sim-time delays): when its action takes effect, which
+   * commands take effect before it, and where to read observations in between (SubstepPlan).
+   */
+  planStep(plan: SubstepPlan): void {
+    const S = this.scenario.control.substeps;
+    let last = -1;
+    for (const e of plan.earlier) {
+      if (!Number.isInteger(e.at) || e.at <= last || e.at >= S) throw new Error(`env: plan: bad substep ${e.at}`);
+      last = e.at;
+    }
+    if (plan.switchAt !== null && (!Number.isInteger(plan.switchAt) || plan.switchAt <= last || plan.switchAt >= S))
+      throw new Error(`env: plan: bad switch substep ${plan.switchAt}`);
+    last = 0;
+    for (const c of plan.capture) {
+      if (!Number.isInteger(c) || c <= last || c >= S) throw new Error(`env: plan: bad capture substep ${c}`);
+      last = c;
+    }
+    this.plan = plan;
+  }
+
+  private runPlan(ep: EpisodeWorld, plan: SubstepPlan, substeps: number): Float32Array[] {
+    const inst = ep.instance;
+    const { earlier, switchAt, capture } = plan;
+    const first = earlier.length > 0 ? earlier[0].at : (switchAt ?? substeps);
+    // The command in effect acts on into this step: the task redoes its once-per-step work for it.
+    if (first > 0) inst.resync?.();
+    const captured: Float32Array[] = [];
+    let e = 0;
+    let c = 0;
+    for (let k = 0; k < substeps; k++) {
+      while (e < earlier.length && earlier[e].at === k) {
+        const out = (this.earlierAction ??= new Float32Array(this.actionSpace.size));
+        if (this.scale(earlier[e].action, out, null)) this.warnClamp(earlier[e].action);
+        inst.applyAction(out);
+        e++;
+      }
+      if (switchAt === k) inst.applyAction(this.physicalAction);
+      inst.beforeSubstep?.(this.dt);
+      ep.step();
+      inst.afterSubstep?.(this.dt);
+      if (c < capture.length && capture[c] === k + 1) {
+        captured.push(this.observe());
+        inst.resync?.();
+        c++;
+      }
+    }
+    return captured;
   }
 
   /** Privileged ground truth for scripted experts. */
@@ -190,6 +280,7 @@ export class TaskEnv implements Env {
     this.freeEpisode();
     // Physics logged before a parameter existed restores with that parameter nominal.
     this.params = { ...this.nominal(), ...state.physics };
+    this.plan = null;
     this.episode = this.engine.restore(this.scenario, this.params, state.snapshot, state.task, this.dt);
     return this.observe();
   }

@@ -34,6 +34,13 @@ export interface TaskInstance {
   beforeSubstep?(dt: number): void;
   /** Called after each physics substep (contact checks, timers). */
   afterSubstep?(dt: number): void;
+  /**
+   * The physics moved on without applyAction: a control step began with no new command (the one in
+   * effect keeps acting), or an observation was read between substeps. Redo the once-per-step work
+   * applyAction does besides setting targets, and forget state read since the last substep. Only
+   * sim-time delays call it (TaskEnv.planStep); tasks without such work or caches leave it out.
+   */
+  resync?(): void;
   /** Write the observation (contract order, float32) into `out`. */
   observe(out: Float32Array): void;
   /** Score the control step that just ended. */

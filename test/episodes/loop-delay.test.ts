@@ -16,11 +16,19 @@ const nav = loadScenario('scenarios/navigate-obstacles.yaml');
 const dir = mkdtempSync(join(tmpdir(), 'sim2real-loop-delay-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Expert episodes (with DART noise, as a user exciting the robot would) on the shipped navigate robot with its delays replaced. */
+/**
+ * Expert episodes (with DART noise, as a user exciting the robot would) on the shipped navigate robot
+ * with its delays replaced, exactly: without its control-period jitter (which blurs the delay by a
+ * substep now and then, and with it the margin asserted below).
+ */
 async function record(name: string, actionLatency: number, obsDelay: number, episodes = 12): Promise<string> {
   const shipped = loadReality('scenarios/reality/navigate-obstacles.yaml');
   const reality = parseReality(
-    JSON.stringify({ ...shipped, gap: { ...shipped.gap, action_latency: actionLatency, obs_delay: obsDelay } }),
+    JSON.stringify({
+      ...shipped,
+      gap: { ...shipped.gap, action_latency: actionLatency, obs_delay: obsDelay },
+      timing: { jitter_ms: 0 },
+    }),
     `${name}.yaml`,
   );
   const out = join(dir, name);

@@ -28,8 +28,11 @@ export class SimDelayCompensation extends Wrapper {
   override reset(opts: { seed?: number; options?: ResetOptions } = {}): ResetResult {
     const res = this.env.reset(opts);
     const r = res.info.randomization;
-    const da = typeof r.action_latency === 'number' ? r.action_latency : 0;
-    const dObs = typeof r.obs_delay === 'number' ? r.obs_delay : 0;
+    // Sim-time delays (SimTimeDelays) count to the nearest whole step: the predictor works in steps.
+    const steps = (k: unknown, s: unknown) =>
+      (typeof k === 'number' ? k : 0) + (typeof s === 'number' ? Math.round(s * this.controlHz) : 0);
+    const da = steps(r.action_latency, r.action_delay_s);
+    const dObs = steps(r.obs_delay, r.obs_delay_s);
     r.delay_compensation = { action_latency: da, obs_delay: dObs, tau: this.tau };
     this.comp =
       dObs > 0

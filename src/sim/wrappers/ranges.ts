@@ -4,8 +4,10 @@
  */
 import type { Randomization } from '../scenario-schema.js';
 import type { Rng } from '../rng.js';
+import { flattenRandomization } from '../randomization.js';
 
-export type ParamName = keyof Randomization;
+/** A top-level `randomization:` key, or a nested knob's path (`actuators.shoulder.gain`: flattenRandomization). */
+export type ParamName = string;
 
 export interface RangeSource {
   /** The range to sample `name` from for the episode being reset, or undefined when it is not randomized. */
@@ -13,7 +15,8 @@ export interface RangeSource {
 }
 
 export function fixedRanges(r: Randomization): RangeSource {
-  return { range: (name) => r[name] };
+  const flat = new Map(flattenRandomization(r));
+  return { range: (name) => flat.get(name) };
 }
 
 /** Uniform draw from a range; the draw is taken even when the range is absent so streams stay aligned. */

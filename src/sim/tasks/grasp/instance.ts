@@ -149,6 +149,10 @@ export class GraspInstance implements TaskInstance {
     this.sensed = false;
   }
 
+  resync(): void {
+    this.sensed = false;
+  }
+
   /** Read every body pose once per control step and derive joint angles, TCP, yaws, opening. */
   private sense(): void {
     if (this.sensed) return;

@@ -108,6 +108,15 @@ export abstract class NavigateEpisode implements TaskInstance {
 
   applyAction(action: Float32Array): void {
     this.base.command(action[0], action[1]);
+    this.planContactChecks();
+  }
+
+  /** A step without a new command still needs its contact checks planned from where the base is now. */
+  resync(): void {
+    this.planContactChecks();
+  }
+
+  private planContactChecks(): void {
     // Skip the per-substep contact checks this control step when the base cannot reach anything:
     // without contact it moves at most (|v| + a_max·T)·T.
     this.base.readState();
