@@ -101,7 +101,8 @@ export function flattenRandomization(r: Randomization): [string, readonly [numbe
       if (v !== undefined && !skip.includes(k)) out.push([`${prefix}.${k}`, v as [number, number]]);
   };
   for (const [key, v] of Object.entries(r)) {
-    if (v === undefined) continue;
+    // The mixed-engine block picks an engine per episode; it is not a parameter range.
+    if (v === undefined || key === 'mujoco') continue;
     if (key === 'actuators')
       for (const [name, knobs] of Object.entries(r.actuators ?? {})) nested(`actuators.${name}`, knobs);
     else if (key === 'body_friction') nested('body_friction', r.body_friction);

@@ -27,6 +27,7 @@ const NOT_FLAT = [
   'action_delay_s',
   'obs_delay_s',
   'jitter_s',
+  'mujoco',
 ] as const;
 type FlatKey = Exclude<keyof Randomization, (typeof NOT_FLAT)[number]>;
 const Value = z.union([z.number(), z.tuple([z.number(), z.number()])]);

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { GraspBlocks } from './tasks/grasp/schema.js';
 import { NavigateBlocks } from './tasks/navigate/schema.js';
+import { MujocoRangesSchema } from './mujoco/settings-ranges.js';
 import { physicsKnobBlocks, rangeLeaf, sensorsBlock, timingKnobs } from './knob-schema.js';
 
 const Range = z
@@ -52,6 +53,8 @@ export const RandomizationSchema = z.strictObject({
   sensors: sensorsBlock(rangeLeaf).optional(),
   /** Actuation delay, sensing delay and per-step jitter in sim time, s. */
   ...timingKnobs(rangeLeaf),
+  /** Mixed-engine training: a fraction of randomized episodes in MuJoCo, with contact settings drawn per episode. */
+  mujoco: MujocoRangesSchema.optional(),
 });
 
 /** Automatic domain randomization: ranges start narrow and widen while success stays high. */

@@ -10,7 +10,7 @@ import type { MujocoRanges } from './mujoco/settings-ranges.js';
 
 /** The scenario's mixed-engine ranges, or null when every episode runs in Rapier. */
 export function mujocoRangesOf(sc: Scenario): MujocoRanges | null {
-  const r = (sc.randomization as { mujoco?: MujocoRanges }).mujoco;
+  const r = sc.randomization.mujoco;
   return r && r.fraction > 0 ? r : null;
 }
 
