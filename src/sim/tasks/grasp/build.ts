@@ -6,7 +6,7 @@
 import type { Rapier, RigidBody, World } from '../../rapier.js';
 import type { GraspScenario } from '../../scenario-schema.js';
 import type { PhysicsParams } from '../../physics-params.js';
-import { forwardPoses, rotZ, type ArmGeometry, type Pose, type Vec3 } from './kinematics.js';
+import { axisVector, forwardPoses, JOINT_AXES, rotZ, type ArmGeometry, type Pose } from './kinematics.js';
 import { CUBE, FINGER_L, FINGER_R, gains, PALM, partFriction, partMass, parts } from './parts.js';
 
 type UnitJoint = InstanceType<Rapier['UnitImpulseJoint']>;
@@ -29,14 +29,6 @@ export interface Bound {
   /** Arm joints 0-4, then fingers (−x side, +x side). */
   joints: UnitJoint[];
 }
-
-const ARM_AXES: Vec3[] = [
-  [0, 0, 1],
-  [0, 1, 0],
-  [0, 1, 0],
-  [0, 1, 0],
-  [0, 0, 1],
-];
 
 export function build(
   R: Rapier,
@@ -81,7 +73,7 @@ export function build(
   const joints: UnitJoint[] = [];
   const armAnchors = [g.baseHeight, g.shoulderHeight, g.upper, g.fore, g.wrist];
   for (let i = 0; i < 5; i++) {
-    const [ax, ay, az] = ARM_AXES[i];
+    const [ax, ay, az] = axisVector(JOINT_AXES[i]);
     const data = R.JointData.revolute({ x: 0, y: 0, z: armAnchors[i] }, { x: 0, y: 0, z: 0 }, { x: ax, y: ay, z: az });
     const j = world.createImpulseJoint(data, bodies[i], bodies[i + 1], true) as UnitJoint;
     j.setLimits(g.limits[i][0], g.limits[i][1]);

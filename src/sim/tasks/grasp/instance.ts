@@ -8,7 +8,16 @@ import type { GraspScenario } from '../../scenario-schema.js';
 import type { PhysicsParams } from '../../physics-params.js';
 import type { Serialisable } from '../../env.js';
 import { bounds } from '../../contract.js';
-import { clampTarget, jointAngle, qrot, solveIK, wrapHalf, wrapQuarter, type ArmGeometry } from './kinematics.js';
+import {
+  clampTarget,
+  JOINT_AXES,
+  jointAngle,
+  qrot,
+  solveIK,
+  wrapHalf,
+  wrapQuarter,
+  type ArmGeometry,
+} from './kinematics.js';
 import { backlash, CUBE, FINGER_L, FINGER_R, N_BODIES, PALM, parts, type Part } from './parts.js';
 import type { GraspPlant } from './plant.js';
 import { takeUpPlay } from './backlash.js';
@@ -104,8 +113,7 @@ export class GraspInstance implements TaskInstance {
     this.sensed = true;
     const P = this.pose;
     this.plant.readPoses(P);
-    const axes = ['z', 'y', 'y', 'y', 'z'] as const;
-    for (let i = 0; i < 5; i++) this.jointPos[i] = jointAngle(P, 7 * i + 3, P, 7 * (i + 1) + 3, axes[i]);
+    for (let i = 0; i < 5; i++) this.jointPos[i] = jointAngle(P, 7 * i + 3, P, 7 * (i + 1) + 3, JOINT_AXES[i]);
     const h = 7 * PALM;
     const hx = P[h + 3],
       hy = P[h + 4],

@@ -105,6 +105,14 @@ export function clampTarget(r: GraspRobotConfig, g: ArmGeometry, t: number[]): v
   t[4] = Math.min(Math.max(t[4], 0), g.maxOpening);
 }
 
+/** Local axis of each arm joint (base yaw, shoulder, elbow, wrist pitch, wrist roll), in the parent link's frame. */
+export const JOINT_AXES = ['z', 'y', 'y', 'y', 'z'] as const;
+
+/** A joint axis as a unit vector. */
+export function axisVector(axis: 'y' | 'z'): Vec3 {
+  return axis === 'y' ? [0, 1, 0] : [0, 0, 1];
+}
+
 export type Quat = [number, number, number, number];
 export type Vec3 = [number, number, number];
 

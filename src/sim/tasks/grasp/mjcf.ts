@@ -17,10 +17,10 @@
  *   box-box manifolds; MuJoCo's box-box collider does not need it).
  */
 import type { GraspScenario } from '../../scenario-schema.js';
-import type { PhysicsParams } from '../../physics-params.js';
+import { ACTUATORS, type PhysicsParams } from '../../physics-params.js';
 import type { MujocoSettings } from '../../mujoco/settings.js';
 import { header, num, vec } from '../../mujoco/mjcf.js';
-import type { ArmGeometry } from './kinematics.js';
+import { axisVector, JOINT_AXES, type ArmGeometry } from './kinematics.js';
 import {
   BODY_NAMES,
   collides,
@@ -36,8 +36,8 @@ import {
 } from './parts.js';
 import type { GraspStart } from './start.js';
 
-const ARM_JOINTS = ['base_yaw', 'shoulder', 'elbow', 'wrist_pitch', 'wrist_roll'] as const;
-const ARM_AXES = ['0 0 1', '0 1 0', '0 1 0', '0 1 0', '0 0 1'] as const;
+/** MJCF joint and actuator names of the arm (the per-actuator knobs' names). */
+const ARM_JOINTS = ACTUATORS.grasp;
 
 /**
  * Joint friction (frictionloss) as near-hard Coulomb friction. MuJoCo regularises it like a contact,
@@ -54,8 +54,8 @@ const JOINT_FRICTION_SOLIMP = '0.9999 0.9999 0.001 0.5 2';
  * effective mass; squeezing a 50-60 g cube between 50 g fingers at 15 N (25 times its weight) sinks
  * the pads ~4 mm each with MuJoCo's defaults (τ 0.02 s, d 0.9-0.95), enough to jam the cube's
  * corners into the pads. Halving τ (never below 2 × dt, where MuJoCo stops integrating contacts
- * stably) and dividing 1 − d by 5 takes it to ~0.5 mm, near Rapier's 120 Hz contacts (the
- * scenario's `contact_frequency`), as MuJoCo Menagerie's grippers do with their pad solref/solimp.
+ * stably) and dividing 1 − d by 5 takes it to ~0.5 mm, near what Rapier's 120 Hz contacts (the
+ * scenario's `contact_frequency`) give.
  */
 function gripContact(settings: MujocoSettings, dt: number): { solref: number[]; solimp: number[] } {
   const [tau, zeta] = settings.contact.solref;
@@ -95,7 +95,7 @@ export function graspMjcf(
   // under kp = 200-500 N·m/rad is an explicit spring MuJoCo resolves badly at dt = 5 ms: the palm
   // jerks when a lift starts and flings the gripped cube (the expert lifted 0 of 20). Its time
   // constant armature / kv (< 1 ms) is far below the servos' kv / kp (40 ms), so tracking at the
-  // control rate is unchanged.
+  // control rate is unchanged. (MuJoCo Menagerie's UR5e model uses 0.1 on every joint.)
   const armature = sc.robot.motor_stiffness.map((kp) => kp * dt * dt);
   let pad = '    ';
   for (let i = 0; i < 5; i++) {
@@ -106,7 +106,7 @@ export function graspMjcf(
         : '';
     lines.push(`${pad}<body name="${BODY_NAMES[i + 1]}" pos="0 0 ${num(anchors[i])}"${gravcomp}>`);
     lines.push(
-      `${pad}  <joint name="${ARM_JOINTS[i]}" type="hinge" axis="${ARM_AXES[i]}" range="${vec(lo, hi)}" damping="${num(k.jointC[i])}"${friction} armature="${num(armature[i])}"/>`,
+      `${pad}  <joint name="${ARM_JOINTS[i]}" type="hinge" axis="${vec(...axisVector(JOINT_AXES[i]))}" range="${vec(lo, hi)}" damping="${num(k.jointC[i])}"${friction} armature="${num(armature[i])}"/>`,
     );
     lines.push(...geomsOf(i + 1, `${pad}  `));
     pad += '  ';

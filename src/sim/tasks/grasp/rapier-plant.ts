@@ -3,11 +3,9 @@ import type { World } from '../../rapier.js';
 import type { GraspScenario } from '../../scenario-schema.js';
 import type { PhysicsParams } from '../../physics-params.js';
 import { bind, type Bound, type Handles } from './build.js';
-import { jointAngle } from './kinematics.js';
+import { JOINT_AXES, jointAngle } from './kinematics.js';
 import { gains, N_BODIES, type Gains } from './parts.js';
 import type { GraspPlant } from './plant.js';
-
-const ARM_AXES = ['z', 'y', 'y', 'y', 'z'] as const;
 
 export class RapierPlant implements GraspPlant {
   private readonly b: Bound;
@@ -76,7 +74,7 @@ export class RapierPlant implements GraspPlant {
       R[5] = b.y;
       R[6] = b.z;
       R[7] = b.w;
-      const now = jointAngle(R, 0, R, 4, ARM_AXES[i]);
+      const now = jointAngle(R, 0, R, 4, JOINT_AXES[i]);
       const e = q[i] - now;
       out[i] = Math.abs(e) <= band[i] ? now : q[i] - Math.sign(e) * band[i];
     }
