@@ -276,6 +276,27 @@ describe('knobs in the Rapier world', () => {
     );
   });
 
+  it('continues bit-identically after a restore with backlash and joint friction', () => {
+    const physics = { actuator_backlash: [0.03, 0.03, 0.03], actuator_friction: [0.1, 0, 0, 0.2, 0.2] };
+    const a = makeEnv();
+    const expert = graspExpert(sc);
+    a.reset({ seed: 6, options: { physics } });
+    expert.reset();
+    for (let t = 0; t < 12; t++) a.step(expert.act(a.privileged()));
+    const saved = a.getState();
+    expect((saved.task as { jointTargets?: number[] }).jointTargets).toHaveLength(5);
+    const state = { ...saved, task: JSON.parse(JSON.stringify(saved.task)) };
+    const actions: Float32Array[] = [];
+    const expected: string[] = [];
+    for (let t = 0; t < 15; t++) {
+      actions.push(expert.act(a.privileged()));
+      expected.push(bytes(a.step(actions[t]).obs));
+    }
+    const b = makeEnv();
+    b.setState(state);
+    for (let t = 0; t < actions.length; t++) expect(bytes(b.step(actions[t]).obs), `step ${t}`).toBe(expected[t]);
+  });
+
   it('explicitly nominal knobs leave the world bit-identical', () => {
     const a = makeEnv();
     const b = makeEnv();

@@ -2,6 +2,8 @@
  * grasp — pick a cube up from a table with a 5-joint arm and a parallel gripper (Rapier impulse
  * joints with position motors; force-limited prismatic fingers). z up, metres; the robot base is
  * at the origin on the table top (z = 0). Ranges below are those of scenarios/grasp-cube.yaml.
+ * The same world runs in MuJoCo (mujoco.ts, mjcf.ts): both engines build it from parts.ts, draw
+ * the start from start.ts and share one instance (instance.ts, over the engine's plant.ts).
  *
  * Observation (float32, clipped to the contract ranges)
  * | name            | size | unit | range                          | meaning                                              |
