@@ -1,183 +1,17 @@
 /**
- * Building the grasp world: table, arm (impulse joints driven by position motors), gripper
- * (force-limited prismatic fingers) and cube, from the scenario and one episode's physics parameters.
+ * Building the grasp world in Rapier: table, arm (impulse joints driven by position motors), gripper
+ * (force-limited prismatic fingers) and cube, from the scenario and one episode's physics parameters
+ * (the colliders and gains themselves are in parts.ts, shared with MuJoCo).
  */
 import type { Rapier, RigidBody, World } from '../../rapier.js';
 import type { GraspScenario } from '../../scenario-schema.js';
 import type { PhysicsParams } from '../../physics-params.js';
-import { forwardPoses, rotZ, type ArmGeometry, type Pose, type Vec3 } from './kinematics.js';
+import { axisVector, forwardPoses, JOINT_AXES, rotZ, type ArmGeometry, type Pose } from './kinematics.js';
+import { CUBE, FINGER_L, FINGER_R, gains, PALM, partFriction, partMass, parts } from './parts.js';
 
 type UnitJoint = InstanceType<Rapier['UnitImpulseJoint']>;
 
-/** Body slots: 0 ground (table + base column), 1-5 turret, upper arm, forearm, wrist, palm, 6-7 fingers, 8 cube. */
-const GROUND = 0;
-export const PALM = 5;
-export const FINGER_L = 6;
-export const FINGER_R = 7;
-export const CUBE = 8;
-export const N_BODIES = 9;
-
-// Collision groups: the arm and fingers touch only the cube; the cube touches everything.
-const G_TABLE = 0x1;
-const G_ARM = 0x2;
-const G_FINGER = 0x4;
-const G_CUBE = 0x8;
-const groups = (member: number, filter: number): number => ((member << 16) | filter) >>> 0;
-
-export interface Part {
-  id: string;
-  body: number;
-  /** Collider centre in the body frame. */
-  offset: Vec3;
-  half: Vec3;
-  color: [number, number, number, number];
-  group: number;
-  friction: number;
-  /** Nominal mass (kg) before randomization scales; 0 for fixed parts. */
-  mass: number;
-  /** Edge rounding radius, m (0: sharp box). */
-  rounding: number;
-}
-
-/** Every collider of the scene; the same list drives building and the Foxglove `/scene`. */
-export function parts(sc: GraspScenario, g: ArmGeometry, edge: number): Part[] {
-  const r = sc.robot;
-  const w = sc.world;
-  const [tx, ty, tt] = w.table.size;
-  const lw = g.linkWidth;
-  const t = g.fingerThickness;
-  const m = r.link_masses;
-  const arm = groups(G_ARM, G_CUBE);
-  const grey: Part['color'] = [0.6, 0.62, 0.66, 1];
-  const orange: Part['color'] = [0.95, 0.55, 0.15, 1];
-  const finger = (id: string, body: number): Part => ({
-    id,
-    body,
-    offset: [0, 0, 0],
-    half: [t / 2, g.fingerWidth / 2, g.fingerLength / 2],
-    color: [0.15, 0.15, 0.18, 1],
-    group: groups(G_FINGER, G_CUBE),
-    friction: r.gripper.friction,
-    mass: r.gripper.finger_mass,
-    rounding: 0.002,
-  });
-  return [
-    {
-      id: 'table',
-      body: GROUND,
-      offset: [w.table.center[0], w.table.center[1], -tt / 2],
-      half: [tx / 2, ty / 2, tt / 2],
-      color: [0.55, 0.42, 0.3, 1],
-      group: groups(G_TABLE, G_CUBE),
-      friction: w.table.friction,
-      mass: 0,
-      rounding: 0,
-    },
-    {
-      id: 'base',
-      body: GROUND,
-      offset: [0, 0, g.baseHeight / 2],
-      half: [0.06, 0.06, g.baseHeight / 2],
-      color: grey,
-      group: arm,
-      friction: r.link_friction,
-      mass: 0,
-      rounding: 0,
-    },
-    {
-      id: 'turret',
-      body: 1,
-      offset: [0, 0, g.shoulderHeight / 2],
-      half: [lw, lw, g.shoulderHeight / 2],
-      color: orange,
-      group: arm,
-      friction: r.link_friction,
-      mass: m[0],
-      rounding: 0,
-    },
-    {
-      id: 'upper_arm',
-      body: 2,
-      offset: [0, 0, g.upper / 2],
-      half: [lw / 2, lw / 2, g.upper / 2],
-      color: orange,
-      group: arm,
-      friction: r.link_friction,
-      mass: m[1],
-      rounding: 0,
-    },
-    {
-      id: 'forearm',
-      body: 3,
-      offset: [0, 0, g.fore / 2],
-      half: [0.4 * lw, 0.4 * lw, g.fore / 2],
-      color: grey,
-      group: arm,
-      friction: r.link_friction,
-      mass: m[2],
-      rounding: 0,
-    },
-    {
-      id: 'wrist',
-      body: 4,
-      offset: [0, 0, g.wrist / 2],
-      half: [0.35 * lw, 0.35 * lw, g.wrist / 2],
-      color: orange,
-      group: arm,
-      friction: r.link_friction,
-      mass: m[3],
-      rounding: 0,
-    },
-    {
-      id: 'palm',
-      body: PALM,
-      offset: [0, 0, g.palmHeight / 2],
-      half: [g.maxOpening / 2 + t + 0.005, g.fingerWidth / 2 + 0.005, g.palmHeight / 2],
-      color: grey,
-      group: arm,
-      friction: r.link_friction,
-      mass: m[4],
-      rounding: 0,
-    },
-    finger('finger_left', FINGER_L),
-    finger('finger_right', FINGER_R),
-    {
-      id: 'cube',
-      body: CUBE,
-      offset: [0, 0, 0],
-      half: [edge / 2, edge / 2, edge / 2],
-      color: [0.2, 0.6, 0.95, 1],
-      group: groups(G_CUBE, G_TABLE | G_ARM | G_FINGER),
-      friction: w.cube.friction,
-      mass: w.cube.mass,
-      rounding: 0.002,
-    },
-  ];
-}
-
-/** Motor gains after randomization scales (force-based: N·m/rad, N·m·s/rad, N·m; fingers N/m, N·s/m, N). */
-export interface Gains {
-  k: number[];
-  c: number[];
-  maxForce: number[];
-  fingerK: number;
-  fingerC: number;
-  fingerForce: number;
-}
-
-export function gains(sc: GraspScenario, p: PhysicsParams): Gains {
-  const r = sc.robot;
-  return {
-    k: r.motor_stiffness.map((v) => v * p.motor_stiffness),
-    c: r.motor_damping.map((v) => v * p.motor_damping + r.joint_damping * p.joint_damping),
-    maxForce: r.motor_max_force.map((v) => v * p.motor_max_force),
-    fingerK: r.gripper.stiffness * p.motor_stiffness,
-    fingerC: r.gripper.damping * p.motor_damping,
-    fingerForce: r.gripper.force * p.motor_max_force,
-  };
-}
-
-export interface StartState {
+export interface StartPose {
   /** Arm joint angles. */
   q: ArrayLike<number>;
   opening: number;
@@ -186,6 +20,7 @@ export interface StartState {
 
 export interface Handles {
   bodies: number[];
+  /** Arm joints 0-4, then fingers (−x side, +x side). */
   joints: number[];
 }
 
@@ -195,21 +30,13 @@ export interface Bound {
   joints: UnitJoint[];
 }
 
-const ARM_AXES: Vec3[] = [
-  [0, 0, 1],
-  [0, 1, 0],
-  [0, 1, 0],
-  [0, 1, 0],
-  [0, 0, 1],
-];
-
 export function build(
   R: Rapier,
   world: World,
   sc: GraspScenario,
   g: ArmGeometry,
   p: PhysicsParams,
-  start: StartState,
+  start: StartPose,
 ): Handles {
   const { links, fingers } = forwardPoses(g, start.q, start.opening / 2);
   const c = start.cube;
@@ -236,23 +63,24 @@ export function build(
         : R.ColliderDesc.cuboid(part.half[0], part.half[1], part.half[2])
     )
       .setTranslation(part.offset[0], part.offset[1], part.offset[2])
-      .setFriction(part.friction * p.friction)
+      .setFriction(partFriction(part, p))
       .setRestitution(p.restitution)
       .setCollisionGroups(part.group);
-    if (part.mass > 0) d.setMass(part.mass * (part.body === CUBE ? p.object_mass : p.link_mass));
+    if (part.mass > 0) d.setMass(partMass(part, p));
     world.createCollider(d, bodies[part.body]);
   }
   const k = gains(sc, p);
   const joints: UnitJoint[] = [];
   const armAnchors = [g.baseHeight, g.shoulderHeight, g.upper, g.fore, g.wrist];
   for (let i = 0; i < 5; i++) {
-    const [ax, ay, az] = ARM_AXES[i];
+    const [ax, ay, az] = axisVector(JOINT_AXES[i]);
     const data = R.JointData.revolute({ x: 0, y: 0, z: armAnchors[i] }, { x: 0, y: 0, z: 0 }, { x: ax, y: ay, z: az });
     const j = world.createImpulseJoint(data, bodies[i], bodies[i + 1], true) as UnitJoint;
     j.setLimits(g.limits[i][0], g.limits[i][1]);
     j.configureMotorModel(R.MotorModel.ForceBased);
     j.configureMotorPosition(start.q[i], k.k[i], k.c[i]);
-    j.setMotorMaxForce(k.maxForce[i]);
+    // With joint friction the motor stands for the net torque (rapier-plant.ts), which friction caps lower.
+    j.setMotorMaxForce(k.friction[i] > 0 ? Math.max(0, k.maxForce[i] - k.friction[i]) : k.maxForce[i]);
     j.setContactsEnabled(false);
     joints.push(j);
   }

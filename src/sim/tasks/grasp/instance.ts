@@ -1,56 +1,27 @@
 /**
- * One grasp episode bound to a Rapier world: action → IK → motor targets, sensing, scoring.
- * No per-substep hooks: the motors run inside Rapier, so a control step costs one sensing pass.
+ * One grasp episode on a plant (plant.ts: a Rapier world or a MuJoCo model): action → IK →
+ * joint targets (through the backlash, if any), sensing, scoring. No per-substep hooks: the
+ * motors run inside the engine, so a control step costs one sensing pass.
  */
 import type { Evaluation, ScenePrimitive, TaskInstance } from '../../task.js';
 import type { GraspScenario } from '../../scenario-schema.js';
 import type { PhysicsParams } from '../../physics-params.js';
 import type { Serialisable } from '../../env.js';
-import type { World } from '../../rapier.js';
 import { bounds } from '../../contract.js';
-import { jointAngle, qrot, solveIK, wrapHalf, wrapQuarter, type ArmGeometry } from './kinematics.js';
 import {
-  bind,
-  CUBE,
-  FINGER_L,
-  FINGER_R,
-  gains,
-  N_BODIES,
-  PALM,
-  parts,
-  type Bound,
-  type Gains,
-  type Handles,
-  type Part,
-} from './build.js';
-
-/** Everything beyond the Rapier snapshot that an episode needs (taskState()). */
-/** A deep copy of the per-episode state (for taskState() and restore()). */
-export function copyGraspState(s: GraspState): GraspState {
-  return {
-    handles: { bodies: [...s.handles.bodies], joints: [...s.handles.joints] } as GraspState['handles'],
-    target: [...s.target],
-    restZ: s.restZ,
-    edge: s.edge,
-    holdSteps: s.holdSteps,
-    succeeded: s.succeeded,
-    dropped: s.dropped,
-  };
-}
-
-export interface GraspState {
-  handles: Handles;
-  /** TCP target x, y, z (m), gripper yaw target (rad), commanded opening (m). */
-  target: number[];
-  /** Cube centre height when resting on the table, m. */
-  restZ: number;
-  /** Cube edge, m. */
-  edge: number;
-  /** Consecutive control steps with the cube lifted. */
-  holdSteps: number;
-  succeeded: boolean;
-  dropped: boolean;
-}
+  clampTarget,
+  JOINT_AXES,
+  jointAngle,
+  qrot,
+  solveIK,
+  wrapHalf,
+  wrapQuarter,
+  type ArmGeometry,
+} from './kinematics.js';
+import { backlash, CUBE, FINGER_L, FINGER_R, N_BODIES, PALM, parts, type Part } from './parts.js';
+import type { GraspPlant } from './plant.js';
+import { takeUpPlay } from './backlash.js';
+import { copyGraspState, type GraspEpisodeState } from './state.js';
 
 /** Ground truth for the scripted expert (never part of the observation). */
 export interface GraspPrivileged {
@@ -80,9 +51,9 @@ export interface GraspPrivileged {
 }
 
 export class GraspInstance implements TaskInstance {
-  private readonly b: Bound;
-  private readonly k: Gains;
   private readonly q = new Float64Array(5);
+  /** Backlash per arm joint (rad), or null when the episode has none. */
+  private readonly play: number[] | null;
   /** Body poses: slot i at 7i (x, y, z, qx, qy, qz, qw); slot 0 (ground) stays identity. */
   private readonly pose = new Float64Array(N_BODIES * 7);
   private readonly tmp = new Float64Array(3);
@@ -99,14 +70,20 @@ export class GraspInstance implements TaskInstance {
   private dropReported = false;
 
   constructor(
-    world: World,
+    private readonly plant: GraspPlant,
     private readonly sc: GraspScenario,
     params: PhysicsParams,
     private readonly g: ArmGeometry,
-    private readonly s: GraspState,
+    private readonly s: GraspEpisodeState,
   ) {
-    this.b = bind(world, s.handles);
-    this.k = gains(sc, params);
+    const play = backlash(params);
+    this.play = play.some((b) => b > 0) ? play : null;
+    if (this.play && !s.jointTargets) {
+      // A state from before backlash was configured: the transmission sits at the current target.
+      const t = s.target;
+      solveIK(g, t[0], t[1], t[2], t[3], this.q);
+      s.jointTargets = Array.from(this.q);
+    }
     const ob = bounds(sc.contract.obs);
     this.obsLow = ob.low;
     this.obsHigh = ob.high;
@@ -116,22 +93,6 @@ export class GraspInstance implements TaskInstance {
     this.dropReported = s.dropped;
   }
 
-  /** Keep a target [x, y, z, yaw, opening] inside the workspace, in place. */
-  static clampTarget(sc: GraspScenario, g: ArmGeometry, t: number[]): void {
-    const ws = sc.robot.workspace;
-    const r = Math.hypot(t[0], t[1]);
-    const bearing = Math.atan2(t[1], t[0]);
-    const rc = Math.min(Math.max(r, ws.radius[0]), ws.radius[1]);
-    const bc = Math.min(Math.max(bearing, -ws.max_bearing), ws.max_bearing);
-    if (rc !== r || bc !== bearing) {
-      t[0] = rc * Math.cos(bc);
-      t[1] = rc * Math.sin(bc);
-    }
-    t[2] = Math.min(Math.max(t[2], ws.z[0]), ws.z[1]);
-    t[3] = Math.min(Math.max(t[3], -ws.max_yaw), ws.max_yaw);
-    t[4] = Math.min(Math.max(t[4], 0), g.maxOpening);
-  }
-
   applyAction(a: Float32Array): void {
     const t = this.s.target;
     t[0] += a[0];
@@ -139,13 +100,10 @@ export class GraspInstance implements TaskInstance {
     t[2] += a[2];
     t[3] += a[3];
     t[4] += a[4];
-    GraspInstance.clampTarget(this.sc, this.g, t);
+    clampTarget(this.sc.robot, this.g, t);
     solveIK(this.g, t[0], t[1], t[2], t[3], this.q);
-    const j = this.b.joints;
-    const k = this.k;
-    for (let i = 0; i < 5; i++) j[i].configureMotorPosition(this.q[i], k.k[i], k.c[i]);
-    j[5].configureMotorPosition(t[4] / 2, k.fingerK, k.fingerC);
-    j[6].configureMotorPosition(t[4] / 2, k.fingerK, k.fingerC);
+    if (this.play) takeUpPlay(this.q, this.s.jointTargets!, this.play);
+    this.plant.setTargets(this.q, t[4] / 2);
     this.sensed = false;
   }
 
@@ -158,21 +116,8 @@ export class GraspInstance implements TaskInstance {
     if (this.sensed) return;
     this.sensed = true;
     const P = this.pose;
-    const bodies = this.b.bodies;
-    for (let i = 1; i < N_BODIES; i++) {
-      const t = bodies[i].translation();
-      const r = bodies[i].rotation();
-      const o = 7 * i;
-      P[o] = t.x;
-      P[o + 1] = t.y;
-      P[o + 2] = t.z;
-      P[o + 3] = r.x;
-      P[o + 4] = r.y;
-      P[o + 5] = r.z;
-      P[o + 6] = r.w;
-    }
-    const axes = ['z', 'y', 'y', 'y', 'z'] as const;
-    for (let i = 0; i < 5; i++) this.jointPos[i] = jointAngle(P, 7 * i + 3, P, 7 * (i + 1) + 3, axes[i]);
+    this.plant.readPoses(P);
+    for (let i = 0; i < 5; i++) this.jointPos[i] = jointAngle(P, 7 * i + 3, P, 7 * (i + 1) + 3, JOINT_AXES[i]);
     const h = 7 * PALM;
     const hx = P[h + 3],
       hy = P[h + 4],

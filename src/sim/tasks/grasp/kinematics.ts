@@ -89,6 +89,30 @@ export function solveIK(g: ArmGeometry, x: number, y: number, z: number, yaw: nu
   }
 }
 
+/** Keep a TCP target [x, y, z, yaw, opening] inside the robot's workspace, in place. */
+export function clampTarget(r: GraspRobotConfig, g: ArmGeometry, t: number[]): void {
+  const ws = r.workspace;
+  const rad = Math.hypot(t[0], t[1]);
+  const bearing = Math.atan2(t[1], t[0]);
+  const rc = Math.min(Math.max(rad, ws.radius[0]), ws.radius[1]);
+  const bc = Math.min(Math.max(bearing, -ws.max_bearing), ws.max_bearing);
+  if (rc !== rad || bc !== bearing) {
+    t[0] = rc * Math.cos(bc);
+    t[1] = rc * Math.sin(bc);
+  }
+  t[2] = Math.min(Math.max(t[2], ws.z[0]), ws.z[1]);
+  t[3] = Math.min(Math.max(t[3], -ws.max_yaw), ws.max_yaw);
+  t[4] = Math.min(Math.max(t[4], 0), g.maxOpening);
+}
+
+/** Local axis of each arm joint (base yaw, shoulder, elbow, wrist pitch, wrist roll), in the parent link's frame. */
+export const JOINT_AXES = ['z', 'y', 'y', 'y', 'z'] as const;
+
+/** A joint axis as a unit vector. */
+export function axisVector(axis: 'y' | 'z'): Vec3 {
+  return axis === 'y' ? [0, 1, 0] : [0, 0, 1];
+}
+
 export type Quat = [number, number, number, number];
 export type Vec3 = [number, number, number];
 

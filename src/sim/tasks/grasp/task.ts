@@ -2,6 +2,8 @@
  * grasp — pick a cube up from a table with a 5-joint arm and a parallel gripper (Rapier impulse
  * joints with position motors; force-limited prismatic fingers). z up, metres; the robot base is
  * at the origin on the table top (z = 0). Ranges below are those of scenarios/grasp-cube.yaml.
+ * The same world runs in MuJoCo (mujoco.ts, mjcf.ts): both engines build it from parts.ts, draw
+ * the start from start.ts and share one instance (instance.ts, over the engine's plant.ts).
  *
  * Observation (float32, clipped to the contract ranges)
  * | name            | size | unit | range                          | meaning                                              |
@@ -40,9 +42,12 @@
  */
 import type { TaskDef } from '../../task.js';
 import type { GraspScenario } from '../../scenario-schema.js';
-import { armGeometry, solveIK } from './kinematics.js';
+import { armGeometry } from './kinematics.js';
 import { build } from './build.js';
-import { GraspInstance, copyGraspState, type GraspState } from './instance.js';
+import { GraspInstance } from './instance.js';
+import { RapierPlant } from './rapier-plant.js';
+import { drawStart } from './start.js';
+import { readGraspState, type GraspState } from './state.js';
 
 const GRASP_OBS = [
   { name: 'joint_pos', size: 5 },
@@ -70,39 +75,22 @@ export const graspTask: TaskDef<GraspScenario> = {
 
   create(R, world, sc, params, rng) {
     const g = armGeometry(sc.robot);
-    const cw = sc.world.cube;
-    // Fixed draw order: edge, x, y, yaw, displacement direction.
-    const edge = rng.uniform(cw.edge[0], cw.edge[1]) * params.object_size;
-    let x = rng.uniform(cw.spawn_x[0], cw.spawn_x[1]);
-    let y = rng.uniform(cw.spawn_y[0], cw.spawn_y[1]);
-    const yaw = rng.uniform(cw.spawn_yaw[0], cw.spawn_yaw[1]);
-    const dir = rng.uniform(0, 2 * Math.PI);
-    x += params.object_pose * Math.cos(dir);
-    y += params.object_pose * Math.sin(dir);
-    const home = sc.robot.home;
-    const state: GraspState = {
-      handles: { bodies: [], joints: [] },
-      target: [home.position[0], home.position[1], home.position[2], home.yaw, Math.min(home.opening, g.maxOpening)],
-      restZ: edge / 2,
-      edge,
-      holdSteps: 0,
-      succeeded: false,
-      dropped: false,
-    };
-    GraspInstance.clampTarget(sc, g, state.target);
-    const q = new Float64Array(5);
-    solveIK(g, state.target[0], state.target[1], state.target[2], state.target[3], q);
-    state.handles = build(R, world, sc, g, params, { q, opening: state.target[4], cube: { x, y, yaw, edge } });
-    return new GraspInstance(world, sc, params, g, state);
+    const start = drawStart(sc, g, params, rng);
+    const handles = build(R, world, sc, g, params, start);
+    const state: GraspState = { handles, ...start.state };
+    return new GraspInstance(new RapierPlant(world, handles, sc, params), sc, params, g, state);
   },
 
   restore(_R, world, sc, params, json) {
-    const s = json as GraspState;
-    if (!s || typeof s !== 'object' || !Array.isArray((s as { target?: unknown }).target)) {
-      throw new Error('grasp: task state is not a grasp state (expected {handles, target, restZ, edge, ...})');
-    }
-    const state = copyGraspState(s);
-    return new GraspInstance(world, sc, params, armGeometry(sc.robot), state);
+    const state = readGraspState(json);
+    if (!state.handles) throw new Error('grasp: task state has no Rapier handles (taken in another engine?)');
+    return new GraspInstance(
+      new RapierPlant(world, state.handles, sc, params),
+      sc,
+      params,
+      armGeometry(sc.robot),
+      state,
+    );
   },
 };
 
