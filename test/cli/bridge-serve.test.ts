@@ -145,6 +145,47 @@ describe('serve + robot emulate', () => {
     expect(episodes.reduce((x, e) => x + e.end!.return, 0) / 4).toBeCloseTo(rep.meanReturn, 6);
   });
 
+  it('a MuJoCo reality: robot emulate runs its episodes against the server, eval --reality on 2 workers scores the policy there', async () => {
+    const mj = 'scenarios/reality/navigate-obstacles-mujoco.yaml';
+    const r = await sim2real([
+      'robot',
+      'emulate',
+      '--scenario',
+      SCENARIO,
+      '--reality',
+      mj,
+      '--connect',
+      server.endpoint,
+      '--episodes',
+      '2',
+      '--deadline-ms',
+      '5000',
+      '--json',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    expect(rep).toMatchObject({ scenario: 'navigate-obstacles', reality: 'navigate-obstacles-mujoco', episodes: 2 });
+    expect(rep.steps).toBeGreaterThan(0);
+    const ev = await sim2real([
+      'eval',
+      '--policy',
+      run,
+      '--scenario',
+      SCENARIO,
+      '--reality',
+      mj,
+      '--episodes',
+      '4',
+      '--workers',
+      '2',
+      '--json',
+    ]);
+    expect(ev.stderr).toBe('');
+    expect(ev.code).toBe(0);
+    expect(JSON.parse(ev.stdout)).toMatchObject({ episodes: 4 });
+  });
+
   it('--realtime keeps the control loop on the wall clock and reports its overruns', async () => {
     // navigate-obstacles at 50 Hz (the same physics step), 20-step episodes.
     const text = readFileSync(SCENARIO, 'utf8')
