@@ -23,7 +23,7 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description(
-      'the pipeline on built-in defaults: sim demos → BC → sim eval → policy server + emulated robot → zero-shot → robot demos → fine-tune → deploy → robot eval; transfer table + report.html',
+      'the pipeline on built-in defaults: sim demos → BC (randomized, and a nominal-only baseline) → sim eval → policy server + emulated robot → zero-shot → robot demos → fine-tune → deploy if it beats zero-shot on validation episodes → robot eval; transfer table + report.html',
     )
     .option('--scenario <name>', 'grasp, navigate, or a scenario file', 'grasp')
     .option('--reality <file>', "reality profile of the emulated robot (default: the demo's profile for the scenario)")

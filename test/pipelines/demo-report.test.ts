@@ -104,7 +104,7 @@ function result(deployed: 'finetuned' | 'pretrained'): DemoResult {
       daggerRounds: 3,
       simNominal: evaluation(100, 90),
     },
-    validation: { seed: 5_500_000, pretrained: robot(200, 187, 2), finetuned: valFinetuned, ...choice },
+    validation: { seed: 8_000_000, pretrained: robot(200, 187, 2), finetuned: valFinetuned, ...choice },
     loopDelay: { assumed: 4, estimated: 6 },
     recordings: join(dir, 'no-recordings'),
     totalSeconds: 100,

@@ -19,8 +19,7 @@ import type { DemoResult } from './result.js';
 import { RobotLink } from './robot-link.js';
 
 const ROBOT_SEED = SEED_BANDS.demoRobot;
-/** Validation episodes: in the demo's robot band, half a million seeds past its test episodes. */
-const VALIDATION_SEED = SEED_BANDS.demoRobot + 500_000;
+const VALIDATION_SEED = SEED_BANDS.demoRobotValidation;
 const REAL_DEMO_SEED = SEED_BANDS.demoRobotDemos;
 
 type RobotResult = Pick<
