@@ -204,7 +204,7 @@ function tables(r: DemoResult, rows: TransferRow[]): ReportTable[] {
       title: 'Robot validation: which policy is deployed after fine-tuning',
       columns: ['policy', 'episodes', 'successes', 'success', '95% interval'],
       rows: [val('(b) pretrained', v.pretrained), val('fine-tuned', v.finetuned)],
-      note: `${validationLine(r)} The fine-tuned policy is deployed only if it succeeds in more of these episodes (seeds the test never uses).`,
+      note: `${v.reason}. The fine-tuned policy is deployed only if it succeeds in more of these episodes; their seeds (from ${v.seed}) are not the test's.`,
     },
     {
       title: 'Robot link (robot side: observation sent → action received)',
