@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadRapier } from '../../sim/rapier.js';
 import { loadScenario } from '../../sim/scenario-file.js';
-import { checkRealityFor, loadReality } from '../../sim/reality.js';
+import { checkRealityFor, loadReality, makeRealEnv } from '../../sim/reality.js';
 import { InputError } from '../../errors.js';
 import { initBackend } from '../../policy/models/backend.js';
 import { loadPolicyDir } from '../../policy/checkpoints/policy-dir.js';
@@ -84,6 +84,14 @@ export async function runDemo(given: DemoConfig, opts: DemoRunOptions = {}): Pro
   // Before minutes of collecting and training, not at the first robot stage.
   checkRealityFor(reality, sc, realityFile, "the demo's scenario");
   const R = await loadRapier();
+  // One robot episode started before the collecting and training: a profile whose engine cannot
+  // build this task's world fails now, not at the first robot stage.
+  const probe = await makeRealEnv(R, sc, reality, { file: realityFile });
+  try {
+    probe.reset({ seed: 0 });
+  } finally {
+    probe.close();
+  }
   const backend = await initBackend();
   const quick = config.quick === true;
   hooks.note(
