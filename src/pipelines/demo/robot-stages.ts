@@ -1,9 +1,9 @@
 /**
- * The demo's stages on the emulated robot, all through one policy server (RobotLink): the test of
- * the nominal-only baseline (a) and of the randomized policy zero-shot (b), both on held-out
- * validation episodes for the randomized one, teleoperated demonstrations, fine-tuning, the
- * fine-tuned policy on the validation episodes, the choice of the policy to deploy (choice.ts) and
- * its test (c). Tests use one set of seeds for every policy, validation another.
+ * The demo's stages on the emulated robot, all through one policy server (RobotLink): the tests of
+ * the nominal-only baseline (a) and of the randomized policy zero-shot (b), (b) on the held-out
+ * validation episodes, teleoperated demonstrations, fine-tuning, the fine-tuned policy on the
+ * validation episodes, the choice of the policy to deploy (choice.ts) and its test (c). Every test
+ * runs the same seeds; validation runs seeds of its own band.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
