@@ -17,4 +17,6 @@ export const SEED_BANDS = {
   demoRobot: 5_000_000,
   /** The demo's teleoperated robot demonstrations. */
   demoRobotDemos: 7_000_000,
+  /** The demo's held-out robot episodes that decide whether the fine-tuned policy is deployed. */
+  demoRobotValidation: 8_000_000,
 } as const;

@@ -1,7 +1,8 @@
 /**
  * `sim2real demo --quick` end to end, as the README's main command runs it: every stage must leave
- * its artefact (sim episodes, pretrained checkpoint, robot episodes and report, fine-tuned
- * checkpoint, report.html), and the numbers in demo.json must be consistent counts.
+ * its artefact (sim episodes, pretrained checkpoints of the randomized policy and the nominal-only
+ * baseline, robot episodes and report, fine-tuned checkpoint, report.html), and the numbers in
+ * demo.json must be consistent counts.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,34 +22,69 @@ describe('sim2real demo --quick', () => {
     const r = await sim2real(['demo', '--quick', '--out', out], { timeoutMs: 1_100_000 });
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     expect(r.stdout).toMatch(/Transfer on grasp-cube/);
-    expect(r.stdout).toMatch(/fine-tuned on 10 robot demos\s+emulated robot/);
+    // (a), (b) and (c) on the robot, beside the sim rows.
+    expect(r.stdout).toMatch(/\(a\) nominal-only: BC on nominal-sim demos\s+emulated robot\s+100 /);
+    expect(r.stdout).toMatch(/\(b\) randomized, zero-shot\s+emulated robot\s+100 /);
+    expect(r.stdout).toMatch(
+      /\(c\) (fine-tuned on 10 robot demos \(8 train \/ 2 val\)|pretrained kept .*)\s+emulated robot\s+100 /,
+    );
+    expect(r.stdout).toMatch(/10 robot demos \(8 train \/ 2 val\) for fine-tuning/);
 
     expect(mcaps(join(out, 'sim-demos')).length).toBeGreaterThan(0);
-    expect(existsSync(join(out, 'pretrain', 'policy', 'policy.json'))).toBe(true);
-    expect(existsSync(join(out, 'finetune', 'policy', 'policy.json'))).toBe(true);
+    expect(mcaps(join(out, 'sim-demos-nominal')).length).toBeGreaterThan(0);
+    for (const run of ['pretrain', 'pretrain-nominal', 'finetune'])
+      expect(existsSync(join(out, run, 'policy', 'policy.json')), run).toBe(true);
     const real = await readEpisodes(join(out, 'real-demos'));
     expect(real.episodes).toHaveLength(10);
     expect(real.episodes.every((e) => e.start.source === 'real')).toBe(true);
     const demo = JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8'));
+    const log = JSON.parse(readFileSync(join(out, 'demo-stages.json'), 'utf8')) as { done: Record<string, unknown> };
+    expect(Object.keys(log.done)).toEqual([
+      'collect',
+      'pretrain',
+      'collectNominal',
+      'pretrainNominal',
+      'simRandomized',
+      'robotNominalOnly',
+      'robotZeroShot',
+      'validationPretrained',
+      'realDemos',
+      'finetune',
+      'validationFinetuned',
+      'robotFinetuned',
+    ]);
+    expect(demo.stages).toHaveLength(12);
+
+    // Every robot run went through the server: test runs of (a), (b) and — when deployed — the
+    // fine-tuned policy, and both validation runs.
+    const v = demo.validation;
+    const finetunedDeployed = v.deployed === 'finetuned';
+    const runs = [demo.robotNominalOnly, demo.robotZeroShot, v.pretrained, v.finetuned];
+    if (finetunedDeployed) runs.push(demo.robotFinetuned);
+    else expect(demo.robotFinetuned).toEqual(demo.robotZeroShot);
+    expect(finetunedDeployed).toBe(v.finetuned.successes > v.pretrained.successes);
     const served = await readEpisodes(join(out, 'robot-episodes'));
-    expect(served.episodes).toHaveLength(100); // 50 zero-shot + 50 after the deploy
-    expect(new Set(served.episodes.map((e) => e.start.policyId)).size).toBe(2);
+    expect(served.episodes).toHaveLength(runs.reduce((n, x) => n + x.episodes, 0));
+    expect(new Set(served.episodes.map((e) => e.start.policyId)).size).toBe(3);
     // Every served episode was recorded whole, the last one before the server closed included.
     expect(served.episodes.filter((e) => !e.end)).toHaveLength(0);
-    expect(served.episodes.reduce((n, e) => n + e.steps.length, 0)).toBe(
-      demo.robotZeroShot.steps + demo.robotFinetuned.steps,
-    );
+    expect(served.episodes.reduce((n, e) => n + e.steps.length, 0)).toBe(runs.reduce((n, x) => n + x.steps, 0));
 
-    expect(demo.robotZeroShot.episodes).toBe(50);
-    expect(demo.robotFinetuned.episodes).toBe(50);
-    expect(demo.robotFinetuned.policyVersions).toEqual([2]);
+    for (const x of [demo.robotNominalOnly, demo.robotZeroShot, demo.robotFinetuned]) expect(x.episodes).toBe(100);
+    expect([v.pretrained.episodes, v.finetuned.episodes]).toEqual([50, 50]);
+    // The server started with (a), then (b) and the fine-tuned policy were deployed to it.
+    expect(demo.robotNominalOnly.policyVersions).toEqual([1]);
+    expect(demo.robotZeroShot.policyVersions).toEqual([2]);
+    expect(v.finetuned.policyVersions).toEqual([3]);
+    expect(demo.realDemos).toMatchObject({ episodes: 10, trainEpisodes: 8, valEpisodes: 2 });
     for (const t of demo.transfer) {
       expect(t.successes).toBeLessThanOrEqual(t.episodes);
       expect(t.ci95[0]).toBeLessThanOrEqual(t.rate + 1e-9);
       expect(t.ci95[1]).toBeGreaterThanOrEqual(t.rate - 1e-9);
     }
     const html = readFileSync(join(out, 'report.html'), 'utf8');
-    for (const part of ['Transfer', 'Learning curve', 'latency', '<svg']) expect(html).toContain(part);
+    for (const part of ['Transfer', 'Robot validation', 'Learning curve (a)', 'Learning curve (b)', 'latency', '<svg'])
+      expect(html.includes(part), part).toBe(true);
   });
 
   it('navigation: pretrains a delay-compensating policy, fine-tunes it to the delay it estimates on the robot, serves both', async () => {
@@ -68,14 +104,17 @@ describe('sim2real demo --quick', () => {
     expect(Number(m![1])).toBeGreaterThanOrEqual(6);
     expect(Number(m![1])).toBeLessThanOrEqual(7);
     const served = await readEpisodes(join(out, 'robot-episodes'));
-    expect(new Set(served.episodes.map((e) => e.start.policyId)).size).toBe(2);
+    expect(new Set(served.episodes.map((e) => e.start.policyId)).size).toBe(3);
+    // Cloned in nominal sim, where nothing is late, the baseline compensates no delay.
+    expect(delayOf('pretrain-nominal')?.steps ?? 0).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8')).loopDelay).toEqual({
       assumed: delayOf('pretrain').steps,
       estimated: Number(m![1]),
     });
-    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(
-      `estimated from the 10 demonstrations, is ${m![1]} steps`,
-    );
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain(`estimated from the 10 demonstrations, is ${m![1]} steps`);
+    // Its one DAgger round is marked on the learning curve.
+    expect(html).toContain('DAgger round 1');
   });
 
   it('refuses an unknown scenario with a one-line error and exit 2', async () => {

@@ -3,38 +3,32 @@
  * behaviour cloning → evaluation in sim → a policy server and an emulated "real" robot (hidden
  * reality gap) talking ZeroMQ → zero-shot evaluation on the robot → teleoperated demonstrations
  * recorded on the robot → fine-tuning → the fine-tuned policy deployed to the running server (hot
- * swap) → evaluation on the robot again. Every stage leaves its artefact in the run directory, and
- * RUN/demo-stages.json records the finished ones so a killed demo resumes.
+ * swap) → evaluation on the robot again. Beside it, a nominal-only baseline (the same recipe in
+ * nominal sim) is tested on the same robot episodes, and the fine-tuned policy is deployed for the
+ * final test only if it beats the pretrained one on held-out robot episodes (choice.ts). Every
+ * stage leaves its artefact in the run directory, and RUN/demo-stages.json records the finished
+ * ones so a killed demo resumes.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRapier, type Rapier } from '../../sim/rapier.js';
+import { loadRapier } from '../../sim/rapier.js';
 import { loadScenario } from '../../sim/scenario-file.js';
-import { packageRoot } from '../../package-root.js';
-import type { Scenario } from '../../sim/scenario-schema.js';
-import { checkRealityFor, loadReality, type Reality } from '../../sim/reality.js';
+import { checkRealityFor, loadReality, makeRealEnv } from '../../sim/reality.js';
 import { InputError } from '../../errors.js';
-import { collect } from '../../collect/collect.js';
-import { recordRealDemos } from '../../collect/real-demos.js';
-import type { EvaluationReport } from '../../policy/evaluate.js';
 import { initBackend } from '../../policy/models/backend.js';
 import { loadPolicyDir } from '../../policy/checkpoints/policy-dir.js';
-import { PolicyServer } from '../../bridge/server.js';
-import { checkpointLoader } from '../../bridge/served-policy.js';
-import { emulateRobot, type EmulateReport } from '../../bridge/emulated-robot.js';
-import { deployTo } from '../../bridge/deploy.js';
 import { RunDir } from '../../runs/run-dir.js';
-import type { Progress } from '../../ui/progress.js';
 import { withDefaults, type RunHooks } from '../../ui/run-hooks.js';
-import { bcRunDefaults, trainBc, type TrainBcReport } from '../train-bc.js';
-import { finetuneRun } from '../finetune.js';
+import type { TrainBcReport } from '../train-bc.js';
 import { evaluateWithProgress } from '../evaluate-progress.js';
-import { demoBudget, type DemoBudget } from './budget.js';
+import { demoBudget } from './budget.js';
 import { StageLog, type StageRecord } from '../../runs/stage-log.js';
 import { writeDemoReport } from './report.js';
 import type { DemoResult } from './result.js';
-import type { GaussianMlpPolicy } from '../../policy/models/gaussian-policy.js';
-import { SEED_BANDS } from '../../seeds.js';
+import type { DemoRun } from './context.js';
+import { realityFileFor, scenarioFile } from './inputs.js';
+import { pretrainStages, type Pretrained } from './pretrain.js';
+import { robotStages } from './robot-stages.js';
 
 export type { StageRecord, DemoResult };
 
@@ -42,7 +36,7 @@ export type { StageRecord, DemoResult };
 export interface DemoConfig {
   /** grasp, navigate (the built-in scenarios), a built-in scenario's name, or a scenario file. */
   scenario: string;
-  /** Reality profile file of the emulated robot (default: the scenario's shipped one). */
+  /** Reality profile file of the emulated robot (default: the demo's profile for the scenario, inputs.ts). */
   reality?: string;
   out: string;
   /** The smaller budget (about 3 minutes on 2 cores). */
@@ -66,80 +60,7 @@ export interface DemoReport {
   backend: string;
 }
 
-const ROBOT_SEED = SEED_BANDS.demoRobot;
-const REAL_DEMO_SEED = SEED_BANDS.demoRobotDemos;
-/** How long the server waits for the robot's last episode_end and bye before closing, ms. */
-const LEAVE_TIMEOUT_MS = 5000;
 const STAGE_LOG = 'demo-stages.json';
-/** The package's own scenarios/ (the demo works from any working directory). */
-const SCENARIO_DIR = join(packageRoot(), 'scenarios');
-const SHORT_NAMES: Record<string, string> = {
-  grasp: 'grasp-cube',
-  navigate: 'navigate-obstacles',
-  navigation: 'navigate-obstacles',
-};
-
-function scenarioFile(name: string): string {
-  const short = SHORT_NAMES[name];
-  if (short) return join(SCENARIO_DIR, `${short}.yaml`);
-  if (/\.ya?ml$/i.test(name)) {
-    if (!existsSync(name)) throw new InputError(`--scenario: expected a scenario file, got "${name}" (not found)`);
-    return name;
-  }
-  throw new InputError(`--scenario: expected grasp, navigate or a scenario file, got "${name}"`);
-}
-
-function realityFileFor(sc: Scenario, given: string | undefined): string {
-  const file = given ?? join(SCENARIO_DIR, 'reality', `${sc.name}.yaml`);
-  if (!existsSync(file)) {
-    throw new InputError(
-      given
-        ? `--reality: expected a reality profile file, got "${given}" (not found)`
-        : `--reality: expected a reality profile file; none ships for scenario ${sc.name} (looked for ${file})`,
-    );
-  }
-  return file;
-}
-
-/** What the stages share once the run's inputs are resolved. */
-interface DemoRun {
-  R: Rapier;
-  sc: Scenario;
-  scenarioFile: string;
-  reality: Reality;
-  realityFile: string;
-  out: string;
-  budget: DemoBudget;
-  workers: number;
-  quick: boolean;
-  resume: boolean;
-  hooks: Required<RunHooks>;
-  stage: <T>(key: string, name: string, artefact: string, f: () => Promise<T>) => Promise<T>;
-  stages: StageRecord[];
-  t0: number;
-}
-
-/** Run f with a progress display that is stopped however f ends (a live bar keeps the process alive). */
-async function withBar<T>(
-  run: DemoRun,
-  label: string,
-  total: number,
-  unit: string,
-  f: (bar: Progress) => Promise<T>,
-): Promise<T> {
-  const bar = run.hooks.progress(label, total, unit);
-  try {
-    return await f(bar);
-  } finally {
-    bar.stop();
-  }
-}
-
-async function untilRobotsLeft(server: PolicyServer): Promise<void> {
-  const t0 = performance.now();
-  while (server.stats().robots > 0 && performance.now() - t0 < LEAVE_TIMEOUT_MS)
-    await new Promise((r) => setTimeout(r, 10));
-}
 
 /**
  * The whole demo in `config.out`; writes report.html and demo.json. Stage lines and bars go to
@@ -163,10 +84,18 @@ export async function runDemo(given: DemoConfig, opts: DemoRunOptions = {}): Pro
   // Before minutes of collecting and training, not at the first robot stage.
   checkRealityFor(reality, sc, realityFile, "the demo's scenario");
   const R = await loadRapier();
+  // One robot episode started before the collecting and training: a profile whose engine cannot
+  // build this task's world fails now, not at the first robot stage.
+  const probe = await makeRealEnv(R, sc, reality, { file: realityFile });
+  try {
+    probe.reset({ seed: 0 });
+  } finally {
+    probe.close();
+  }
   const backend = await initBackend();
   const quick = config.quick === true;
   hooks.note(
-    `sim2real demo: ${sc.name} against the reality profile ${reality.name} (${quick ? 'quick' : 'default'} budget, tfjs ${backend.name}) → ${config.out}`,
+    `sim2real demo: ${sc.name} against the reality profile ${reality.name} (${reality.engine}; ${quick ? 'quick' : 'default'} budget, tfjs ${backend.name}) → ${config.out}`,
   );
   const stages: StageRecord[] = [];
   const t0 = performance.now();
@@ -208,211 +137,56 @@ export async function runDemo(given: DemoConfig, opts: DemoRunOptions = {}): Pro
 }
 
 async function pretrainThenRobot(run: DemoRun): Promise<{ result: DemoResult; pretrain: TrainBcReport }> {
-  const { sc, budget: b, stage } = run;
-  const simDemos = join(run.out, 'sim-demos');
-  const simExpert = await stage('collect', 'collect expert demonstrations (randomized sim)', simDemos, () =>
-    withBar(run, `collect ${sc.name}`, b.simDemos, 'ep', async (bar) => {
-      // A killed collection left some episode files: collect them all again.
-      if (run.resume) rmSync(simDemos, { recursive: true, force: true });
-      let ok = 0;
-      let done = 0;
-      const r = await collect({
-        scenario: sc,
-        episodes: b.simDemos,
-        out: simDemos,
-        workers: run.workers,
-        randomize: true,
-        expertNoise: b.expertNoise,
-        compensateDelay: b.compensateDelay,
-        sceneEvery: 10,
-        onEpisode: (e) => {
-          ok += e.success ? 1 : 0;
-          // Workers finish out of index order: count, don't read the index.
-          bar.tick(1, `expert success ${ok}/${++done}`);
-        },
-      });
-      return { episodes: r.episodes, successes: r.successes };
-    }),
-  );
-
-  const pretrainRun = join(run.out, 'pretrain');
-  const pretrain = await stage('pretrain', 'pretrain: behaviour cloning', join(pretrainRun, 'policy'), () =>
-    trainBc(
-      {
-        scenario: run.scenarioFile,
-        out: pretrainRun,
-        bc: {
-          ...bcRunDefaults(simDemos),
-          epochs: b.epochs,
-          daggerRounds: b.daggerRounds,
-          daggerEpisodes: b.daggerEpisodes,
-          // The demos are randomized; so are the states the DAgger rounds relabel.
-          daggerRandomize: true,
-          evalEpisodes: b.simEval,
-          workers: run.workers,
-        },
-      },
-      // A killed pretraining continues from its last checkpoint.
-      { resume: run.resume && existsSync(join(pretrainRun, 'config.json')), hooks: run.hooks },
-    ),
-  );
-  const { policy } = await loadPolicyDir(pretrain.policy);
-  try {
-    const result = await onPolicy(run, policy, {
-      simDemos,
-      simExpert,
-      pretrainRun,
-      pretrainPolicy: pretrain.policy,
-      simNominal: pretrain.evaluation!,
-    });
-    return { result, pretrain };
-  } finally {
-    policy.dispose();
-  }
-}
-
-interface Pretrained {
-  simDemos: string;
-  simExpert: { episodes: number; successes: number };
-  pretrainRun: string;
-  pretrainPolicy: string;
-  simNominal: EvaluationReport;
-}
-
-/** The stages after pretraining: randomized-sim eval, the robot, fine-tuning, the deploy. */
-async function onPolicy(o: DemoRun, policy: GaussianMlpPolicy, pre: Pretrained): Promise<DemoResult> {
-  const { R, sc, budget: b, stage, stages, t0 } = o;
-  const log = o.hooks.note;
-  const { simDemos, simExpert, pretrainRun, simNominal } = pre;
+  const { sc, budget: b, stage, hooks } = run;
+  const pre = await pretrainStages(run, 'randomized');
+  const base = await pretrainStages(run, 'nominal');
+  const pretrainRun = pre.bc.run;
   const simRandomized = await stage(
     'simRandomized',
     'evaluate in randomized sim',
     join(pretrainRun, 'eval-randomized.json'),
     async () => {
-      const r = await evaluateWithProgress(
-        policy,
-        sc,
-        { episodes: b.simEval, workers: o.workers, randomize: true },
-        o.hooks,
-      );
-      new RunDir(pretrainRun).writeJson('eval-randomized.json', r);
-      return r;
+      const { policy } = await loadPolicyDir(pre.bc.policy);
+      try {
+        const r = await evaluateWithProgress(
+          policy,
+          sc,
+          { episodes: b.simEval, workers: run.workers, randomize: true },
+          hooks,
+        );
+        new RunDir(pretrainRun).writeJson('eval-randomized.json', r);
+        return r;
+      } finally {
+        policy.dispose();
+      }
     },
   );
-
-  const recordings = join(o.out, 'robot-episodes');
-  const server = await PolicyServer.start({
-    bind: 'tcp://127.0.0.1:*',
-    policy,
-    recordDir: recordings,
-    scenario: { name: sc.name, controlHz: sc.control.rate_hz, safeAction: sc.safe_action },
-    loadPolicy: checkpointLoader(policy.contract),
-    // The demo deploys its fine-tuned policy to its own loopback server.
-    allowDeploy: true,
-    log: (line) => log(`   server: ${line}`),
+  const robot = await robotStages(run, pre, base);
+  const split = (p: Pretrained) => ({
+    ...p.expert,
+    trainEpisodes: p.bc.trainEpisodes,
+    valEpisodes: p.bc.valEpisodes,
   });
-  try {
-    const onRobot = (label: string): Promise<EmulateReport> =>
-      withBar(o, label, b.robotEval, 'ep', async (bar) => {
-        let ok = 0;
-        return emulateRobot(R, sc, o.reality, {
-          server: server.endpoint,
-          episodes: b.robotEval,
-          seed: ROBOT_SEED,
-          robotId: `emulated-${sc.name}`,
-          onEpisode: (e) => {
-            ok += e.success ? 1 : 0;
-            bar.tick(1, `success ${ok}`);
-          },
-        });
-      });
-    const robotZeroShot = await stage('robotZeroShot', 'zero-shot on the emulated robot over ZeroMQ', recordings, () =>
-      onRobot('robot zero-shot'),
-    );
-
-    const realDemos = join(o.out, 'real-demos');
-    const real = await stage('realDemos', 'record teleoperated demonstrations on the robot', realDemos, () =>
-      withBar(o, 'real demos', b.realDemos, 'ep', (bar) => {
-        if (o.resume) rmSync(realDemos, { recursive: true, force: true });
-        return recordRealDemos({
-          scenario: sc,
-          reality: o.reality,
-          realityFile: o.realityFile,
-          episodes: b.realDemos,
-          out: realDemos,
-          seed: REAL_DEMO_SEED,
-          onEpisode: () => bar.tick(1),
-        });
-      }),
-    );
-
-    const finetuneDir = join(o.out, 'finetune');
-    const { loopDelay } = await stage<{ loopDelay: DemoResult['loopDelay'] }>(
-      'finetune',
-      'fine-tune on the robot demonstrations',
-      join(finetuneDir, 'policy'),
-      async () => {
-        // `sim2real finetune` as a user runs it, co-training with the sim demonstrations at the recipe's fraction.
-        const config = {
-          policy: pre.pretrainPolicy,
-          data: realDemos,
-          out: finetuneDir,
-          mode: 'bc' as const,
-          simData: simDemos,
-          simFraction: b.finetuneSimFraction,
-          epochs: b.finetuneEpochs,
-          workers: o.workers,
-        };
-        // A killed fine-tuning continues from its checkpoint.
-        const resume = o.resume && existsSync(join(finetuneDir, 'config.json'));
-        const report = await finetuneRun(config, { resume, hooks: o.hooks });
-        const ran = new RunDir(report.run).readJson<{ loopDelay: { steps: number; estimated: boolean } | null }>(
-          'config.json',
-        );
-        // A delay-compensating policy had the robot's delay estimated; the run records none when it came out 0.
-        if (policy.delayCompensation.steps === 0) return { loopDelay: null };
-        const estimated = ran?.loopDelay?.steps ?? 0;
-        log(
-          `   robot loop delay estimated from the demonstrations: ${estimated} control steps; the policy was trained for ${policy.delayCompensation.steps}`,
-        );
-        return { loopDelay: { assumed: policy.delayCompensation.steps, estimated } };
-      },
-    );
-
-    const robotFinetuned = await stage(
-      'robotFinetuned',
-      'deploy to the running server, evaluate on the robot again',
-      recordings,
-      async () => {
-        const d = await deployTo(server.endpoint, join(finetuneDir, 'policy'));
-        log(`   deployed ${d.policyId} as policy version ${d.policyVersion}`);
-        const r = await onRobot('robot fine-tuned');
-        // The robot's last episode_end and bye are still in flight: let the server record them.
-        await untilRobotsLeft(server);
-        return r;
-      },
-    );
-
-    return {
-      scenario: sc.name,
-      scenarioFile: o.scenarioFile,
-      realityFile: o.realityFile,
-      quick: o.quick,
-      budget: b,
-      stages,
-      simExpert,
-      realDemos: { episodes: real.episodes, successes: real.successes },
-      pretrainRun,
-      finetuneRun: finetuneDir,
-      simNominal,
-      simRandomized,
-      robotZeroShot,
-      robotFinetuned,
-      loopDelay,
-      recordings,
-      totalSeconds: (performance.now() - t0) / 1000,
-    };
-  } finally {
-    await server.close();
-  }
+  const result: DemoResult = {
+    scenario: sc.name,
+    scenarioFile: run.scenarioFile,
+    realityFile: run.realityFile,
+    realityEngine: run.reality.engine,
+    quick: run.quick,
+    budget: b,
+    stages: run.stages,
+    simExpert: split(pre),
+    pretrainRun,
+    simNominal: pre.bc.evaluation!,
+    simRandomized,
+    baseline: {
+      pretrainRun: base.bc.run,
+      simExpert: split(base),
+      daggerRounds: b.baselineDaggerRounds,
+      simNominal: base.bc.evaluation!,
+    },
+    ...robot,
+    totalSeconds: (performance.now() - run.t0) / 1000,
+  };
+  return { result, pretrain: pre.bc };
 }
