@@ -9,6 +9,12 @@ export { loadScenario, builtinScenarioPath } from './sim/scenario-file.js';
 export type { Scenario, GraspScenario, NavigateScenario, Randomization } from './sim/scenario-schema.js';
 export { loadReality, makeRealEnv, type Reality } from './sim/reality.js';
 export { makeEnv, type MakeEnvOptions } from './sim/make-env.js';
+// Physics engines: Rapier (training) and MuJoCo (another engine for emulated robots, or mixed into training).
+export type { PhysicsEngine, EngineName } from './sim/engine.js';
+export { MujocoEngine } from './sim/mujoco/engine.js';
+export { loadMujoco, type Mujoco } from './sim/mujoco/mujoco.js';
+export type { MujocoSettings } from './sim/mujoco/settings.js';
+export { simEngine } from './sim/training-engine.js';
 export type { Env, ResetOptions, ResetResult, StepResult, StepInfo, ResetInfo, Json } from './sim/env.js';
 export { VectorEnv, type VectorEnvOptions, type VectorStep } from './sim/vector-env.js';
 export { totalSize, contractMismatch, type Contract, type Component } from './sim/contract.js';

@@ -97,11 +97,12 @@ describe('sim2real demo --quick', () => {
     // Trained on randomized delays of 0-4 + 0-4 steps: it assumes about their mean until it meets the robot.
     expect(delayOf('pretrain').steps).toBeGreaterThanOrEqual(3);
     expect(delayOf('pretrain').steps).toBeLessThanOrEqual(5);
-    // The shipped robot's loop delay is 7 steps; closed-loop expert demonstrations read 6-7.
+    // The demo's robot (navigate-obstacles-mujoco) has 5.5-6.5 steps of loop delay in sim time, jittered;
+    // closed-loop expert demonstrations read a step short of it at most: 5-7.
     const m = `${r.stdout}${r.stderr}`.match(/robot loop delay estimated from the demonstrations: (\d+) control steps/);
     expect(m).not.toBeNull();
     expect(delayOf('finetune')).toEqual({ steps: Number(m![1]), tau: delayOf('pretrain').tau });
-    expect(Number(m![1])).toBeGreaterThanOrEqual(6);
+    expect(Number(m![1])).toBeGreaterThanOrEqual(5);
     expect(Number(m![1])).toBeLessThanOrEqual(7);
     const served = await readEpisodes(join(out, 'robot-episodes'));
     expect(new Set(served.episodes.map((e) => e.start.policyId)).size).toBe(3);

@@ -25,8 +25,8 @@ const SHORT_NAMES: Record<string, string> = {
  * scenarios/reality/<scenario name>.yaml.
  */
 export const DEMO_REALITIES: Record<string, string> = {
-  'grasp-cube': 'grasp-cube.yaml',
-  'navigate-obstacles': 'navigate-obstacles.yaml',
+  'grasp-cube': 'grasp-cube-mujoco.yaml',
+  'navigate-obstacles': 'navigate-obstacles-mujoco.yaml',
 };
 
 export function scenarioFile(name: string): string {
