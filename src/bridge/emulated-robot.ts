@@ -13,6 +13,8 @@ import { RobotClient, type RobotClientOptions } from './robot-client.js';
 import { sleepUntil } from './clock.js';
 
 export interface EmulateOptions {
+  /** The reality profile file, named in errors (default: the profile's name). */
+  realityFile?: string;
   server: string;
   episodes: number;
   seed?: number;
@@ -53,7 +55,7 @@ export async function emulateRobot(
   reality: Reality,
   opts: EmulateOptions,
 ): Promise<EmulateReport> {
-  const env = await makeRealEnv(R, sc, reality);
+  const env = await makeRealEnv(R, sc, reality, { file: opts.realityFile });
   (env.unwrapped as { onWarn?: (m: string) => void }).onWarn = () => {};
   const period = 1000 / sc.control.rate_hz;
   const client = await RobotClient.connect({

@@ -69,6 +69,7 @@ export function registerRobot(program: Command): void {
       let n = 0;
       const { emulateRobot } = await import('../bridge/emulated-robot.js');
       const rep = await emulateRobot(R, sc, reality, {
+        realityFile: o.reality,
         server: o.connect,
         episodes: o.episodes,
         seed: o.seed,

@@ -3,6 +3,7 @@
  * controller's current ranges; its state is saved atomically after every episode so a killed run
  * resumes where it stopped.
  */
+import { simEngine } from '../sim/training-engine.js';
 import { renameSync, writeFileSync } from 'node:fs';
 import type { Rapier } from '../sim/rapier.js';
 import type { Scenario } from '../sim/scenario-schema.js';
@@ -35,7 +36,7 @@ function saveAdr(adr: Adr, path: string): void {
 
 export async function runAdr(R: Rapier, sc: Scenario, actor: Actor, opts: AdrRunOptions): Promise<Adr> {
   const adr = opts.resume ?? freshAdr(sc);
-  const env = makeEnv(R, sc, { adr });
+  const env = makeEnv(await simEngine(R, sc, true), sc, { adr });
   const task = taskEnvOf(env);
   task.onWarn = () => {};
   const seed = opts.seed ?? 0;

@@ -79,13 +79,15 @@ export async function recordRealDemos(opts: RealDemoOptions): Promise<RealDemoRe
     throw new InputError('real demonstrations in dagger mode: expected a policy to drive, got none');
   if (mode === 'dagger' && noise > 0)
     throw new InputError('--expert-noise: only applies when the expert drives (mode expert)');
-  mkdirSync(opts.out, { recursive: true });
   const file = realDemoFile(opts.out, sc, reality, seed);
   if (existsSync(file))
     throw new InputError(`${file}: expected a new file, got an existing one (use another --out or --seed)`);
 
   const R = await loadRapier();
+  // Built before the output exists: a profile its engine refuses leaves nothing behind.
   const env = await makeRealEnv(R, sc, reality, { file: opts.realityFile });
+  env.reset({ seed });
+  mkdirSync(opts.out, { recursive: true });
   const task = taskEnvOf(env);
   task.onWarn = () => {};
   const expert = expertActor(sc);

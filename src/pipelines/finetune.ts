@@ -4,11 +4,12 @@
  * config.json, metrics.jsonl (finetune-report.ts), loss.svg, checkpoints/ (what `resume` continues
  * from), policy/ (whose policy.json carries the before/after metrics) and finetune.json (the report).
  */
+import { loadRapier } from '../sim/rapier.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { contractMismatch } from '../sim/contract.js';
 import { loadScenario } from '../sim/scenario-file.js';
-import { checkRealityFor, loadReality } from '../sim/reality.js';
+import { loadReality, probeReality } from '../sim/reality.js';
 import { ScenarioSchema, type Scenario } from '../sim/scenario-schema.js';
 import { InputError } from '../errors.js';
 import { initBackend, parseBackend, type BackendName } from '../policy/models/backend.js';
@@ -247,7 +248,7 @@ export async function finetuneRun(
     }
     if (ev.reality) {
       if (!evalScenario) throw new InputError('--eval-reality: expected it with --eval-scenario');
-      checkRealityFor(loadReality(ev.reality), evalScenario, ev.reality);
+      await probeReality(await loadRapier(), evalScenario, loadReality(ev.reality), ev.reality);
     }
     if (!saved) run.writeConfig(record);
     // A resumed run's checkpoints carry the settings it was started with, as a run never killed would.

@@ -31,7 +31,7 @@ export class MixedEngine implements PhysicsEngine {
     // Forked streams: the choice and the settings never shift the start state drawn from `rng`.
     if (rng.fork('engine').next() >= this.ranges.fraction) return this.rapier.create(sc, params, rng, dt);
     const settings = sampleMujocoSettings(this.ranges, rng.fork('mujoco-settings'));
-    return new MujocoEngine(this.mj, settings, 'randomization.engines').create(sc, params, rng, dt);
+    return new MujocoEngine(this.mj, settings, `${sc.name}:randomization.mujoco`).create(sc, params, rng, dt);
   }
 
   restore(sc: Scenario, params: PhysicsParams, snapshot: Uint8Array, taskState: unknown): EpisodeWorld {

@@ -84,7 +84,23 @@ export function parseReality(text: string, file: string): Reality {
   if (r.timing.jitter_s !== undefined && r.timing.jitter_ms > 0)
     throw new InputError(`${file}:timing.jitter_s: expected jitter_s or jitter_ms, not both`);
   if (r.scenario_overrides) checkOverrideBlocks(r.scenario_overrides, `${file}:scenario_overrides`);
+  const sign = scaleSignIssue(r.gap as Record<string, unknown>, `${file}:gap`);
+  if (sign) throw new InputError(sign);
   return r;
+}
+
+/** Scales a world cannot be built with: a mass or size must stay positive, damping and friction not negative. */
+const POSITIVE = ['link_mass', 'object_mass', 'object_size', 'motor_stiffness', 'motor_max_force', 'gripper_force'];
+const NON_NEGATIVE = ['friction', 'joint_damping', 'motor_damping', 'restitution', 'gravity_tilt_deg', 'object_pose'];
+
+export function scaleSignIssue(gap: Record<string, unknown>, where: string): string | null {
+  for (const [k, v] of Object.entries(gap)) {
+    const lo = typeof v === 'number' ? v : Array.isArray(v) ? Math.min(...(v as number[])) : null;
+    if (lo === null) continue;
+    if (POSITIVE.includes(k) && !(lo > 0)) return `${where}.${k}: expected a value > 0, got ${JSON.stringify(v)}`;
+    if (NON_NEGATIVE.includes(k) && !(lo >= 0)) return `${where}.${k}: expected a value >= 0, got ${JSON.stringify(v)}`;
+  }
+  return null;
 }
 
 export function loadReality(file: string): Reality {
@@ -139,6 +155,19 @@ export async function realityEngine(R: Rapier, reality: Reality, file?: string):
     import('./mujoco/engine.js'),
   ]);
   return new MujocoEngine(await loadMujoco(), mujocoSettingsOf(reality), file ?? reality.name);
+}
+
+/**
+ * Build this reality's world once and drop it: a profile the engine cannot build (a model MuJoCo
+ * refuses) fails here, in one line, before a command writes files or spends minutes training.
+ */
+export async function probeReality(R: Rapier, sc: Scenario, reality: Reality, file?: string): Promise<void> {
+  const env = await makeRealEnv(R, sc, reality, { file });
+  try {
+    env.reset({ seed: 0 });
+  } finally {
+    env.close();
+  }
 }
 
 /** The scenario's env as it behaves in this reality (for the emulated robot and `eval --reality`). */

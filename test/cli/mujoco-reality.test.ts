@@ -3,7 +3,7 @@
  * snapshots are MuJoCo's), the loop delay estimated from them, replay by state in MuJoCo, and bad
  * profiles refused in one line.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -87,41 +87,82 @@ describe('MuJoCo realities on the command line', () => {
   it.each([
     [
       'an unknown engine',
+      GRASP,
       'engine: bullet\ngap: {}\n',
-      /:engine: expected one of "rapier"\|"mujoco"|:engine: .*rapier.*mujoco/,
+      /:engine: expected one of "rapier" \| "mujoco", got "bullet"/,
     ],
     [
       'MuJoCo settings on a Rapier reality',
+      GRASP,
       'mujoco: {cone: elliptic}\ngap: {}\n',
       /:mujoco: settings for the MuJoCo engine, but engine is "rapier"/,
     ],
     [
       'a sensor knob on no component',
+      GRASP,
       'engine: mujoco\ngap: {}\nsensors: {lidar: {noise: 0.01}}\n',
       /:sensors\.lidar: no obs component "lidar"/,
     ],
     [
       'a bad contact setting',
+      GRASP,
       'engine: mujoco\nmujoco: {contact: {condim: 2}}\ngap: {}\n',
       /:mujoco\.contact\.condim: /,
     ],
-  ])('refuses %s in one line, exit 2', async (_what, body, message) => {
-    const reality = profile('bad', `name: bad\nscenario: grasp-cube\n${body}`);
+    [
+      'a cube of size 0',
+      GRASP,
+      'engine: mujoco\ngap: {object_size: 0}\n',
+      /:gap\.object_size: expected a value > 0, got 0/,
+    ],
+    [
+      'an override that changes the contract',
+      NAV,
+      'engine: mujoco\ngap: {}\nscenario_overrides: {robot: {lidar_rays: 32}}\n',
+      /:scenario_overrides\.robot\.lidar_rays: would change the contract/,
+    ],
+  ])('refuses %s in one line, exit 2, and writes nothing', async (_what, scenario, body, message) => {
+    const name = scenario === GRASP ? 'grasp-cube' : 'navigate-obstacles';
+    const reality = profile('bad', `name: bad\nscenario: ${name}\n${body}`);
+    const out = join(dir, 'never');
     const r = await sim2real([
       'robot',
       'demos',
       '--scenario',
-      GRASP,
+      scenario,
       '--reality',
       reality,
       '--out',
-      join(dir, 'never'),
+      out,
       '--episodes',
       '1',
     ]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
-    expect(readFileSync(reality, 'utf8')).toContain('name: bad');
+    expect(r.stderr).toContain(reality);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('robot emulate names the profile file of a knob on no component, before it connects', async () => {
+    const reality = profile(
+      'bad-emulate',
+      'name: bad-emulate\nscenario: grasp-cube\nengine: mujoco\ngap: {}\nsensors: {lidar: {noise: 0.01}}\n',
+    );
+    const r = await sim2real([
+      'robot',
+      'emulate',
+      '--scenario',
+      GRASP,
+      '--reality',
+      reality,
+      '--connect',
+      'tcp://127.0.0.1:9',
+      '--episodes',
+      '1',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`${reality}:sensors.lidar: no obs component "lidar"`);
   });
 });

@@ -59,7 +59,7 @@ describe('grasp in MuJoCo', () => {
     }
   });
 
-  it('the scripted expert lifts the cube in at least 18 of 20 nominal episodes, observations in bounds', () => {
+  it('the scripted expert lifts the cube in 20 of 20 nominal episodes, observations in bounds', () => {
     const env = mujocoEnv();
     const expert = graspExpert(sc);
     let ok = 0;
@@ -76,7 +76,7 @@ describe('grasp in MuJoCo', () => {
         }
       }
     }
-    expect(ok).toBeGreaterThanOrEqual(18);
+    expect(ok).toBe(20);
   });
 
   it('continues identically after a snapshot restore (mid-grasp, with backlash and joint friction)', () => {

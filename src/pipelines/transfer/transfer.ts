@@ -17,12 +17,13 @@
  * With `out`, every finished stage is logged (OUT/<scenario>/transfer-stages.json) and `resume`
  * continues a killed run from there. `npm run bench -- transfer` runs it.
  */
+import { loadRapier } from '../../sim/rapier.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenario } from '../../sim/scenario-file.js';
 import type { Scenario } from '../../sim/scenario-schema.js';
-import { checkRealityFor, loadReality, type Reality } from '../../sim/reality.js';
+import { checkRealityFor, loadReality, probeReality, type Reality } from '../../sim/reality.js';
 import { InputError } from '../../errors.js';
 import { DEFAULT_REAL_SEED, recordRealDemos, type RealDemoMode } from '../../collect/real-demos.js';
 import type { SuccessStats } from '../../episodes/summary.js';
@@ -146,6 +147,9 @@ export async function runTransfer(
   if (realMode !== 'expert' && realMode !== 'dagger')
     throw new InputError(`--real-mode: expected expert | dagger, got "${realMode}"`);
   await initBackend();
+  // Every robot's world is built once before any training: a profile its engine refuses fails now.
+  const R = await loadRapier();
+  for (const run of runs) await probeReality(R, run.sc, run.reality, run.realityFile);
   const root = config.out ?? mkdtempSync(join(tmpdir(), 'sim2real-transfer-'));
   const resolved: Resolved = {
     ...config,

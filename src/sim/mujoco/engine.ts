@@ -51,7 +51,12 @@ export class MujocoEngine implements PhysicsEngine {
 
   private open(xml: string): MujocoEpisode {
     const model = compileMjcf(this.mj, xml);
-    return new MujocoEpisode(this.mj, xml, model, new this.mj.MjData(model));
+    try {
+      return new MujocoEpisode(this.mj, xml, model, new this.mj.MjData(model));
+    } catch (e) {
+      model.delete();
+      throw e;
+    }
   }
 
   create(sc: Scenario, params: PhysicsParams, rng: Rng, dt: number): EpisodeWorld {

@@ -33,7 +33,7 @@ export const MujocoSettingsSchema = z.strictObject({
   cone: z.enum(['pyramidal', 'elliptic']).default('pyramidal'),
   /** Constraint solver iterations per physics step. */
   iterations: z.int().min(1).default(50),
-  /** Frictional anisotropy of elliptic cones (MuJoCo's impratio). */
+  /** Ratio of frictional to normal constraint impedance for elliptic cones (MuJoCo's impratio). */
   impratio: z.number().min(1).default(1),
   contact: MujocoContactSchema.prefault({}),
 });
