@@ -34,6 +34,11 @@ export const navigateMujoco: MujocoTaskDef<NavigateScenario> = {
     const base = new MujocoDriveBase(mj, model, data, sc, params);
     const shapes = new StaticShapes([...s.layout.walls, ...s.layout.obstacles]);
     const lidar = new MujocoLidar(mj, model, data, base.body, sc.robot.lidar_rays, sc.robot.lidar_max_range);
-    return new MujocoNavigateInstance(sc, s.layout, shapes, base, lidar, s);
+    try {
+      return new MujocoNavigateInstance(sc, s.layout, shapes, base, lidar, s);
+    } catch (e) {
+      lidar.dispose(); // its wasm buffers: the episode cannot free an instance that was never made
+      throw e;
+    }
   },
 };
