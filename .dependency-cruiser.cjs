@@ -6,20 +6,22 @@
  *   episodes src/episodes/ (MCAP episode files)
  *   rollout  src/rollout/ (an actor driving an env for one episode)
  *   policy   src/policy/ (models, checkpoints, BC, PPO, fine-tuning, evaluation)
- *   apps     src/collect/, src/bridge/, src/replay/ (collection, the robot link, replay; peers that do not import each other)
+ *   apps     src/collect/, src/bridge/, src/replay/, src/sysid/ (collection, the robot link, replay, system
+ *            identification; peers that do not import each other)
  *   runs     src/pipelines/ (whole jobs: train, fine-tune, demo, transfer benchmark)
  *   entry    src/cli/, src/index.ts, bench/
  * `npm run lint` fails on any import against these arrows and on import cycles between files.
  */
 const ABOVE = {
-  base: ['sim', 'episodes', 'rollout', 'policy', 'collect', 'bridge', 'replay', 'pipelines', 'cli'],
-  sim: ['episodes', 'rollout', 'policy', 'collect', 'bridge', 'replay', 'pipelines', 'cli', 'runs'],
-  episodes: ['rollout', 'policy', 'collect', 'bridge', 'replay', 'pipelines', 'cli'],
-  rollout: ['policy', 'collect', 'bridge', 'replay', 'pipelines', 'cli'],
-  policy: ['collect', 'bridge', 'replay', 'pipelines', 'cli'],
-  collect: ['bridge', 'replay', 'pipelines', 'cli'],
-  bridge: ['collect', 'replay', 'pipelines', 'cli'],
-  replay: ['collect', 'bridge', 'pipelines', 'cli'],
+  base: ['sim', 'episodes', 'rollout', 'policy', 'collect', 'bridge', 'replay', 'sysid', 'pipelines', 'cli'],
+  sim: ['episodes', 'rollout', 'policy', 'collect', 'bridge', 'replay', 'sysid', 'pipelines', 'cli', 'runs'],
+  episodes: ['rollout', 'policy', 'collect', 'bridge', 'replay', 'sysid', 'pipelines', 'cli'],
+  rollout: ['policy', 'collect', 'bridge', 'replay', 'sysid', 'pipelines', 'cli'],
+  policy: ['collect', 'bridge', 'replay', 'sysid', 'pipelines', 'cli'],
+  collect: ['bridge', 'replay', 'sysid', 'pipelines', 'cli'],
+  bridge: ['collect', 'replay', 'sysid', 'pipelines', 'cli'],
+  replay: ['collect', 'bridge', 'sysid', 'pipelines', 'cli'],
+  sysid: ['collect', 'bridge', 'replay', 'pipelines', 'cli'],
   pipelines: ['cli'],
 };
 const FROM = {
@@ -31,6 +33,7 @@ const FROM = {
   collect: '^src/collect/',
   bridge: '^src/bridge/',
   replay: '^src/replay/',
+  sysid: '^src/sysid/',
   pipelines: '^src/pipelines/',
 };
 const layerRules = Object.entries(ABOVE).map(([layer, above]) => ({
