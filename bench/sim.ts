@@ -12,6 +12,7 @@ import { Rng } from '../src/sim/rng.js';
 import type { Scenario } from '../src/sim/scenario-schema.js';
 import { median, printTable } from './table.js';
 import { mujocoOverhead, type MujocoRow } from './mujoco.js';
+import { envVsRaw, type EnvVsRaw } from './env-vs-raw.js';
 
 const SCENARIOS = ['scenarios/grasp-cube.yaml', 'scenarios/navigate-obstacles.yaml'];
 /** The MuJoCo reality of each scenario (engine: mujoco), measured against raw mj_step. */
@@ -53,45 +54,20 @@ function singleEnvRate(R: Rapier, sc: Scenario, seconds: number): number {
   return rate;
 }
 
-/**
- * Median over rounds of (physics steps/s inside env.step) / (raw world.step()/s): each round runs a
- * block of env steps, then the same number of physics steps as bare world.step() calls on the very
- * same world, continuing from where the env left it.
- */
-function overhead(R: Rapier, sc: Scenario, seconds: number): { inEnv: number; raw: number; ratio: number } {
+/** Physics steps/s inside env.step() vs bare world.step() on the very same world (env-vs-raw.ts). */
+function overhead(R: Rapier, sc: Scenario, seconds: number): EnvVsRaw {
   const env = new TaskEnv(R, sc);
   env.onWarn = () => {};
-  const rng = new Rng(2);
-  const sub = sc.control.substeps;
-  const block = 20;
-  const inEnv: number[] = [];
-  const raw: number[] = [];
-  const ratios: number[] = [];
-  const t0 = performance.now();
-  let seed = 0;
-  while (performance.now() - t0 < seconds * 1000 || ratios.length < 5) {
-    env.reset({ seed: seed++ });
-    for (let round = 0; round < 5; round++) {
-      const actions = Array.from({ length: block }, () => env.actionSpace.sample(rng));
-      let t = performance.now();
-      let ended = false;
-      for (const a of actions) {
-        const r = env.step(a);
-        if (r.terminated) ended = true;
-      }
-      const envRate = (block * sub) / ((performance.now() - t) / 1000);
+  try {
+    return envVsRaw(env, sc.control.substeps, seconds, (n) => {
       const world = env.physicsWorld;
-      t = performance.now();
-      for (let k = 0; k < block * sub; k++) world.step();
-      const rawRate = (block * sub) / ((performance.now() - t) / 1000);
-      inEnv.push(envRate);
-      raw.push(rawRate);
-      ratios.push(envRate / rawRate);
-      if (ended) break;
-    }
+      const t = performance.now();
+      for (let k = 0; k < n; k++) world.step();
+      return n / ((performance.now() - t) / 1000);
+    });
+  } finally {
+    env.close();
   }
-  env.close();
-  return { inEnv: median(inEnv), raw: median(raw), ratio: median(ratios) };
 }
 
 function rawRate(R: Rapier, sc: Scenario, seconds: number): number {

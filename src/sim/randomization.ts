@@ -3,7 +3,7 @@
  * Values missing from the block stay nominal.
  */
 import type { Rng } from './rng.js';
-import { ACTUATORS, FRICTION_BODIES, type PhysicsParams } from './physics-params.js';
+import { ACTUATORS, FRICTION_BODIES, nominalPhysics, type PhysicsParams } from './physics-params.js';
 import type { Randomization } from './scenario-schema.js';
 
 export const PHYSICS_RANDOMIZED = [
@@ -113,21 +113,11 @@ export function flattenRandomization(r: Randomization): [string, readonly [numbe
   return out;
 }
 
-/** The nominal value of a flat parameter: 1 for scales, the scenario's restitution, 0 for the rest. */
+/** The nominal value of a flat parameter: what nominalPhysics() says (scales 1, the scenario's restitution), 1 for per-actuator gain and damping and per-body friction scales, 0 for the rest. */
 export function nominalOf(name: string, restitution = 0): number {
-  const scales = [
-    'friction',
-    'link_mass',
-    'object_mass',
-    'joint_damping',
-    'motor_stiffness',
-    'motor_damping',
-    'motor_max_force',
-    'object_size',
-    'gripper_force',
-  ];
-  if (scales.includes(name)) return 1;
-  if (name === 'restitution') return restitution;
+  const nominal: Record<string, unknown> = { ...nominalPhysics(restitution) };
+  const flat = nominal[name];
+  if (typeof flat === 'number') return flat;
   if (/^actuators\.[^.]+\.(gain|damping)$/.test(name) || name.startsWith('body_friction.')) return 1;
   return 0;
 }

@@ -209,3 +209,15 @@ export function arenaWalls(half: number, thickness: number): Primitive[] {
 export function wrapAngle(a: number): number {
   return a - 2 * Math.PI * Math.floor((a + Math.PI) / (2 * Math.PI));
 }
+
+/** Unit beam directions of an N-beam planar scan in the base frame: beam 0 ahead, counter-clockwise. */
+export function beamDirections(rays: number): { cos: Float64Array; sin: Float64Array } {
+  const cos = new Float64Array(rays);
+  const sin = new Float64Array(rays);
+  for (let i = 0; i < rays; i++) {
+    const a = (2 * Math.PI * i) / rays;
+    cos[i] = Math.cos(a);
+    sin[i] = Math.sin(a);
+  }
+  return { cos, sin };
+}

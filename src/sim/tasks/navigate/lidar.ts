@@ -27,7 +27,7 @@ import {
   type RawShapeRef,
   type RawVec,
 } from '../../rapier-raw.js';
-import { StaticShapes, type Primitive } from './geometry.js';
+import { StaticShapes, beamDirections, type Primitive } from './geometry.js';
 
 export type LidarBackend = 'rapier' | 'geometry';
 
@@ -176,13 +176,7 @@ export class Lidar {
     /** The fixed shapes, for the `geometry` backend. */
     private readonly shapes: StaticShapes,
   ) {
-    this.cosBeam = new Float64Array(rays);
-    this.sinBeam = new Float64Array(rays);
-    for (let i = 0; i < rays; i++) {
-      const a = (2 * Math.PI * i) / rays;
-      this.cosBeam[i] = Math.cos(a);
-      this.sinBeam[i] = Math.sin(a);
-    }
+    ({ cos: this.cosBeam, sin: this.sinBeam } = beamDirections(rays));
     this.colliders = rawSets(world).colliders;
     ({ origin: this.origin, dir: this.dir, identity: this.identity } = scratchVectors(R));
     this.targets = new RayTargets(R, world, self.handle);

@@ -8,6 +8,7 @@
  */
 import type { MjData, MjModel, Mujoco } from '../../mujoco/mujoco.js';
 import type { RangeScanner } from './instance.js';
+import { beamDirections } from './geometry.js';
 
 /** MuJoCo's six geom groups, all seen (the binding wants a typed array here). */
 const GROUPS = new Uint8Array(6).fill(1);
@@ -33,13 +34,7 @@ export class MujocoLidar implements RangeScanner {
     readonly maxRange: number,
   ) {
     this.dirs = new Float64Array(3 * rays);
-    this.cosBeam = new Float64Array(rays);
-    this.sinBeam = new Float64Array(rays);
-    for (let i = 0; i < rays; i++) {
-      const a = (2 * Math.PI * i) / rays;
-      this.cosBeam[i] = Math.cos(a);
-      this.sinBeam[i] = Math.sin(a);
-    }
+    ({ cos: this.cosBeam, sin: this.sinBeam } = beamDirections(rays));
     this.dist = new mj.DoubleBuffer(rays) as unknown as WasmBuffer;
     this.geom = new mj.IntBuffer(rays) as unknown as WasmBuffer;
   }
